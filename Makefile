@@ -1,0 +1,175 @@
+# clipapi: build, test, run, bench, install.  `make help` lists the targets.
+#
+# Sources are found by wildcard: a new core/*.c joins libclipcore, a new tests/unit/test_*.c becomes
+# a test binary, a new tests/checks/*.sh a check.  Parts that need more (emulators, benches) add an
+# mk/<part>.mk fragment instead of editing this file.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+PORT ?= 8443
+
+PKGS := libcurl json-c openssl expat
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2 \
+	-Icore -Ifcgi -Icli -Itests/support $(PKG_CFLAGS) -MMD -MP
+REL_CFLAGS := $(BASE_CFLAGS) -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2 $(CFLAGS)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_CFLAGS := $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) $(CFLAGS)
+LDLIBS_ALL := $(PKG_LIBS) -lm
+
+REL := $(BUILD)/rel
+SAN := $(BUILD)/san
+
+CORE_SRC := $(wildcard core/*.c)
+FCGI_SRC := $(filter-out fcgi/main.c,$(wildcard fcgi/*.c))
+CLI_SRC := $(filter-out cli/main.c,$(wildcard cli/*.c))
+SUPPORT_SRC := $(wildcard tests/support/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+INTEG_SRC := $(wildcard tests/integration/test_*.c)
+
+# Debian packages the build, the tests and `make run` need; fragments may add more.
+APT_PKGS := build-essential pkg-config libfcgi-dev libcurl4-openssl-dev libjson-c-dev libssl-dev \
+	libexpat1-dev libcunit1-dev nginx clang python3 python3-botocore openssl curl wrk \
+	systemd valgrind
+# Directories holding a committed package-lock.json that `make deps` installs with `npm ci`.
+NPM_DIRS :=
+# Extra targets `make test` builds before running the tests, and `make bench` runs.
+TEST_PREREQS :=
+BENCH_TARGETS :=
+
+-include $(sort $(wildcard mk/*.mk))
+
+.PHONY: all deps build san test run bench fuzz install uninstall clean help format
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/clipapi-fcgi $(BUILD)/clipctl
+
+help:
+	@echo "make          build clipapi-fcgi and clipctl into $(BUILD)/"
+	@echo "make deps     install missing Debian and npm packages (root)"
+	@echo "make run      serve the API locally over TLS on https://127.0.0.1:$(PORT)"
+	@echo "make test     sanitizer build + every unit, integration and conformance test"
+	@echo "make bench    print the benchmark figures (name: value lines)"
+	@echo "make fuzz     run the libFuzzer targets longer"
+	@echo "make install  PREFIX=$(PREFIX) DESTDIR=..."
+
+# ---- objects -------------------------------------------------------------------------------
+
+$(REL)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(REL_CFLAGS) -c $< -o $@
+
+$(SAN)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -c $< -o $@
+
+$(REL)/libclipcore.a: $(CORE_SRC:%.c=$(REL)/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+$(SAN)/libclipcore.a: $(CORE_SRC:%.c=$(SAN)/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+$(REL)/libfcgiparts.a: $(FCGI_SRC:%.c=$(REL)/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+$(SAN)/libfcgiparts.a: $(FCGI_SRC:%.c=$(SAN)/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+$(REL)/libcliparts.a: $(CLI_SRC:%.c=$(REL)/%.o)
+	@rm -f $@
+	ar rcs $@ $^ $(if $(CLI_SRC),,$(REL)/core/err.o)
+$(SAN)/libcliparts.a: $(CLI_SRC:%.c=$(SAN)/%.o)
+	@rm -f $@
+	ar rcs $@ $^ $(if $(CLI_SRC),,$(SAN)/core/err.o)
+$(SAN)/libsupport.a: $(SUPPORT_SRC:%.c=$(SAN)/%.o) $(SAN)/core/err.o
+	@rm -f $@
+	ar rcs $@ $^
+
+# ---- programs ------------------------------------------------------------------------------
+
+$(BUILD)/clipapi-fcgi: $(REL)/fcgi/main.o $(REL)/libfcgiparts.a $(REL)/libclipcore.a
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS_ALL) -lfcgi $(LDFLAGS)
+$(BUILD)/clipctl: $(REL)/cli/main.o $(REL)/libcliparts.a $(REL)/libclipcore.a
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS_ALL) $(LDFLAGS)
+$(SAN)/clipapi-fcgi: $(SAN)/fcgi/main.o $(SAN)/libfcgiparts.a $(SAN)/libclipcore.a
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS_ALL) -lfcgi
+$(SAN)/clipctl: $(SAN)/cli/main.o $(SAN)/libcliparts.a $(SAN)/libclipcore.a
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+build: all
+san: $(SAN)/clipapi-fcgi $(SAN)/clipctl
+
+# ---- tests ---------------------------------------------------------------------------------
+
+TEST_LIBS := $(SAN)/libsupport.a $(SAN)/libfcgiparts.a $(SAN)/libcliparts.a $(SAN)/libclipcore.a \
+	$(SAN)/libsupport.a
+UNIT_BINS := $(UNIT_SRC:%.c=$(SAN)/%)
+INTEG_BINS := $(INTEG_SRC:%.c=$(SAN)/%)
+
+$(SAN)/tests/%: $(SAN)/tests/%.o $(TEST_LIBS)
+	$(CC) $(SAN_CFLAGS) -o $@ $< $(TEST_LIBS) $(LDLIBS_ALL) -lfcgi -lcunit
+
+test-build: san $(UNIT_BINS) $(INTEG_BINS) $(BUILD)/clipapi-fcgi $(BUILD)/clipctl $(TEST_PREREQS)
+
+# T=pattern runs only the tests whose name contains it.
+test: deps
+	@$(MAKE) --no-print-directory test-build
+	@BUILD=$(BUILD) tests/run $(T)
+
+# ---- run, bench, fuzz ------------------------------------------------------------------------
+
+run: deps
+	@$(MAKE) --no-print-directory all san
+	@BUILD=$(BUILD) PORT=$(PORT) tests/stack/run-local
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_TARGETS)
+	@BUILD=$(BUILD) bench/run
+
+fuzz: deps
+	@BUILD=$(BUILD) FUZZ_SECONDS=$${FUZZ_SECONDS:-60} tests/fuzz/run
+
+# ---- dependencies ----------------------------------------------------------------------------
+
+deps:
+	@missing=""; for p in $(APT_PKGS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deps: missing packages:$$missing (run 'sudo make deps')" >&2; exit 1; fi; \
+	  echo "make deps: installing$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; } >$(BUILD).apt.log 2>&1 \
+	    || { echo "make deps: apt-get install failed for:$$missing (see $(BUILD).apt.log)" >&2; exit 1; }; \
+	fi
+	@for d in $(NPM_DIRS); do \
+	  if [ ! -f $$d/node_modules/.package-lock.json ] || [ $$d/package-lock.json -nt $$d/node_modules/.package-lock.json ]; then \
+	    echo "make deps: npm ci in $$d"; \
+	    (cd $$d && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || { echo "make deps: npm ci failed in $$d" >&2; exit 1; }; \
+	  fi; \
+	done
+
+# ---- install -------------------------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/clipapi-fcgi $(BUILD)/clipctl $(DESTDIR)$(PREFIX)/bin/
+	@$(MAKE) --no-print-directory install-extra
+
+install-extra::
+	@:
+
+uninstall::
+	rm -f $(DESTDIR)$(PREFIX)/bin/clipapi-fcgi $(DESTDIR)$(PREFIX)/bin/clipctl
+
+format:
+	clang-format -i $(wildcard core/*.[ch] fcgi/*.[ch] cli/*.[ch] tests/*/*.[ch])
+
+clean:
+	rm -rf $(BUILD) $(BUILD).apt.log
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,191 @@
+/* buf: growable buffers and JSON string escaping. */
+#include "buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void buf_init(buf_t *b, size_t max)
+{
+    memset(b, 0, sizeof *b);
+    b->max = max;
+}
+
+void buf_free(buf_t *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+    b->oom = 0;
+}
+
+void buf_reset(buf_t *b)
+{
+    b->len = 0;
+    b->oom = 0;
+    if (b->p)
+        b->p[0] = '\0';
+}
+
+int buf_reserve(buf_t *b, size_t extra)
+{
+    if (b->oom)
+        return -1;
+    if (extra > (size_t)-1 - b->len - 1 || (b->max && b->len + extra > b->max)) {
+        b->oom = 1;
+        return -1;
+    }
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap = cap > ((size_t)-1) / 2 ? need : cap * 2;
+    char *p = realloc(b->p, cap);
+    if (!p) {
+        b->oom = 1;
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+int buf_append(buf_t *b, const void *p, size_t n)
+{
+    if (buf_reserve(b, n) != 0)
+        return -1;
+    if (n)
+        memcpy(b->p + b->len, p, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+int buf_puts(buf_t *b, const char *s)
+{
+    return buf_append(b, s, strlen(s));
+}
+
+int buf_putc(buf_t *b, char c)
+{
+    return buf_append(b, &c, 1);
+}
+
+int buf_vprintf(buf_t *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    char small[256];
+    int n = vsnprintf(small, sizeof small, fmt, ap2);
+    va_end(ap2);
+    if (n < 0) {
+        b->oom = 1;
+        return -1;
+    }
+    if ((size_t)n < sizeof small)
+        return buf_append(b, small, (size_t)n);
+    if (buf_reserve(b, (size_t)n) != 0)
+        return -1;
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+int buf_printf(buf_t *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = buf_vprintf(b, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not valid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len;
+    unsigned min;
+    unsigned cp;
+    if (c < 0x80)
+        return 1;
+    if ((c & 0xE0) == 0xC0) {
+        len = 2, min = 0x80, cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+        len = 3, min = 0x800, cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+        len = 4, min = 0x10000, cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+int buf_json_str(buf_t *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
+    if (buf_reserve(b, n + 2) != 0)
+        return -1;
+    buf_putc(b, '"');
+    size_t run = 0; /* start of the pending run of bytes copied as they are */
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = u[i];
+        const char *esc = NULL;
+        char tmp[7];
+        size_t step = 1;
+        if (c >= 0x80) {
+            step = utf8_len(u + i, n - i);
+            if (step) {
+                i += step;
+                continue;
+            }
+            esc = "\xEF\xBF\xBD";
+            step = 1;
+        } else if (c == '"') {
+            esc = "\\\"";
+        } else if (c == '\\') {
+            esc = "\\\\";
+        } else if (c == '\n') {
+            esc = "\\n";
+        } else if (c == '\r') {
+            esc = "\\r";
+        } else if (c == '\t') {
+            esc = "\\t";
+        } else if (c < 0x20 || c == 0x7F) {
+            tmp[0] = '\\', tmp[1] = 'u', tmp[2] = '0', tmp[3] = '0';
+            tmp[4] = hex[c >> 4], tmp[5] = hex[c & 15], tmp[6] = '\0';
+            esc = tmp;
+        } else {
+            i++;
+            continue;
+        }
+        buf_append(b, s + run, i - run);
+        buf_puts(b, esc);
+        i += step;
+        run = i;
+    }
+    buf_append(b, s + run, n - run);
+    return buf_putc(b, '"');
+}
+
+char *buf_take(buf_t *b)
+{
+    char *p = b->p;
+    if (!p)
+        p = calloc(1, 1);
+    b->p = NULL;
+    b->len = b->cap = 0;
+    return p;
+}

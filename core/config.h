@@ -1,0 +1,62 @@
+/* config: the config file, CLIPAPI_* environment and credential files merged into one immutable struct. */
+#ifndef CLIP_CONFIG_H
+#define CLIP_CONFIG_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+#define CFG_DEFAULT_PATH "/etc/clipapi/clipapi.conf"
+#define CFG_LINE_MAX 4096
+#define CFG_SECRET_MAX 65536
+
+typedef enum { CFG_SOURCE_FIRESTORE = 0, CFG_SOURCE_FIRESTORE_R2, CFG_SOURCE_R2 } cfg_source;
+typedef enum { CFG_LOG_DEBUG = 0, CFG_LOG_INFO, CFG_LOG_WARN, CFG_LOG_ERROR } cfg_log_level;
+
+typedef struct {
+    char *path; /* the file read, or NULL */
+
+    char *listen;
+    long workers;
+    long max_requests;
+    long request_body_max;
+    long shutdown_timeout; /* seconds */
+
+    char *firestore_project;
+    char *firestore_database;
+    char *firestore_emulator_host;
+    char *google_credentials_file;
+    long firestore_timeout_ms;
+
+    char *auth_project;
+    char *auth_keys_url;
+    char *auth_emulator_host;
+
+    char *r2_endpoint;
+    char *r2_bucket;
+    char *r2_region;
+    char *r2_addressing; /* "path" or "virtual" */
+    char *r2_access_key_id;
+    char *r2_secret_access_key;
+    char *r2_session_token;
+    long presign_expires;
+
+    char *internal_keys_file;
+    cfg_source metadata_source;
+    cfg_log_level log_level;
+} cfg_t;
+
+/* Loads path (NULL: CFG_DEFAULT_PATH, which may be absent), then the environment.
+ * On error *out is NULL and err names the key and the problem in one line. */
+clip_err cfg_load(const char *path, cfg_t **out, char *err, size_t errlen);
+
+/* Fails (naming the key and where to set it) when a key a command needs is unset. */
+clip_err cfg_require(const cfg_t *c, const char *key, char *err, size_t errlen);
+
+/* The value of a string key by name (NULL when unset or unknown); for tests and diagnostics. */
+const char *cfg_get(const cfg_t *c, const char *key);
+
+const char *cfg_source_name(cfg_source s);
+void cfg_free(cfg_t *c);
+
+#endif
