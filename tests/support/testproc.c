@@ -93,7 +93,7 @@ int tp_start(tp_proc *p, const char *name, char *const argv[], char *const env[]
 {
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "%s", name);
-    char dir[512];
+    char dir[256];
     snprintf(dir, sizeof dir, "%s/tmp", tp_build());
     mkdir(dir, 0755);
     snprintf(p->log, sizeof p->log, "%s/%s.%ld.log", dir, name, (long)getpid());
