@@ -18,7 +18,8 @@ typedef enum {
     HTTP_RETRY_IDEMPOTENT,
     /* Non-idempotent calls (a commit with transforms): retried only when the request certainly
      * was not applied: the connection could not be made, or the server answered 429 / 503
-     * (RESOURCE_EXHAUSTED / UNAVAILABLE are returned before a write is applied). */
+     * (RESOURCE_EXHAUSTED / UNAVAILABLE are returned before a write is applied). Sent on a
+     * fresh connection, since libcurl itself resends once on a dead reused connection. */
     HTTP_RETRY_UNAPPLIED,
 } http_retry;
 
@@ -33,7 +34,21 @@ typedef struct {
     size_t max_response;         /* body cap, 0 = HTTP_RESPONSE_MAX_DEFAULT; over it -> CLIP_ETOOBIG */
     http_retry retry;
     const char *backend;         /* label for logs and metrics: "firestore", "r2", "token", "keys" */
+    /* Optional: decides whether an HTTP answer is retried, overriding the status rules above
+     * (a Firestore read retries 409 ABORTED, which only the body tells apart from ALREADY_EXISTS).
+     * Returns HTTP_CLASS_DEFAULT to keep the status rules. Left NULL by most callers. */
+    int (*classify)(long status, const buf_t *body, void *ctx);
+    void *classify_ctx;
 } http_req;
+
+#define HTTP_CLASS_DEFAULT 0
+#define HTTP_CLASS_RETRY 1
+#define HTTP_CLASS_FINAL 2
+
+/* Attempts per call at most, whatever the deadline leaves. */
+#define HTTP_MAX_ATTEMPTS 8
+#define HTTP_BACKOFF_INITIAL_MS 100
+#define HTTP_BACKOFF_MAX_MS 5000
 
 typedef struct {
     long status;       /* the last attempt's HTTP status, 0 when none answered */
@@ -56,8 +71,9 @@ void http_resp_free(http_resp *resp);
 /* The value of a response header (case-insensitive name), or NULL; *len gets its length. */
 const char *http_resp_header(const http_resp *resp, const char *name, size_t *len);
 
-/* Back-off before attempt n (1-based) in ms: exponential from 100 ms, x1.3..2, capped at
- * 5 s, with full jitter from rnd in [0,1); exposed for tests of the schedule. */
+/* Back-off before attempt n (1-based) in ms: 0 before the first; before attempt n >= 2 a ceiling
+ * of 100 ms doubled per further attempt (100, 200, 400, ...), capped at 5 s, times rnd in [0,1)
+ * (full jitter, so retrying clients spread out); exposed for tests of the schedule. */
 long http_backoff_ms(int attempt, double rnd);
 
 #endif

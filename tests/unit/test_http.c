@@ -1,0 +1,355 @@
+/* Tests of core/http: answers, keep-alive, retries per policy, deadline, size cap, back-off, fork. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "minihttpd.h"
+#include "unit.h"
+
+typedef struct {
+    int requests;    /* seen so far */
+    int fail_first;  /* how many requests get fail_action first */
+    int fail_status; /* status of those (when fail_action is MH_RESPOND) */
+    mh_action fail_action;
+    size_t body_size; /* size of the 200 body, 0 = "hello" */
+} script;
+
+static mh_action handler(const mh_request *req, mh_response *resp, void *ctx)
+{
+    script *s = ctx;
+    int n = __atomic_add_fetch(&s->requests, 1, __ATOMIC_SEQ_CST);
+    if (n <= s->fail_first) {
+        if (s->fail_action != MH_RESPOND)
+            return s->fail_action;
+        resp->status = s->fail_status;
+        buf_puts(&resp->body, "{\"error\":{\"status\":\"X\"}}");
+        return MH_RESPOND;
+    }
+    if (strcmp(req->path, "/echo") == 0) {
+        char v[128] = "";
+        mh_header(req, "X-Test", v, sizeof v);
+        buf_printf(&resp->body, "%s %s %s ", req->method, v, req->path);
+        buf_append(&resp->body, req->body.p ? req->body.p : "", req->body.len);
+        buf_puts(&resp->headers, "X-Reply: yes  \r\n");
+        return MH_RESPOND;
+    }
+    if (s->body_size) {
+        for (size_t i = 0; i < s->body_size; i++)
+            buf_putc(&resp->body, 'a');
+        return MH_RESPOND;
+    }
+    buf_puts(&resp->body, "hello");
+    return MH_RESPOND;
+}
+
+static int start(script *s, minihttpd **m, char *url, size_t urllen, const char *path)
+{
+    int port = 0;
+    *m = mh_start(handler, s, &port);
+    snprintf(url, urllen, "http://127.0.0.1:%d%s", port, path);
+    return *m ? 0 : -1;
+}
+
+static int seen(script *s)
+{
+    return __atomic_load_n(&s->requests, __ATOMIC_SEQ_CST);
+}
+
+static void test_get_and_keepalive(void)
+{
+    script s = {0};
+    minihttpd *m;
+    char url[128];
+    CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
+    http_req req = {.method = "GET", .url = url, .deadline_ms = 2000, .retry = HTTP_RETRY_IDEMPOTENT};
+    for (int i = 0; i < 3; i++) {
+        http_resp resp;
+        char err[256] = "";
+        CU_ASSERT_EQUAL(http_do(&req, &resp, err, sizeof err), CLIP_OK);
+        CU_ASSERT_EQUAL(resp.status, 200);
+        UNIT_ASSERT_STR(resp.body.p, "hello");
+        CU_ASSERT_EQUAL(resp.body.len, 5);
+        CU_ASSERT_EQUAL(resp.attempts, 1);
+        size_t len = 0;
+        const char *cl = http_resp_header(&resp, "content-length", &len);
+        CU_ASSERT_PTR_NOT_NULL(cl);
+        CU_ASSERT_EQUAL(len, 1);
+        CU_ASSERT_TRUE(cl && cl[0] == '5');
+        http_resp_free(&resp);
+    }
+    CU_ASSERT_EQUAL(mh_connections(m), 1); /* one kept-alive connection for three calls */
+    mh_stop(m);
+}
+
+static void test_post_headers_body(void)
+{
+    script s = {0};
+    minihttpd *m;
+    char url[128];
+    CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/echo"), 0);
+    const char *hdrs[] = {"X-Test: v1", "Content-Type: application/json"};
+    http_req req = {.method = "PATCH", .url = url, .headers = hdrs, .nheaders = 2,
+                    .body = "{\"a\":1}", .body_len = 7, .deadline_ms = 2000};
+    http_resp resp;
+    CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK);
+    CU_ASSERT_EQUAL(resp.status, 200);
+    UNIT_ASSERT_STR(resp.body.p, "PATCH v1 /echo {\"a\":1}");
+    size_t len = 0;
+    const char *v = http_resp_header(&resp, "X-REPLY", &len);
+    CU_ASSERT_EQUAL(len, 3);
+    CU_ASSERT_TRUE(v && memcmp(v, "yes", 3) == 0);
+    CU_ASSERT_PTR_NULL(http_resp_header(&resp, "X-Missing", &len));
+    http_resp_free(&resp);
+    mh_stop(m);
+}
+
+static void test_retry_503_idempotent(void)
+{
+    script s = {.fail_first = 2, .fail_status = 503, .fail_action = MH_RESPOND};
+    minihttpd *m;
+    char url[128];
+    CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
+    http_req req = {.method = "GET", .url = url, .deadline_ms = 5000, .retry = HTTP_RETRY_IDEMPOTENT};
+    http_resp resp;
+    CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK);
+    CU_ASSERT_EQUAL(resp.status, 200);
+    CU_ASSERT_EQUAL(resp.attempts, 3);
+    CU_ASSERT_EQUAL(seen(&s), 3);
+    UNIT_ASSERT_STR(resp.body.p, "hello");
+    http_resp_free(&resp);
+    mh_stop(m);
+}
+
+static void test_never_and_unapplied_statuses(void)
+{
+    script s = {.fail_first = 1, .fail_status = 503, .fail_action = MH_RESPOND};
+    minihttpd *m;
+    char url[128];
+    CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
+    http_req req = {.method = "POST", .url = url, .body = "x", .body_len = 1, .deadline_ms = 3000,
+                    .retry = HTTP_RETRY_NEVER};
+    http_resp resp;
+    CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK);
+    CU_ASSERT_EQUAL(resp.status, 503);
+    CU_ASSERT_EQUAL(resp.attempts, 1);
+    http_resp_free(&resp);
+
+    /* UNAPPLIED: 503 is retried, a 500 is not (the write may have happened). */
+    __atomic_store_n(&s.requests, 0, __ATOMIC_SEQ_CST);
+    req.retry = HTTP_RETRY_UNAPPLIED;
+    CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK);
+    CU_ASSERT_EQUAL(resp.status, 200);
+    CU_ASSERT_EQUAL(resp.attempts, 2);
+    http_resp_free(&resp);
+
+    __atomic_store_n(&s.requests, 0, __ATOMIC_SEQ_CST);
+    s.fail_status = 500;
+    CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK);
+    CU_ASSERT_EQUAL(resp.status, 500);
+    CU_ASSERT_EQUAL(resp.attempts, 1);
+    CU_ASSERT_EQUAL(seen(&s), 1);
+    http_resp_free(&resp);
+    mh_stop(m);
+}
+
+static void test_dropped_connection(void)
+{
+    script s = {.fail_first = 1, .fail_action = MH_CLOSE};
+    minihttpd *m;
+    char url[128];
+    CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
+    /* A dropped connection after the request went out: a read goes again... */
+    http_req req = {.method = "GET", .url = url, .deadline_ms = 3000, .retry = HTTP_RETRY_IDEMPOTENT};
+    http_resp resp;
+    CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK);
+    CU_ASSERT_EQUAL(resp.status, 200);
+    CU_ASSERT_EQUAL(resp.attempts, 2);
+    http_resp_free(&resp);
+    /* ...a non-idempotent write does not: the server may have applied it. */
+    __atomic_store_n(&s.requests, 0, __ATOMIC_SEQ_CST);
+    req.method = "POST";
+    req.body = "w";
+    req.body_len = 1;
+    req.retry = HTTP_RETRY_UNAPPLIED;
+    char err[256] = "";
+    CU_ASSERT_EQUAL(http_do(&req, &resp, err, sizeof err), CLIP_EUNAVAILABLE);
+    CU_ASSERT_EQUAL(resp.attempts, 1);
+    CU_ASSERT_EQUAL(seen(&s), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "1 attempt(s)"));
+    http_resp_free(&resp);
+    mh_stop(m);
+}
+
+static void test_hang_ends_at_deadline(void)
+{
+    script s = {.fail_first = 100, .fail_action = MH_HANG};
+    minihttpd *m;
+    char url[128];
+    CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
+    http_req req = {.method = "GET", .url = url, .deadline_ms = 400, .retry = HTTP_RETRY_IDEMPOTENT};
+    http_resp resp;
+    char err[256] = "";
+    CU_ASSERT_EQUAL(http_do(&req, &resp, err, sizeof err), CLIP_ETIMEOUT);
+    CU_ASSERT_TRUE(resp.elapsed_ms >= 390 && resp.elapsed_ms < 700);
+    CU_ASSERT_EQUAL(resp.attempts, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "deadline of 400 ms"));
+    http_resp_free(&resp);
+    mh_stop(m);
+}
+
+static void test_retries_stop_before_deadline(void)
+{
+    script s = {.fail_first = 1000, .fail_status = 503, .fail_action = MH_RESPOND};
+    minihttpd *m;
+    char url[128];
+    CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
+    http_req req = {.method = "GET", .url = url, .deadline_ms = 600, .retry = HTTP_RETRY_IDEMPOTENT};
+    http_resp resp;
+    CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK);
+    CU_ASSERT_EQUAL(resp.status, 503); /* the last answer, handed back before the deadline */
+    CU_ASSERT_TRUE(resp.elapsed_ms < 600);
+    CU_ASSERT_TRUE(resp.attempts >= 2 && resp.attempts <= HTTP_MAX_ATTEMPTS);
+    CU_ASSERT_EQUAL(resp.attempts, seen(&s));
+    http_resp_free(&resp);
+    mh_stop(m);
+}
+
+static void test_response_cap(void)
+{
+    script s = {.body_size = 3000};
+    minihttpd *m;
+    char url[128];
+    CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
+    http_req req = {.method = "GET", .url = url, .deadline_ms = 2000, .max_response = 2999,
+                    .retry = HTTP_RETRY_IDEMPOTENT};
+    http_resp resp;
+    char err[256] = "";
+    CU_ASSERT_EQUAL(http_do(&req, &resp, err, sizeof err), CLIP_ETOOBIG);
+    CU_ASSERT_EQUAL(resp.attempts, 1);
+    UNIT_ASSERT_STR(err, "http: response over 2999 bytes");
+    http_resp_free(&resp);
+    req.max_response = 3000;
+    CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK);
+    CU_ASSERT_EQUAL(resp.body.len, 3000);
+    http_resp_free(&resp);
+    mh_stop(m);
+}
+
+static void test_refused_is_unavailable(void)
+{
+    /* A port nobody listens on: bind one, learn it, close it. */
+    int port = 0;
+    script s = {0};
+    minihttpd *m = mh_start(handler, &s, &port);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    mh_stop(m);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
+    http_req req = {.method = "POST", .url = url, .deadline_ms = 800, .retry = HTTP_RETRY_UNAPPLIED};
+    http_resp resp;
+    char err[256] = "";
+    CU_ASSERT_EQUAL(http_do(&req, &resp, err, sizeof err), CLIP_EUNAVAILABLE);
+    CU_ASSERT_TRUE(resp.attempts >= 2); /* nothing was sent, so even a write is tried again */
+    CU_ASSERT_EQUAL(resp.status, 0);
+    CU_ASSERT_TRUE(resp.elapsed_ms < 800);
+    http_resp_free(&resp);
+}
+
+static int classify_conflict(long status, const buf_t *body, void *ctx)
+{
+    (*(int *)ctx)++;
+    if (status == 409 && body->p && strstr(body->p, "\"X\""))
+        return HTTP_CLASS_RETRY;
+    return HTTP_CLASS_DEFAULT;
+}
+
+static void test_classify_hook(void)
+{
+    script s = {.fail_first = 1, .fail_status = 409, .fail_action = MH_RESPOND};
+    minihttpd *m;
+    char url[128];
+    CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
+    int calls = 0;
+    http_req req = {.method = "GET", .url = url, .deadline_ms = 3000, .retry = HTTP_RETRY_IDEMPOTENT,
+                    .classify = classify_conflict, .classify_ctx = &calls};
+    http_resp resp;
+    CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK);
+    CU_ASSERT_EQUAL(resp.status, 200);
+    CU_ASSERT_EQUAL(resp.attempts, 2);
+    CU_ASSERT_EQUAL(calls, 2);
+    http_resp_free(&resp);
+    mh_stop(m);
+}
+
+static void test_backoff_schedule(void)
+{
+    CU_ASSERT_EQUAL(http_backoff_ms(1, 0.5), 0);
+    CU_ASSERT_EQUAL(http_backoff_ms(2, 0.5), 50);
+    CU_ASSERT_EQUAL(http_backoff_ms(3, 0.5), 100);
+    CU_ASSERT_EQUAL(http_backoff_ms(4, 0.5), 200);
+    CU_ASSERT_EQUAL(http_backoff_ms(7, 0.5), 1600);
+    CU_ASSERT_EQUAL(http_backoff_ms(8, 0.5), 2500); /* 6400 capped at 5000 */
+    CU_ASSERT_EQUAL(http_backoff_ms(60, 0.5), 2500);
+    CU_ASSERT_EQUAL(http_backoff_ms(2, 0.0), 0);
+    CU_ASSERT_EQUAL(http_backoff_ms(3, 0.999), 199);
+    CU_ASSERT_EQUAL(http_backoff_ms(9, 0.999), 4995);
+    CU_ASSERT_EQUAL(http_backoff_ms(4, 1.5), 399);  /* out-of-range jitter is clamped */
+    CU_ASSERT_EQUAL(http_backoff_ms(4, -1.0), 0);
+}
+
+static void test_after_fork(void)
+{
+    script s = {0};
+    minihttpd *m;
+    char url[128];
+    CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
+    http_req req = {.method = "GET", .url = url, .deadline_ms = 2000};
+    http_resp resp;
+    CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK); /* the parent has a live connection */
+    http_resp_free(&resp);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char err[256] = "";
+        clip_err e = http_global_init();
+        int ok = e == CLIP_OK && (e = http_do(&req, &resp, err, sizeof err)) == CLIP_OK &&
+                 resp.status == 200 && resp.body.len == 5;
+        if (!ok)
+            fprintf(stderr, "child: %s %s status %ld\n", clip_err_code(e), err, resp.status);
+        _exit(ok ? 0 : 1);
+    }
+    int st = -1;
+    waitpid(pid, &st, 0);
+    CU_ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK); /* the parent still works */
+    CU_ASSERT_EQUAL(resp.status, 200);
+    http_resp_free(&resp);
+    CU_ASSERT_EQUAL(mh_connections(m), 2); /* the child made its own, the parent kept its own */
+    mh_stop(m);
+}
+
+static int init(void)
+{
+    return http_global_init() == CLIP_OK ? 0 : 1;
+}
+
+static int clean(void)
+{
+    http_global_cleanup();
+    return 0;
+}
+
+int main(void)
+{
+    CU_TestInfo tests[] = {UNIT_TEST(test_get_and_keepalive), UNIT_TEST(test_post_headers_body),
+                           UNIT_TEST(test_retry_503_idempotent),
+                           UNIT_TEST(test_never_and_unapplied_statuses),
+                           UNIT_TEST(test_dropped_connection), UNIT_TEST(test_hang_ends_at_deadline),
+                           UNIT_TEST(test_retries_stop_before_deadline), UNIT_TEST(test_response_cap),
+                           UNIT_TEST(test_refused_is_unavailable), UNIT_TEST(test_classify_hook),
+                           UNIT_TEST(test_backoff_schedule), UNIT_TEST(test_after_fork),
+                           CU_TEST_INFO_NULL};
+    return unit_run("http", tests, init, clean);
+}
