@@ -1,1 +1,67 @@
-int main(void) { return 0; }
+/* clipapi-fcgi: arguments, configuration and logging, then the pool takes over. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "pool.h"
+
+static const char usage[] =
+    "usage: clipapi-fcgi [--config FILE] [--listen unix:PATH|HOST:PORT] [--workers N] [--check]\n"
+    "  --config FILE   configuration file (default " CFG_DEFAULT_PATH ", may be absent)\n"
+    "  --listen ADDR   overrides the listen key; ignored when systemd passes the socket\n"
+    "  --workers N     overrides the workers key (1-256)\n"
+    "  --check         validate the configuration and exit\n";
+
+int main(int argc, char **argv)
+{
+    pool_opts o = {NULL, NULL, 0};
+    int check = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        } else if (strcmp(a, "--check") == 0) {
+            check = 1;
+        } else if ((strcmp(a, "--config") == 0 || strcmp(a, "--listen") == 0 ||
+                    strcmp(a, "--workers") == 0) && i + 1 < argc) {
+            const char *v = argv[++i];
+            if (a[2] == 'c') {
+                o.config_path = v;
+            } else if (a[2] == 'l') {
+                if (strncmp(v, "unix:/", 6) != 0 && !strchr(v, ':')) {
+                    fprintf(stderr, "clipapi-fcgi: --listen: '%s' is neither unix:PATH nor HOST:PORT\n", v);
+                    return 2;
+                }
+                o.listen = v;
+            } else {
+                char *end;
+                long n = strtol(v, &end, 10);
+                if (*end || n < 1 || n > POOL_WORKERS_MAX) {
+                    fprintf(stderr, "clipapi-fcgi: --workers: '%s' is not a number from 1 to %d\n", v,
+                            POOL_WORKERS_MAX);
+                    return 2;
+                }
+                o.workers = n;
+            }
+        } else {
+            fprintf(stderr, "clipapi-fcgi: unknown or incomplete argument '%s'\n%s", a, usage);
+            return 2;
+        }
+    }
+    char err[512];
+    cfg_t *cfg = NULL;
+    if (cfg_load(o.config_path, &cfg, err, sizeof err) != CLIP_OK) {
+        fprintf(stderr, "clipapi-fcgi: %s\n", err);
+        return 1;
+    }
+    if (check) {
+        printf("configuration ok%s%s\n", cfg->path ? ": " : "", cfg->path ? cfg->path : "");
+        cfg_free(cfg);
+        return 0;
+    }
+    log_init("clipapi-fcgi", cfg->log_level);
+    return pool_run(&o, cfg);
+}

@@ -1,0 +1,106 @@
+/* response: building answers and serializing them as CGI responses. */
+#include "response.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void resp_init(response_t *rs)
+{
+    memset(rs, 0, sizeof *rs);
+    rs->status = 200;
+    buf_init(&rs->headers, 64 * 1024);
+    buf_init(&rs->body, RESP_BODY_MAX);
+}
+
+void resp_free(response_t *rs)
+{
+    buf_free(&rs->headers);
+    buf_free(&rs->body);
+}
+
+void resp_header(response_t *rs, const char *name, const char *value)
+{
+    /* header values we set never come with CR/LF from outside, but make sure */
+    if (strpbrk(value, "\r\n") || strpbrk(name, "\r\n:"))
+        return;
+    buf_printf(&rs->headers, "%s: %s\r\n", name, value);
+}
+
+const char *resp_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Unknown";
+    }
+}
+
+static void error_body(response_t *rs, const request_t *rq, int status, const char *code,
+                       const char *msg)
+{
+    rs->status = status;
+    rs->error_code = code;
+    rs->content_type = NULL;
+    buf_reset(&rs->body);
+    buf_puts(&rs->body, "{\"error\":{\"code\":");
+    buf_json_str(&rs->body, code, strlen(code));
+    buf_puts(&rs->body, ",\"message\":");
+    buf_json_str(&rs->body, msg, strlen(msg));
+    buf_puts(&rs->body, ",\"request_id\":");
+    const char *rid = rq && rq->request_id ? rq->request_id : "";
+    buf_json_str(&rs->body, rid, strlen(rid));
+    buf_puts(&rs->body, "}}");
+}
+
+void resp_error(response_t *rs, const request_t *rq, int status, const char *code, const char *fmt,
+                ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    error_body(rs, rq, status, code, msg);
+}
+
+void resp_clip_error(response_t *rs, const request_t *rq, clip_err e, const char *msg)
+{
+    int status = clip_err_http_status(e);
+    if (status >= 500 && status < 502)
+        msg = "internal error"; /* details of our own failures stay in the log */
+    error_body(rs, rq, status, clip_err_code(e), msg && *msg ? msg : resp_reason(status));
+}
+
+void resp_serialize(const response_t *rs, const request_t *rq, buf_t *out)
+{
+    buf_printf(out, "Status: %d %s\r\n", rs->status, resp_reason(rs->status));
+    if (rs->status != 304 && rs->status != 204)
+        buf_printf(out, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+                   rs->content_type ? rs->content_type : "application/json; charset=utf-8",
+                   rs->body.len);
+    if (rq && rq->request_id)
+        buf_printf(out, "X-Request-Id: %s\r\n", rq->request_id);
+    if (!strstr(rs->headers.p ? rs->headers.p : "", "Cache-Control:"))
+        buf_puts(out, "Cache-Control: no-store\r\n");
+    if (rs->headers.len)
+        buf_append(out, rs->headers.p, rs->headers.len);
+    buf_puts(out, "\r\n");
+    if (rs->status != 304 && rs->status != 204 && rs->body.len)
+        buf_append(out, rs->body.p, rs->body.len);
+}

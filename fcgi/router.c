@@ -1,0 +1,130 @@
+/* router: the route table and the matcher. */
+#include "router.h"
+
+#include <string.h>
+
+#include "handlers.h"
+#include "ids.h"
+
+static const route_t routes[] = {
+    {"GET", "/healthz", h_healthz},
+    {"GET", "/api/healthz", h_healthz},
+};
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+int route_param_valid(const char *name, const char *p, size_t n)
+{
+    if (strcmp(name, "filename") == 0)
+        return ids_valid_filename(p, n);
+    return ids_valid_id(p, n);
+}
+
+typedef struct {
+    const char *p;
+    size_t n;
+} seg_t;
+
+/* Splits "/a/b/c" into segments; returns the count, or -1 when there are too many. */
+static int split(const char *p, size_t n, seg_t *segs)
+{
+    if (n == 0 || p[0] != '/')
+        return -1;
+    int k = 0;
+    size_t i = 1, start = 1;
+    for (; i <= n; i++) {
+        if (i == n || p[i] == '/') {
+            if (k == ROUTE_SEGMENTS_MAX)
+                return -1;
+            segs[k].p = p + start;
+            segs[k].n = i - start;
+            k++;
+            start = i + 1;
+        }
+    }
+    return k;
+}
+
+/* Does the path have the shape of the pattern (segment count and literal segments)? */
+static int shape_matches(const char *pattern, const seg_t *segs, int nsegs)
+{
+    seg_t ps[ROUTE_SEGMENTS_MAX];
+    int np = split(pattern, strlen(pattern), ps);
+    if (np != nsegs)
+        return 0;
+    for (int i = 0; i < np; i++) {
+        if (ps[i].n && ps[i].p[0] == '{')
+            continue;
+        if (ps[i].n != segs[i].n || memcmp(ps[i].p, segs[i].p, ps[i].n) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+static int method_is(const request_t *rq, const char *m)
+{
+    return rq->method.n == strlen(m) && memcmp(rq->method.p, m, rq->method.n) == 0;
+}
+
+clip_err route_dispatch(request_t *rq, response_t *rs, route_handler *h)
+{
+    *h = NULL;
+    seg_t segs[ROUTE_SEGMENTS_MAX];
+    int nsegs = split(rq->path.p, rq->path.n, segs);
+    const route_t *hit = NULL;
+    buf_t allow;
+    buf_init(&allow, 256);
+    if (nsegs > 0) {
+        for (size_t i = 0; i < NROUTES; i++) {
+            if (!shape_matches(routes[i].pattern, segs, nsegs))
+                continue;
+            if (method_is(rq, routes[i].method) ||
+                (method_is(rq, "HEAD") && strcmp(routes[i].method, "GET") == 0)) {
+                hit = &routes[i];
+                break;
+            }
+            if (!allow.p || !strstr(allow.p, routes[i].method))
+                buf_printf(&allow, "%s%s", allow.len ? ", " : "", routes[i].method);
+        }
+    }
+    if (!hit && allow.len) {
+        resp_header(rs, "Allow", allow.p);
+        resp_error(rs, rq, 405, "method_not_allowed", "%.*s is not allowed here (allowed: %s)",
+                   (int)(rq->method.n > 16 ? 16 : rq->method.n), rq->method.p, allow.p);
+        buf_free(&allow);
+        return CLIP_EMETHOD;
+    }
+    buf_free(&allow);
+    if (!hit) {
+        resp_error(rs, rq, 404, "not_found", "no such path");
+        return CLIP_ENOTFOUND;
+    }
+    rq->route = hit->pattern;
+    seg_t ps[ROUTE_SEGMENTS_MAX];
+    int np = split(hit->pattern, strlen(hit->pattern), ps);
+    rq->nparams = 0;
+    for (int i = 0; i < np; i++) {
+        if (!(ps[i].n && ps[i].p[0] == '{'))
+            continue;
+        const char *name = arena_strndup(rq->arena, ps[i].p + 1, ps[i].n - 2);
+        char *dec = arena_alloc(rq->arena, segs[i].n + 1);
+        if (!name || !dec || rq->nparams == REQ_PARAMS_MAX) {
+            resp_clip_error(rs, rq, CLIP_ENOMEM, NULL);
+            return CLIP_ENOMEM;
+        }
+        long dn = req_pct_decode(segs[i].p, segs[i].n, dec, 0);
+        if (dn < 0 || !route_param_valid(name, dec, (size_t)dn)) {
+            resp_error(rs, rq, 400, "invalid_argument", "%s: %s", name,
+                       strcmp(name, "filename") == 0
+                           ? "must be 1-128 bytes of [A-Za-z0-9._-], no '..' and no leading dot"
+                           : "must be 1-128 bytes of [A-Za-z0-9_-]");
+            return CLIP_EINVAL;
+        }
+        dec[dn] = '\0';
+        rq->param_name[rq->nparams] = name;
+        rq->param[rq->nparams].p = dec;
+        rq->param[rq->nparams].n = (size_t)dn;
+        rq->nparams++;
+    }
+    *h = hit->handler;
+    return CLIP_OK;
+}

@@ -1,0 +1,195 @@
+/* worker: the FCGX_Accept_r loop with signals blocked outside ppoll, so a stop never cuts a request. */
+#include "worker.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "router.h"
+
+#define WORKER_POLL_MS 1000
+#define ACCESS_PATH_MAX 512
+
+static volatile sig_atomic_t worker_stop;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    worker_stop = 1;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+void worker_handle(const app_t *app, request_t *rq, response_t *rs)
+{
+    rq->app = app;
+    route_handler h;
+    if (route_dispatch(rq, rs, &h) != CLIP_OK)
+        return;
+    h(rq, rs);
+}
+
+/* Reads exactly content_length bytes of body into the arena; 413 over the cap, 400 when short. */
+static int read_body(FCGX_Request *fr, request_t *rq, response_t *rs, long cap)
+{
+    if (rq->content_length <= 0)
+        return 0;
+    if (rq->content_length > cap) {
+        resp_error(rs, rq, 413, "too_large", "request body is over %ld bytes", cap);
+        return -1;
+    }
+    char *b = arena_alloc(rq->arena, (size_t)rq->content_length + 1);
+    if (!b) {
+        resp_clip_error(rs, rq, CLIP_ENOMEM, NULL);
+        return -1;
+    }
+    long got = 0;
+    while (got < rq->content_length) {
+        int n = FCGX_GetStr(b + got, (int)(rq->content_length - got), fr->in);
+        if (n <= 0)
+            break;
+        got += n;
+    }
+    if (got != rq->content_length) {
+        resp_error(rs, rq, 400, "invalid_argument", "request body shorter than Content-Length");
+        return -1;
+    }
+    b[got] = '\0';
+    rq->body = b;
+    rq->body_len = (size_t)got;
+    return 0;
+}
+
+static void access_log(const request_t *rq, const response_t *rs, double ms, size_t bytes)
+{
+    if (!log_enabled(CFG_LOG_INFO))
+        return;
+    buf_t m;
+    buf_init(&m, 4096);
+    buf_puts(&m, ",\"method\":");
+    buf_json_str(&m, rq->method.p ? rq->method.p : "", rq->method.p ? (rq->method.n > 16 ? 16 : rq->method.n) : 0);
+    buf_puts(&m, ",\"path\":");
+    size_t pn = rq->path.n > ACCESS_PATH_MAX ? ACCESS_PATH_MAX : rq->path.n;
+    buf_json_str(&m, rq->path.p ? rq->path.p : "", rq->path.p ? pn : 0);
+    if (rq->route) {
+        buf_puts(&m, ",\"route\":");
+        buf_json_str(&m, rq->route, strlen(rq->route));
+    }
+    buf_printf(&m, ",\"status\":%d,\"duration_ms\":%.3f,\"bytes\":%zu", rs->status, ms, bytes);
+    if (rs->error_code)
+        buf_printf(&m, ",\"error\":\"%s\"", rs->error_code);
+    if (rq->remote_addr) {
+        buf_puts(&m, ",\"remote\":");
+        buf_json_str(&m, rq->remote_addr, strlen(rq->remote_addr));
+    }
+    log_json(CFG_LOG_INFO, "access", m.p);
+    buf_free(&m);
+}
+
+static void serve_one(const app_t *app, FCGX_Request *fr, arena_t *arena)
+{
+    double t0 = now_ms();
+    request_t rq;
+    response_t rs;
+    resp_init(&rs);
+    char err[256] = "";
+    if (req_parse(&rq, arena, fr->envp, err, sizeof err) != CLIP_OK) {
+        resp_error(&rs, &rq, 400, "invalid_argument", "%s", err);
+    } else {
+        log_set_request_id(rq.request_id);
+        if (read_body(fr, &rq, &rs, app->cfg->request_body_max) == 0)
+            worker_handle(app, &rq, &rs);
+    }
+    if (rs.body.oom && rs.status < 400)
+        resp_clip_error(&rs, &rq, CLIP_ETOOBIG, "response too large");
+    buf_t out;
+    buf_init(&out, 0);
+    resp_serialize(&rs, &rq, &out);
+    if (out.p)
+        FCGX_PutStr(out.p, (int)out.len, fr->out);
+    access_log(&rq, &rs, now_ms() - t0, rs.body.len);
+    buf_free(&out);
+    resp_free(&rs);
+    log_set_request_id(NULL);
+}
+
+int worker_main(const cfg_t *cfg, int listen_fd, int index, int generation)
+{
+    /* Die with the master; stop signals only arrive inside ppoll. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    pid_t master = getppid();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop; /* no SA_RESTART */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGQUIT, &sa, NULL);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGCHLD, SIG_DFL);
+    sigset_t block, waitmask;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGQUIT);
+    sigprocmask(SIG_BLOCK, &block, &waitmask);
+    sigdelset(&waitmask, SIGTERM);
+    sigdelset(&waitmask, SIGINT);
+    sigdelset(&waitmask, SIGQUIT);
+
+    app_t app = {cfg, index, generation};
+    if (FCGX_Init() != 0) {
+        log_error("worker_init", "FCGX_Init failed");
+        return 1;
+    }
+    FCGX_Request fr;
+    if (FCGX_InitRequest(&fr, listen_fd, 0) != 0) {
+        log_error("worker_init", "FCGX_InitRequest failed");
+        return 1;
+    }
+    arena_t arena;
+    arena_init(&arena, WORKER_ARENA_LIMIT);
+    long served = 0;
+    log_debug("worker_start", "worker %d generation %d ready", index, generation);
+    while (!worker_stop && (cfg->max_requests == 0 || served < cfg->max_requests)) {
+        /* With FCGI_KEEP_CONN nginx may send the next request on the kept connection. */
+        struct pollfd pfd = {fr.ipcFd >= 0 ? fr.ipcFd : listen_fd, POLLIN, 0};
+        struct timespec ts = {WORKER_POLL_MS / 1000, 0};
+        int r = ppoll(&pfd, 1, &ts, &waitmask);
+        if (r <= 0) {
+            if (getppid() != master)
+                break;
+            continue;
+        }
+        /* The listen socket is non-blocking: another worker may have taken the connection. */
+        int rc = FCGX_Accept_r(&fr);
+        if (rc < 0) {
+            if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR || rc == -ECONNABORTED)
+                continue;
+            log_error("worker_accept", "FCGX_Accept_r failed: %d", rc);
+            break;
+        }
+        serve_one(&app, &fr, &arena);
+        FCGX_Finish_r(&fr);
+        arena_reset(&arena);
+        served++;
+    }
+    arena_free(&arena);
+    FCGX_Free(&fr, 1);
+    log_debug("worker_exit", "worker %d served %ld requests", index, served);
+    return 0;
+}

@@ -1,0 +1,26 @@
+/* worker: one FastCGI worker process: accept, read, route, answer, log; never manages processes. */
+#ifndef CLIP_WORKER_H
+#define CLIP_WORKER_H
+
+#include "config.h"
+#include "request.h"
+#include "response.h"
+
+#define WORKER_ARENA_LIMIT (256u * 1024 * 1024)
+
+/* The worker's long-lived state that handlers reach through rq->app. */
+struct app {
+    const cfg_t *cfg;
+    int index;       /* slot in the pool */
+    int generation;  /* bumped by every reload */
+};
+
+/* Serves on listen_fd until told to stop (SIGTERM/SIGINT), max_requests is reached or the
+ * master is gone. Returns the process exit code. */
+int worker_main(const cfg_t *cfg, int listen_fd, int index, int generation);
+
+/* Handles one request given its params and body (the part of the worker that tests drive
+ * without a socket): routes it and fills rs. */
+void worker_handle(const app_t *app, request_t *rq, response_t *rs);
+
+#endif
