@@ -44,6 +44,7 @@ BENCH_TARGETS :=
 
 .PHONY: all deps build san test run bench fuzz install uninstall clean help format
 .DEFAULT_GOAL := all
+.SECONDARY:
 
 all: $(BUILD)/clipapi-fcgi $(BUILD)/clipctl
 

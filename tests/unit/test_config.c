@@ -1,0 +1,194 @@
+/* Tests of core/config: defaults, file + environment, credential files, and errors naming the key. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "unit.h"
+
+static char dir[] = "/tmp/clipapi-cfg-XXXXXX";
+
+static const char *write_conf(const char *name, const char *text)
+{
+    static char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+/* Loads text as a config file and returns the error ("" on success). */
+static const char *load_err(const char *text)
+{
+    static char err[512];
+    err[0] = '\0';
+    cfg_t *c = NULL;
+    if (cfg_load(write_conf("t.conf", text), &c, err, sizeof err) == CLIP_OK)
+        err[0] = '\0';
+    cfg_free(c);
+    return err;
+}
+
+static int init(void)
+{
+    if (!mkdtemp(dir))
+        return 1;
+    const char *vars[] = {"FIRESTORE_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS",
+                          "FIREBASE_AUTH_EMULATOR_HOST", "CREDENTIALS_DIRECTORY"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        unsetenv(vars[i]);
+    for (char **e = environ; *e; e++)
+        if (strncmp(*e, "CLIPAPI_", 8) == 0) {
+            char name[128];
+            snprintf(name, sizeof name, "%.*s", (int)(strchr(*e, '=') - *e), *e);
+            unsetenv(name);
+            e = environ - 1;
+        }
+    return 0;
+}
+
+static int cleanup(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : 1;
+}
+
+static void test_defaults(void)
+{
+    cfg_t *c = NULL;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(cfg_load(write_conf("empty.conf", "# nothing\n\n"), &c, err, sizeof err),
+                          CLIP_OK);
+    UNIT_ASSERT_STR(c->listen, "unix:/run/clipapi/fcgi.sock");
+    CU_ASSERT_EQUAL(c->workers, 4);
+    CU_ASSERT_EQUAL(c->max_requests, 10000);
+    CU_ASSERT_EQUAL(c->request_body_max, 1048576);
+    CU_ASSERT_EQUAL(c->shutdown_timeout, 10);
+    UNIT_ASSERT_STR(c->firestore_database, "(default)");
+    CU_ASSERT_EQUAL(c->firestore_timeout_ms, 5000);
+    UNIT_ASSERT_STR(c->r2_region, "auto");
+    CU_ASSERT_EQUAL(c->presign_expires, 3600);
+    CU_ASSERT_EQUAL(c->metadata_source, CFG_SOURCE_FIRESTORE);
+    CU_ASSERT_EQUAL(c->log_level, CFG_LOG_INFO);
+    CU_ASSERT_PTR_NULL(c->firestore_project);
+    CU_ASSERT_PTR_NULL(c->auth_project);
+    cfg_free(c);
+}
+
+static void test_file_and_env(void)
+{
+    cfg_t *c = NULL;
+    char err[256];
+    const char *p = write_conf("a.conf", "firestore_project = demo-clip\n"
+                                         "workers=8\n"
+                                         "  r2_bucket = \"clips bucket\"  \n"
+                                         "metadata_source = firestore+r2\n"
+                                         "shutdown_timeout = 30s\n");
+    setenv("CLIPAPI_WORKERS", "3", 1);
+    setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:8080", 1);
+    CU_ASSERT_EQUAL_FATAL(cfg_load(p, &c, err, sizeof err), CLIP_OK);
+    unsetenv("CLIPAPI_WORKERS");
+    unsetenv("FIRESTORE_EMULATOR_HOST");
+    CU_ASSERT_EQUAL(c->workers, 3);
+    UNIT_ASSERT_STR(c->firestore_project, "demo-clip");
+    UNIT_ASSERT_STR(c->auth_project, "demo-clip");
+    UNIT_ASSERT_STR(c->r2_bucket, "clips bucket");
+    UNIT_ASSERT_STR(c->firestore_emulator_host, "127.0.0.1:8080");
+    CU_ASSERT_EQUAL(c->metadata_source, CFG_SOURCE_FIRESTORE_R2);
+    CU_ASSERT_EQUAL(c->shutdown_timeout, 30);
+    UNIT_ASSERT_STR(cfg_get(c, "r2_bucket"), "clips bucket");
+    cfg_free(c);
+}
+
+static void test_secret_files(void)
+{
+    char path[300], err[256];
+    snprintf(path, sizeof path, "%s/secret", dir);
+    FILE *f = fopen(path, "w");
+    fputs("s3cr3t\n", f);
+    fclose(f);
+    char text[400];
+    snprintf(text, sizeof text, "r2_secret_access_key_file = %s\n", path);
+    cfg_t *c = NULL;
+    CU_ASSERT_EQUAL_FATAL(cfg_load(write_conf("s.conf", text), &c, err, sizeof err), CLIP_OK);
+    UNIT_ASSERT_STR(c->r2_secret_access_key, "s3cr3t");
+    cfg_free(c);
+    /* systemd credentials */
+    char cred[300];
+    snprintf(cred, sizeof cred, "%s/r2_access_key_id", dir);
+    f = fopen(cred, "w");
+    fputs("AKID", f);
+    fclose(f);
+    setenv("CREDENTIALS_DIRECTORY", dir, 1);
+    CU_ASSERT_EQUAL_FATAL(cfg_load(write_conf("e.conf", ""), &c, err, sizeof err), CLIP_OK);
+    unsetenv("CREDENTIALS_DIRECTORY");
+    UNIT_ASSERT_STR(c->r2_access_key_id, "AKID");
+    cfg_free(c);
+    /* a missing secret file names the key */
+    CU_ASSERT_NOT_EQUAL(cfg_load(write_conf("m.conf", "r2_session_token_file = /nonexistent/x\n"),
+                                 &c, err, sizeof err),
+                        CLIP_OK);
+    CU_ASSERT_PTR_NULL(c);
+    CU_ASSERT_EQUAL(strncmp(err, "r2_session_token_file: cannot read /nonexistent/x", 49), 0);
+}
+
+static void test_errors_name_the_key(void)
+{
+    CU_ASSERT_EQUAL(strncmp(load_err("workers = lots\n"), "workers: 'lots' is not a whole number", 37), 0);
+    CU_ASSERT_EQUAL(strncmp(load_err("workers = 0\n"), "workers: 0 is out of range 1..256", 33), 0);
+    CU_ASSERT_EQUAL(strncmp(load_err("presign_expires = 604801\n"),
+                            "presign_expires: 604801 is out of range 1..604800", 49), 0);
+    CU_ASSERT_EQUAL(strncmp(load_err("metadata_source = s3\n"),
+                            "metadata_source: 's3' is not one of firestore, firestore+r2, r2", 63), 0);
+    CU_ASSERT_EQUAL(strncmp(load_err("log_level = loud\n"), "log_level: 'loud' is not one of", 31), 0);
+    CU_ASSERT_EQUAL(strncmp(load_err("wrokers = 4\n"), "wrokers: unknown key", 20), 0);
+    CU_ASSERT_EQUAL(strncmp(load_err("just words\n"), "config: ", 8), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(load_err("just words\n"), "expected 'key = value'"));
+    CU_ASSERT_EQUAL(strncmp(load_err("listen = somewhere\n"), "listen: 'somewhere' is neither", 30), 0);
+    CU_ASSERT_EQUAL(strncmp(load_err("listen = unix:relative.sock\n"), "listen: 'unix:relative.sock' needs an absolute path", 51), 0);
+    CU_ASSERT_EQUAL(strncmp(load_err("r2_endpoint = ftp://x\n"), "r2_endpoint: 'ftp://x' must start with https://", 47), 0);
+    CU_ASSERT_EQUAL(strncmp(load_err("r2_addressing = sideways\n"), "r2_addressing: 'sideways' is not one of path, virtual", 53), 0);
+    CU_ASSERT_EQUAL(strncmp(load_err("firestore_timeout_ms = -1\n"), "firestore_timeout_ms: -1 is out of range", 40), 0);
+    CU_ASSERT_STRING_EQUAL(load_err("workers = 2 # trailing words are not a comment\n")[0] ? "err" : "ok", "err");
+    char line[5000];
+    memset(line, 'x', sizeof line);
+    memcpy(line, "r2_bucket = ", 12);
+    line[sizeof line - 2] = '\n';
+    line[sizeof line - 1] = '\0';
+    CU_ASSERT_PTR_NOT_NULL(strstr(load_err(line), "longer than 4096 bytes"));
+    /* environment values are validated the same way and name where they came from */
+    setenv("CLIPAPI_WORKERS", "x", 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(load_err(""), "workers: 'x' is not a whole number (CLIPAPI_WORKERS)"));
+    unsetenv("CLIPAPI_WORKERS");
+    /* a missing file */
+    cfg_t *c = NULL;
+    char err[256];
+    CU_ASSERT_EQUAL(cfg_load("/nonexistent/clipapi.conf", &c, err, sizeof err), CLIP_EINVAL);
+    CU_ASSERT_EQUAL(strncmp(err, "config: cannot open /nonexistent/clipapi.conf", 45), 0);
+}
+
+static void test_require(void)
+{
+    cfg_t *c = NULL;
+    char err[256];
+    const char *p = write_conf("r.conf", "r2_bucket = b\n");
+    CU_ASSERT_EQUAL_FATAL(cfg_load(p, &c, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(cfg_require(c, "r2_bucket", err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(cfg_require(c, "r2_endpoint", err, sizeof err), CLIP_EINVAL);
+    CU_ASSERT_EQUAL(strncmp(err, "r2_endpoint: not set (set it in ", 32), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "CLIPAPI_R2_ENDPOINT"));
+    CU_ASSERT_EQUAL(cfg_require(c, "r2_secret_access_key", err, sizeof err), CLIP_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "<key>_file"));
+    cfg_free(c);
+}
+
+int main(void)
+{
+    CU_TestInfo tests[] = {UNIT_TEST(test_defaults), UNIT_TEST(test_file_and_env),
+                           UNIT_TEST(test_secret_files), UNIT_TEST(test_errors_name_the_key),
+                           UNIT_TEST(test_require), CU_TEST_INFO_NULL};
+    return unit_run("config", tests, init, cleanup);
+}
