@@ -1,0 +1,108 @@
+/* stack: renders the local nginx template, starts the pool and nginx, and stops them. */
+#include "stack.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int run_render(const tstack *s)
+{
+    char script[600], port[16];
+    snprintf(script, sizeof script, "%s/nginx/render-local", tp_top());
+    snprintf(port, sizeof port, "%d", s->port);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fd = open("/dev/null", 1);
+        if (fd >= 0)
+            dup2(fd, 1);
+        execl(script, script, s->dir, port, s->sock, "1m", (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+int stack_start(tstack *s, const char *tag, int workers, const char *conf_extra, char *const env[])
+{
+    memset(s, 0, sizeof *s);
+    if (tp_tempdir(tag, s->dir, sizeof s->dir) != 0)
+        return -1;
+    s->port = tp_free_port();
+    snprintf(s->url, sizeof s->url, "https://127.0.0.1:%d", s->port);
+    snprintf(s->sock, sizeof s->sock, "%s/fcgi.sock", s->dir);
+    snprintf(s->conf, sizeof s->conf, "%s/clipapi.conf", s->dir);
+    char text[8192];
+    snprintf(text, sizeof text,
+             "listen = unix:%s\nworkers = %d\nshutdown_timeout = 5\nlog_level = info\n%s\n", s->sock,
+             workers, conf_extra ? conf_extra : "");
+    if (tp_write_file(s->conf, text) != 0 || run_render(s) != 0)
+        return -1;
+    char bin[600];
+    snprintf(bin, sizeof bin, "%s/san/clipapi-fcgi", tp_build());
+    char *pargv[] = {bin, "--config", s->conf, NULL};
+    if (tp_start(&s->pool, "clipapi-fcgi", pargv, env, "\"event\":\"pool_ready\"", 20000) != 0)
+        return -1;
+    char nconf[600];
+    snprintf(nconf, sizeof nconf, "%s/nginx.conf", s->dir);
+    char *nargv[] = {"nginx", "-c", nconf, "-p", s->dir, NULL};
+    if (tp_start(&s->nginx, "nginx", nargv, NULL, NULL, 0) != 0 || tp_wait_port(s->port, 10000) != 0) {
+        tp_dump_log(&s->nginx, 20);
+        stack_stop(s);
+        return -1;
+    }
+    return 0;
+}
+
+void stack_stop(tstack *s)
+{
+    if (s->nginx.pid > 0)
+        tp_stop(&s->nginx, SIGTERM, 5000);
+    if (s->pool.pid > 0)
+        tp_stop(&s->pool, SIGTERM, 15000);
+}
+
+int stack_http(const tstack *s, const char *method, const char *path, char *const headers[],
+               const char *body, size_t body_len, tp_http_resp *out)
+{
+    char url[4096];
+    snprintf(url, sizeof url, "%s%s", s->url, path);
+    return tp_http(method, url, headers, body, body_len, out);
+}
+
+int stack_workers(const tstack *s, int *pids, int max)
+{
+    int n = 0;
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < max) {
+        int pid = atoi(e->d_name);
+        if (pid <= 0)
+            continue;
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/%d/stat", pid);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t r = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[r] = '\0';
+        const char *rp = strrchr(buf, ')');
+        char state;
+        int ppid;
+        if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == s->pool.pid &&
+            state != 'Z')
+            pids[n++] = pid;
+    }
+    closedir(d);
+    return n;
+}

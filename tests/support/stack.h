@@ -1,0 +1,31 @@
+/* stack: the local serving stack of the integration tests: clipapi-fcgi (sanitizer build) behind nginx over TLS. */
+#ifndef CLIP_STACK_H
+#define CLIP_STACK_H
+
+#include "testproc.h"
+
+typedef struct {
+    char dir[400];      /* the stack's temp directory */
+    char conf[512];     /* clipapi.conf */
+    char sock[512];     /* the FastCGI unix socket */
+    char url[64];       /* https://127.0.0.1:PORT */
+    int port;
+    tp_proc pool;
+    tp_proc nginx;
+} tstack;
+
+/* Starts pool + nginx. conf_extra: more clipapi.conf lines (may be NULL); env: extra "K=V" for the
+ * pool (may be NULL); workers: pool size. Returns 0 when both serve /healthz. */
+int stack_start(tstack *s, const char *tag, int workers, const char *conf_extra, char *const env[]);
+
+/* Stops nginx and the pool (SIGTERM, then SIGKILL after a bound). */
+void stack_stop(tstack *s);
+
+/* GET/POST ... to s->url + path through nginx. */
+int stack_http(const tstack *s, const char *method, const char *path, char *const headers[],
+               const char *body, size_t body_len, tp_http_resp *out);
+
+/* The pids of the pool's workers (children of the master); returns their count. */
+int stack_workers(const tstack *s, int *pids, int max);
+
+#endif
