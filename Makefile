@@ -123,7 +123,7 @@ test: deps
 # ---- run, bench, fuzz ------------------------------------------------------------------------
 
 run: deps
-	@$(MAKE) --no-print-directory all san
+	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) PORT=$(PORT) tests/stack/run-local
 
 bench: deps
