@@ -8,4 +8,7 @@
 /* h_health.c */
 void h_healthz(request_t *rq, response_t *rs);
 
+/* h_metrics.c */
+void h_metrics(request_t *rq, response_t *rs);
+
 #endif

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
+#include "router.h"
 #include "notify.h"
 #include "worker.h"
 
@@ -290,6 +292,7 @@ static int reap(pool_t *p)
             continue;
         }
         log_worker_exit(p, &c, status, t);
+        metrics_worker_restart();
         if (record_crash(p, t)) {
             log_error("pool_crash_limit", "%d worker crashes within %.0f s: giving up",
                       POOL_CRASH_LIMIT, POOL_CRASH_WINDOW_S);
@@ -396,6 +399,9 @@ int pool_run(const pool_opts *opts, cfg_t *cfg)
         sigaction(sigs[i], &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (metrics_init() != 0)
+        log_warn("metrics", "no shared memory for metrics: /metrics will be empty");
+    route_register_metrics();
     if (open_listener(p) < 0) {
         rc = 1;
         goto out;
@@ -449,6 +455,7 @@ int pool_run(const pool_opts *opts, cfg_t *cfg)
                 if (p->slots[s].respawn_at > 0 && p->slots[s].respawn_at <= t && !slot_alive(p, s))
                     spawn(p, s);
         }
+        metrics_set_pool_size(p->nchildren);
         if (p->watchdog_usec && t >= p->next_watchdog) {
             notify_send("WATCHDOG=1");
             p->next_watchdog = t + (double)p->watchdog_usec / 2e6;
@@ -466,5 +473,6 @@ out:
     close(p->sigpipe[1]);
     pool_sigfd = -1;
     cfg_free(p->cfg);
+    metrics_free();
     return rc;
 }

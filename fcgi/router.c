@@ -5,12 +5,20 @@
 
 #include "handlers.h"
 #include "ids.h"
+#include "metrics.h"
 
 static const route_t routes[] = {
     {"GET", "/healthz", h_healthz},
     {"GET", "/api/healthz", h_healthz},
+    {"GET", "/metrics", h_metrics},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
+
+void route_register_metrics(void)
+{
+    for (size_t i = 0; i < NROUTES; i++)
+        metrics_route_index(routes[i].pattern);
+}
 
 int route_param_valid(const char *name, const char *p, size_t n)
 {

@@ -19,6 +19,9 @@ typedef struct {
  * otherwise rs holds the JSON error (404 no such path, 405 with Allow, 400 naming the parameter). */
 clip_err route_dispatch(request_t *rq, response_t *rs, route_handler *h);
 
+/* Registers every route pattern with core/metrics; the master calls it before forking. */
+void route_register_metrics(void);
+
 /* Validates one decoded parameter by its name (uid, video_id, clip_id: ids; filename: file names). */
 int route_param_valid(const char *name, const char *p, size_t n);
 

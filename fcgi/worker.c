@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "metrics.h"
 #include "router.h"
 
 #define WORKER_POLL_MS 1000
@@ -120,7 +121,9 @@ static void serve_one(const app_t *app, FCGX_Request *fr, arena_t *arena)
     resp_serialize(&rs, &rq, &out);
     if (out.p)
         FCGX_PutStr(out.p, (int)out.len, fr->out);
-    access_log(&rq, &rs, now_ms() - t0, rs.body.len);
+    double ms = now_ms() - t0;
+    metrics_request(rq.route, rs.status, ms);
+    access_log(&rq, &rs, ms, rs.body.len);
     buf_free(&out);
     resp_free(&rs);
     log_set_request_id(NULL);

@@ -220,6 +220,25 @@ static void test_sighup_under_load(void)
     CU_ASSERT_EQUAL(tp_wait_log(&st.pool, "\"event\":\"reload\"", 1000), 0);
 }
 
+/* The counters of every worker, summed through the master's shared memory. */
+static void test_metrics_sum_the_pool(void)
+{
+    tp_http_resp r;
+    CU_ASSERT_EQUAL_FATAL(stack_http(&st, "GET", "/metrics", NULL, NULL, 0, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.headers, "content-type: text/plain; version=0.0.4"));
+    /* 1 + 100 + 500 healthz requests so far, served by several workers across reloads */
+    const char *k = "clipapi_requests_total{route=\"/healthz\",status=\"200\"} ";
+    const char *v = strstr(r.body, k);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    CU_ASSERT_EQUAL(atol(v + strlen(k)), 601);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "clipapi_requests_total{route=\"none\",status=\"404\"} 1\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "clipapi_worker_restarts_total 1\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "clipapi_pool_workers 3\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "clipapi_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"} 601\n"));
+    tp_http_free(&r);
+}
+
 static void test_sigterm_stops_and_cleans_up(void)
 {
     char msg[256];
@@ -252,6 +271,7 @@ int main(void)
                            UNIT_TEST(test_json_errors),
                            UNIT_TEST(test_sigkill_worker_restored),
                            UNIT_TEST(test_sighup_under_load),
+                           UNIT_TEST(test_metrics_sum_the_pool),
                            UNIT_TEST(test_sigterm_stops_and_cleans_up),
                            CU_TEST_INFO_NULL};
     return unit_run("pool_behind_nginx", tests, start, stop);
