@@ -1,0 +1,41 @@
+/* cli: clipctl's subcommand table entry type, the subcommands, and the helpers they share. */
+#ifndef CLIP_CLI_H
+#define CLIP_CLI_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "err.h"
+
+/* Exit codes of every clipctl command. */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+/* What main() parsed before the subcommand. */
+typedef struct {
+    const char *config_path; /* --config FILE, or NULL for CFG_DEFAULT_PATH (which may be absent) */
+} cli_ctx;
+
+/* A subcommand: argv[0] is its name, its options follow; returns a CLI_EXIT_* code. */
+typedef int (*cli_run_fn)(const cli_ctx *ctx, int argc, char **argv);
+
+typedef struct {
+    const char *name;
+    const char *summary; /* one line for `clipctl --help` */
+    cli_run_fn run;
+} cli_cmd;
+
+/* The subcommands (one file each: cli/cmd_<name>.c), listed in cli/main.c's table. */
+int cmd_presign(const cli_ctx *ctx, int argc, char **argv);
+
+/* Prints "clipctl CMD: MESSAGE (see clipctl CMD --help)" on stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "clipctl CMD: MESSAGE" on stderr; returns CLI_EXIT_FAIL. */
+int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Loads the configuration named by ctx (file and CLIPAPI_* environment). */
+clip_err cli_load_config(const cli_ctx *ctx, cfg_t **out, char *err, size_t errlen);
+/* Parses a whole decimal number in [min, max]; 0 on success. */
+int cli_parse_long(const char *s, long min, long max, long *out);
+
+#endif
