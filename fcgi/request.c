@@ -117,13 +117,13 @@ clip_err req_parse(request_t *rq, arena_t *arena, char *const *envp, char *err, 
     size_t un = strlen(uri);
     if (un > REQ_URI_MAX)
         return clip_fail(CLIP_EINVAL, err, errlen, "request URI longer than %d bytes", REQ_URI_MAX);
+    /* A fragment never reaches a server: whatever follows '#' is ignored. */
+    const char *h = memchr(uri, '#', un);
+    if (h)
+        un = (size_t)(h - uri);
     const char *q = memchr(uri, '?', un);
     rq->path.p = uri;
     rq->path.n = q ? (size_t)(q - uri) : un;
-    /* A fragment never reaches a server; treat '#' as the end of the path like nginx does. */
-    const char *h = memchr(uri, '#', rq->path.n);
-    if (h)
-        rq->path.n = (size_t)(h - uri);
     if (q) {
         rq->query.p = q + 1;
         rq->query.n = un - rq->path.n - 1;

@@ -45,6 +45,27 @@ static void test_parse(void)
     arena_free(&a);
 }
 
+/* Found by fuzz_fcgi_request: a '#' before '?' made the query run past the URI. */
+static void test_fragment_before_query(void)
+{
+    arena_t a;
+    arena_init(&a, 0);
+    request_t rq;
+    char *env[] = {"REQUEST_METHOD=GET", "REQUEST_URI=/api/vi#frag?limit=5", NULL};
+    CU_ASSERT_EQUAL_FATAL(parse(&rq, &a, env), CLIP_OK);
+    CU_ASSERT_EQUAL(rq.path.n, 7);
+    CU_ASSERT_EQUAL(rq.query.n, 0);
+    strv v;
+    CU_ASSERT_EQUAL(req_query(&rq, "limit", &v), 0);
+    char *env2[] = {"REQUEST_METHOD=GET", "REQUEST_URI=/a?limit=5#x&y=1", NULL};
+    CU_ASSERT_EQUAL_FATAL(parse(&rq, &a, env2), CLIP_OK);
+    CU_ASSERT_EQUAL(rq.query.n, 7);
+    CU_ASSERT_EQUAL(req_query(&rq, "limit", &v), 1);
+    UNIT_ASSERT_STR(v.p, "5");
+    CU_ASSERT_EQUAL(req_query(&rq, "y", &v), 0);
+    arena_free(&a);
+}
+
 static void test_request_id(void)
 {
     arena_t a;
@@ -143,7 +164,8 @@ static void test_err_map(void)
 
 int main(void)
 {
-    CU_TestInfo tests[] = {UNIT_TEST(test_parse), UNIT_TEST(test_request_id),
+    CU_TestInfo tests[] = {UNIT_TEST(test_parse), UNIT_TEST(test_fragment_before_query),
+                           UNIT_TEST(test_request_id),
                            UNIT_TEST(test_bad_params), UNIT_TEST(test_error_body),
                            UNIT_TEST(test_err_map), CU_TEST_INFO_NULL};
     return unit_run("request", tests, NULL, NULL);
