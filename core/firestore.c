@@ -1,0 +1,1008 @@
+/* firestore: the Firestore REST v1 client; the only code that knows Firestore's request and response JSON. */
+#include "firestore.h"
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "log.h"
+
+/* json-c's default nesting limit (32) is below what 20-deep maps inside a response need. */
+#define FS_JSON_DEPTH 128
+#define FS_CURSOR_MAC_LEN 16
+#define FS_CURSOR_KEY "clipapi-cursor-v1"
+#define FS_PAGE_TOKEN_MAX 4096
+
+struct fs_client {
+    char *base;      /* "https://firestore.googleapis.com/v1/" or "http://HOST/v1/" */
+    char *root;      /* "projects/P/databases/D/documents" */
+    char *database;  /* "projects/P/databases/D" */
+    long timeout_ms;
+    gauth *auth;
+};
+
+static unsigned char cursor_key[64] = FS_CURSOR_KEY;
+static size_t cursor_key_len = sizeof FS_CURSOR_KEY - 1;
+
+clip_err fs_client_new(const cfg_t *cfg, fs_client **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    clip_err e = cfg_require(cfg, "firestore_project", err, errlen);
+    if (e != CLIP_OK)
+        return e;
+    fs_client *c = calloc(1, sizeof *c);
+    if (!c)
+        return clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory");
+    const char *db = cfg->firestore_database && cfg->firestore_database[0] ? cfg->firestore_database
+                                                                           : "(default)";
+    buf_t b = BUF_INIT;
+    buf_printf(&b, "projects/%s/databases/%s", cfg->firestore_project, db);
+    c->database = buf_take(&b);
+    buf_printf(&b, "%s/documents", c->database);
+    c->root = buf_take(&b);
+    const char *emu = cfg->firestore_emulator_host;
+    if (emu && emu[0]) {
+        if (strncmp(emu, "http://", 7) == 0)
+            emu += 7;
+        buf_printf(&b, "http://%s/v1/", emu);
+    } else {
+        buf_puts(&b, FS_PROD_BASE);
+    }
+    c->base = buf_take(&b);
+    c->timeout_ms = cfg->firestore_timeout_ms > 0 ? cfg->firestore_timeout_ms : 5000;
+    if (!c->database || !c->root || !c->base) {
+        fs_client_free(c);
+        return clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory");
+    }
+    e = gauth_new(cfg, &c->auth, err, errlen);
+    if (e != CLIP_OK) {
+        fs_client_free(c);
+        return e;
+    }
+    *out = c;
+    return CLIP_OK;
+}
+
+void fs_client_free(fs_client *c)
+{
+    if (!c)
+        return;
+    gauth_free(c->auth);
+    free(c->base);
+    free(c->root);
+    free(c->database);
+    free(c);
+}
+
+const char *fs_client_root(const fs_client *c)
+{
+    return c->root;
+}
+
+void fs_client_set_timeout(fs_client *c, long timeout_ms)
+{
+    if (timeout_ms > 0)
+        c->timeout_ms = timeout_ms;
+}
+
+/* ---- errors --------------------------------------------------------------------------------- */
+
+clip_err fs_error_from_status(const char *status, const char *message)
+{
+    if (!status)
+        return CLIP_EBACKEND;
+    if (strcmp(status, "NOT_FOUND") == 0)
+        return CLIP_ENOTFOUND;
+    if (strcmp(status, "ALREADY_EXISTS") == 0 || strcmp(status, "ABORTED") == 0)
+        return CLIP_ECONFLICT;
+    if (strcmp(status, "FAILED_PRECONDITION") == 0) {
+        /* "The query requires an index": our deployment is missing an index, not a conflict. */
+        if (message && strstr(message, "index"))
+            return CLIP_EBACKEND;
+        return CLIP_ECONFLICT;
+    }
+    if (strcmp(status, "UNAVAILABLE") == 0 || strcmp(status, "CANCELLED") == 0)
+        return CLIP_EUNAVAILABLE;
+    if (strcmp(status, "DEADLINE_EXCEEDED") == 0)
+        return CLIP_ETIMEOUT;
+    if (strcmp(status, "RESOURCE_EXHAUSTED") == 0)
+        return CLIP_ERATELIMIT;
+    /* Requests are built from validated input, so Firestore refusing one is our bug (500);
+     * refused credentials are our deployment's problem, never the caller's 401/403 (502). */
+    if (strcmp(status, "INVALID_ARGUMENT") == 0 || strcmp(status, "OUT_OF_RANGE") == 0 ||
+        strcmp(status, "UNIMPLEMENTED") == 0)
+        return CLIP_EINTERNAL;
+    return CLIP_EBACKEND; /* UNAUTHENTICATED, PERMISSION_DENIED, INTERNAL, UNKNOWN, DATA_LOSS */
+}
+
+static clip_err error_by_http(long status)
+{
+    switch (status) {
+    case 404:
+        return CLIP_ENOTFOUND;
+    case 409:
+    case 412:
+        return CLIP_ECONFLICT;
+    case 429:
+        return CLIP_ERATELIMIT;
+    case 503:
+        return CLIP_EUNAVAILABLE;
+    case 504:
+        return CLIP_ETIMEOUT;
+    case 400:
+        return CLIP_EINTERNAL;
+    default:
+        return CLIP_EBACKEND;
+    }
+}
+
+static json_object *parse_json(const char *p, size_t n)
+{
+    if (!p || n == 0 || n > INT32_MAX)
+        return NULL;
+    json_tokener *tok = json_tokener_new_ex(FS_JSON_DEPTH);
+    if (!tok)
+        return NULL;
+    json_object *j = json_tokener_parse_ex(tok, p, (int)n);
+    if (j && json_tokener_get_error(tok) != json_tokener_success) {
+        json_object_put(j);
+        j = NULL;
+    }
+    /* Trailing bytes other than white space mean a broken answer. */
+    if (j) {
+        size_t off = json_tokener_get_parse_end(tok);
+        for (; off < n; off++) {
+            char ch = p[off];
+            if (ch != ' ' && ch != '\n' && ch != '\r' && ch != '\t') {
+                json_object_put(j);
+                j = NULL;
+                break;
+            }
+        }
+    }
+    json_tokener_free(tok);
+    return j;
+}
+
+/* The google.rpc.Status in {"error":{...}} (or [{"error":{...}}]), or NULL. */
+static json_object *status_of(json_object *j)
+{
+    if (j && json_object_is_type(j, json_type_array) && json_object_array_length(j) > 0)
+        j = json_object_array_get_idx(j, 0);
+    json_object *e = NULL;
+    if (j && json_object_is_type(j, json_type_object) && json_object_object_get_ex(j, "error", &e) &&
+        json_object_is_type(e, json_type_object))
+        return e;
+    return NULL;
+}
+
+static clip_err error_from_status_obj(json_object *st, long http_status, char *err, size_t errlen)
+{
+    json_object *s = NULL, *m = NULL;
+    const char *status = NULL, *msg = "";
+    if (json_object_object_get_ex(st, "status", &s) && json_object_is_type(s, json_type_string))
+        status = json_object_get_string(s);
+    if (json_object_object_get_ex(st, "message", &m) && json_object_is_type(m, json_type_string))
+        msg = json_object_get_string(m);
+    clip_err e = status ? fs_error_from_status(status, msg) : error_by_http(http_status);
+    return clip_fail(e, err, errlen, "firestore: %s (HTTP %ld): %.300s", status ? status : "error",
+                     http_status, msg);
+}
+
+clip_err fs_error_from_response(long http_status, const char *body, size_t len, char *err,
+                                size_t errlen)
+{
+    json_object *j = parse_json(body, len);
+    json_object *st = status_of(j);
+    clip_err e;
+    if (st)
+        e = error_from_status_obj(st, http_status, err, errlen);
+    else
+        e = clip_fail(error_by_http(http_status), err, errlen, "firestore: HTTP %ld without a status",
+                      http_status);
+    json_object_put(j);
+    return e;
+}
+
+/* ---- transport ------------------------------------------------------------------------------ */
+
+/* Appends a path with everything outside [A-Za-z0-9-_.~/()] percent-encoded. */
+static void put_path(buf_t *b, const char *p)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+            strchr("-_.~/()", ch)) {
+            buf_putc(b, (char)ch);
+        } else {
+            buf_putc(b, '%');
+            buf_putc(b, hex[ch >> 4]);
+            buf_putc(b, hex[ch & 15]);
+        }
+    }
+}
+
+static void put_query_value(buf_t *b, const char *p)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+            strchr("-_.~", ch)) {
+            buf_putc(b, (char)ch);
+        } else {
+            buf_putc(b, '%');
+            buf_putc(b, hex[ch >> 4]);
+            buf_putc(b, hex[ch & 15]);
+        }
+    }
+}
+
+static int path_ok(const char *p)
+{
+    size_t n = p ? strlen(p) : 0;
+    return p && n < FS_PATH_MAX && p[0] != '/' && (n == 0 || p[n - 1] != '/') && !strstr(p, "//");
+}
+
+/* URL of a document, collection or parent: base + root [+ "/" + path] [+ suffix]. */
+static void doc_url(const fs_client *c, buf_t *b, const char *path, const char *suffix)
+{
+    buf_puts(b, c->base);
+    put_path(b, c->root);
+    if (path && path[0]) {
+        buf_putc(b, '/');
+        put_path(b, path);
+    }
+    if (suffix)
+        buf_puts(b, suffix);
+}
+
+static void put_name(const fs_client *c, buf_t *b, const char *path)
+{
+    buf_t n = BUF_INIT;
+    buf_printf(&n, "%s/%s", c->root, path);
+    buf_json_str(b, n.p ? n.p : "", n.len);
+    buf_free(&n);
+}
+
+typedef struct {
+    int reads; /* 1: a read, where ABORTED (a contended transaction) is worth another try */
+} classify_ctx;
+
+static int classify(long status, const buf_t *body, void *ctx)
+{
+    classify_ctx *cc = ctx;
+    if (status == 409 && cc->reads && body->p && strstr(body->p, "\"ABORTED\""))
+        return HTTP_CLASS_RETRY;
+    return HTTP_CLASS_DEFAULT;
+}
+
+/* One Firestore call. On CLIP_OK resp holds a 200 answer; other statuses become errors. */
+static clip_err call(fs_client *c, const char *method, const char *url, const buf_t *body,
+                     http_retry retry, int is_read, http_resp *resp, char *err, size_t errlen)
+{
+    char auth[GAUTH_HEADER_MAX];
+    clip_err e;
+    memset(resp, 0, sizeof *resp);
+    for (int round = 0; round < 2; round++) {
+        e = gauth_header(c->auth, auth, sizeof auth, c->timeout_ms, err, errlen);
+        if (e != CLIP_OK)
+            return e;
+        const char *hdrs[] = {auth, "Content-Type: application/json", "Accept: application/json"};
+        classify_ctx cc = {is_read};
+        http_req req = {
+            .method = method,
+            .url = url,
+            .headers = hdrs,
+            .nheaders = 3,
+            .body = body ? body->p : NULL,
+            .body_len = body ? body->len : 0,
+            .deadline_ms = c->timeout_ms,
+            .max_response = FS_RESPONSE_MAX,
+            .retry = retry,
+            .backend = "firestore",
+            .classify = classify,
+            .classify_ctx = &cc,
+        };
+        e = http_do(&req, resp, err, errlen);
+        if (e != CLIP_OK) {
+            http_resp_free(resp);
+            return e;
+        }
+        if (resp->status == 200)
+            return CLIP_OK;
+        if (resp->status == 401 && round == 0 && gauth_source(c->auth) != GAUTH_EMULATOR) {
+            /* A token revoked or expired early: fetch a new one once. */
+            gauth_invalidate(c->auth);
+            http_resp_free(resp);
+            continue;
+        }
+        break;
+    }
+    e = fs_error_from_response(resp->status, resp->body.p, resp->body.len, err, errlen);
+    http_resp_free(resp);
+    return e;
+}
+
+static clip_err parse_body(const http_resp *resp, json_object **out, char *err, size_t errlen)
+{
+    *out = parse_json(resp->body.p, resp->body.len);
+    if (!*out)
+        return clip_fail(CLIP_EBACKEND, err, errlen, "firestore: answer is not JSON (%zu bytes)",
+                         resp->body.len);
+    return CLIP_OK;
+}
+
+/* ---- reads ---------------------------------------------------------------------------------- */
+
+clip_err fs_get(fs_client *c, arena_t *a, const char *path, fs_doc *out, char *err, size_t errlen)
+{
+    if (!path_ok(path) || !path[0])
+        return clip_fail(CLIP_EINTERNAL, err, errlen, "firestore: bad document path");
+    buf_t url = BUF_INIT;
+    doc_url(c, &url, path, NULL);
+    if (url.oom) {
+        buf_free(&url);
+        return clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory");
+    }
+    http_resp resp;
+    clip_err e = call(c, "GET", url.p, NULL, HTTP_RETRY_IDEMPOTENT, 1, &resp, err, errlen);
+    buf_free(&url);
+    if (e != CLIP_OK)
+        return e;
+    json_object *j = NULL;
+    e = parse_body(&resp, &j, err, errlen);
+    if (e == CLIP_OK)
+        e = fs_doc_decode(a, j, out, err, errlen);
+    json_object_put(j);
+    http_resp_free(&resp);
+    return e;
+}
+
+clip_err fs_batch_get(fs_client *c, arena_t *a, const char *const *paths, size_t n, fs_doc *docs,
+                      int *found, char *err, size_t errlen)
+{
+    if (n == 0)
+        return CLIP_OK;
+    if (n > FS_BATCH_GET_MAX)
+        return clip_fail(CLIP_EINTERNAL, err, errlen, "firestore: batchGet of %zu documents", n);
+    buf_t body = BUF_INIT, url = BUF_INIT;
+    buf_puts(&body, "{\"documents\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (!path_ok(paths[i]) || !paths[i][0]) {
+            buf_free(&body);
+            return clip_fail(CLIP_EINTERNAL, err, errlen, "firestore: bad document path");
+        }
+        if (i)
+            buf_putc(&body, ',');
+        put_name(c, &body, paths[i]);
+        memset(&docs[i], 0, sizeof docs[i]);
+        docs[i].fields = fs_map();
+        found[i] = 0;
+    }
+    buf_puts(&body, "]}");
+    doc_url(c, &url, NULL, ":batchGet");
+    clip_err e;
+    http_resp resp;
+    if (body.oom || url.oom)
+        e = clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory");
+    else
+        e = call(c, "POST", url.p, &body, HTTP_RETRY_IDEMPOTENT, 1, &resp, err, errlen);
+    buf_free(&url);
+    buf_free(&body);
+    if (e != CLIP_OK)
+        return e;
+    json_object *j = NULL;
+    e = parse_body(&resp, &j, err, errlen);
+    if (e == CLIP_OK && !json_object_is_type(j, json_type_array))
+        e = clip_fail(CLIP_EBACKEND, err, errlen, "firestore: batchGet answer is not an array");
+    size_t rootlen = strlen(c->root);
+    for (size_t k = 0; e == CLIP_OK && k < json_object_array_length(j); k++) {
+        json_object *el = json_object_array_get_idx(j, k), *doc = NULL;
+        json_object *st = status_of(el);
+        if (st) {
+            e = error_from_status_obj(st, 200, err, errlen);
+            break;
+        }
+        if (!json_object_object_get_ex(el, "found", &doc))
+            continue; /* "missing" (found stays 0) or a bare readTime */
+        fs_doc d;
+        e = fs_doc_decode(a, doc, &d, err, errlen);
+        if (e != CLIP_OK)
+            break;
+        /* Answers may come in any order: match them to the request by name. */
+        for (size_t i = 0; i < n; i++) {
+            if (strncmp(d.name, c->root, rootlen) == 0 && d.name[rootlen] == '/' &&
+                strcmp(d.name + rootlen + 1, paths[i]) == 0) {
+                docs[i] = d;
+                found[i] = 1;
+                break;
+            }
+        }
+    }
+    json_object_put(j);
+    http_resp_free(&resp);
+    return e;
+}
+
+/* ---- commit --------------------------------------------------------------------------------- */
+
+static const char *transform_key(fs_transform_kind k)
+{
+    switch (k) {
+    case FS_TRANSFORM_INCREMENT:
+        return "increment";
+    case FS_TRANSFORM_MAXIMUM:
+        return "maximum";
+    case FS_TRANSFORM_MINIMUM:
+        return "minimum";
+    case FS_TRANSFORM_APPEND_MISSING:
+        return "appendMissingElements";
+    case FS_TRANSFORM_REMOVE_ALL:
+        return "removeAllFromArray";
+    case FS_TRANSFORM_REQUEST_TIME:
+        break;
+    }
+    return NULL;
+}
+
+static int encode_write(const fs_client *c, buf_t *b, const fs_write *w)
+{
+    char tb[FS_TIME_TEXT_MAX];
+    if (!path_ok(w->path) || !w->path[0])
+        return -1;
+    buf_putc(b, '{');
+    if (w->is_delete) {
+        buf_puts(b, "\"delete\":");
+        put_name(c, b, w->path);
+    } else {
+        buf_puts(b, "\"update\":{\"name\":");
+        put_name(c, b, w->path);
+        if (w->fields) {
+            buf_puts(b, ",\"fields\":");
+            if (fs_fields_encode(b, w->fields) != 0)
+                return -1;
+        }
+        buf_putc(b, '}');
+        if (w->use_mask || !w->fields) {
+            buf_puts(b, ",\"updateMask\":{\"fieldPaths\":[");
+            for (size_t i = 0; w->use_mask && i < w->nmask; i++) {
+                if (i)
+                    buf_putc(b, ',');
+                buf_json_str(b, w->mask[i], strlen(w->mask[i]));
+            }
+            buf_puts(b, "]}");
+        }
+        if (w->ntransforms) {
+            buf_puts(b, ",\"updateTransforms\":[");
+            for (size_t i = 0; i < w->ntransforms; i++) {
+                const fs_transform *t = &w->transforms[i];
+                if (i)
+                    buf_putc(b, ',');
+                buf_puts(b, "{\"fieldPath\":");
+                buf_json_str(b, t->field_path, strlen(t->field_path));
+                if (t->kind == FS_TRANSFORM_REQUEST_TIME) {
+                    buf_puts(b, ",\"setToServerValue\":\"REQUEST_TIME\"}");
+                    continue;
+                }
+                const char *k = transform_key(t->kind);
+                if (!k)
+                    return -1;
+                buf_printf(b, ",\"%s\":", k);
+                if (t->kind == FS_TRANSFORM_APPEND_MISSING || t->kind == FS_TRANSFORM_REMOVE_ALL) {
+                    /* an ArrayValue: {"values":[...]} */
+                    if (t->value.type != FS_ARRAY)
+                        return -1;
+                    buf_puts(b, "{\"values\":[");
+                    for (size_t k2 = 0; k2 < t->value.u.arr.n; k2++) {
+                        if (k2)
+                            buf_putc(b, ',');
+                        if (fs_value_encode(b, &t->value.u.arr.items[k2]) != 0)
+                            return -1;
+                    }
+                    buf_puts(b, "]}}");
+                } else {
+                    if (fs_value_encode(b, &t->value) != 0)
+                        return -1;
+                    buf_putc(b, '}');
+                }
+            }
+            buf_putc(b, ']');
+        }
+    }
+    switch (w->precond) {
+    case FS_PRECOND_NONE:
+        break;
+    case FS_PRECOND_EXISTS:
+        buf_puts(b, ",\"currentDocument\":{\"exists\":true}");
+        break;
+    case FS_PRECOND_MISSING:
+        buf_puts(b, ",\"currentDocument\":{\"exists\":false}");
+        break;
+    case FS_PRECOND_UPDATE_TIME:
+        if (fs_time_format(w->update_time, tb) != 0)
+            return -1;
+        buf_printf(b, ",\"currentDocument\":{\"updateTime\":\"%s\"}", tb);
+        break;
+    }
+    buf_putc(b, '}');
+    return b->oom ? -1 : 0;
+}
+
+/* Whether sending the commit twice could change the outcome. */
+static int commit_idempotent(const fs_write *writes, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (writes[i].precond == FS_PRECOND_MISSING || writes[i].precond == FS_PRECOND_UPDATE_TIME)
+            return 0; /* a replay would fail the precondition the first send satisfied */
+        for (size_t k = 0; k < writes[i].ntransforms; k++)
+            if (writes[i].transforms[k].kind == FS_TRANSFORM_INCREMENT)
+                return 0;
+    }
+    return 1;
+}
+
+static int time_of(json_object *o, const char *key, fs_time *out)
+{
+    json_object *t = NULL;
+    out->seconds = 0;
+    out->nanos = 0;
+    if (!json_object_object_get_ex(o, key, &t))
+        return 0;
+    if (!json_object_is_type(t, json_type_string))
+        return -1;
+    return fs_time_parse(json_object_get_string(t), (size_t)json_object_get_string_len(t), out);
+}
+
+clip_err fs_commit(fs_client *c, arena_t *a, const fs_write *writes, size_t n,
+                   fs_commit_result *res, char *err, size_t errlen)
+{
+    if (res)
+        memset(res, 0, sizeof *res);
+    if (n == 0 || n > FS_COMMIT_WRITES_MAX)
+        return clip_fail(CLIP_EINTERNAL, err, errlen, "firestore: commit of %zu writes", n);
+    buf_t body = BUF_INIT, url = BUF_INIT;
+    buf_puts(&body, "{\"writes\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_putc(&body, ',');
+        if (encode_write(c, &body, &writes[i]) != 0) {
+            int oom = body.oom;
+            buf_free(&body);
+            return clip_fail(oom ? CLIP_ENOMEM : CLIP_EINTERNAL, err, errlen,
+                             "firestore: cannot encode write %zu", i);
+        }
+    }
+    buf_puts(&body, "]}");
+    doc_url(c, &url, NULL, ":commit");
+    http_retry retry = commit_idempotent(writes, n) ? HTTP_RETRY_IDEMPOTENT : HTTP_RETRY_UNAPPLIED;
+    http_resp resp;
+    memset(&resp, 0, sizeof resp);
+    clip_err e;
+    if (body.oom || url.oom)
+        e = clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory");
+    else
+        e = call(c, "POST", url.p, &body, retry, 0, &resp, err, errlen);
+    buf_free(&body);
+    buf_free(&url);
+    if (e != CLIP_OK || !res)
+        goto done;
+    json_object *j = NULL;
+    e = parse_body(&resp, &j, err, errlen);
+    if (e == CLIP_OK) {
+        json_object *wr = NULL;
+        if (time_of(j, "commitTime", &res->commit_time) != 0)
+            e = clip_fail(CLIP_EBACKEND, err, errlen, "firestore: bad commitTime");
+        json_object_object_get_ex(j, "writeResults", &wr);
+        size_t nr = wr && json_object_is_type(wr, json_type_array) ? json_object_array_length(wr) : 0;
+        if (e == CLIP_OK && nr) {
+            res->update_times = arena_calloc(a, nr, sizeof(fs_time));
+            res->transform_results = arena_calloc(a, nr, sizeof(fs_value));
+            if (!res->update_times || !res->transform_results)
+                e = clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory");
+        }
+        for (size_t i = 0; e == CLIP_OK && i < nr; i++) {
+            json_object *r = json_object_array_get_idx(wr, i), *tr = NULL;
+            res->transform_results[i] = fs_array();
+            if (time_of(r, "updateTime", &res->update_times[i]) != 0) {
+                e = clip_fail(CLIP_EBACKEND, err, errlen, "firestore: bad updateTime");
+                break;
+            }
+            if (json_object_object_get_ex(r, "transformResults", &tr) &&
+                json_object_is_type(tr, json_type_array)) {
+                for (size_t k = 0; e == CLIP_OK && k < json_object_array_length(tr); k++) {
+                    fs_value v;
+                    e = fs_value_decode(a, json_object_array_get_idx(tr, k), &v, err, errlen);
+                    if (e == CLIP_OK && fs_array_push(a, &res->transform_results[i], v) != 0)
+                        e = clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory");
+                }
+            }
+            res->nresults = i + 1;
+        }
+    }
+    json_object_put(j);
+done:
+    http_resp_free(&resp);
+    return e;
+}
+
+/* ---- queries -------------------------------------------------------------------------------- */
+
+static const char *const op_names[] = {
+    [FS_OP_EQUAL] = "EQUAL",
+    [FS_OP_NOT_EQUAL] = "NOT_EQUAL",
+    [FS_OP_LESS_THAN] = "LESS_THAN",
+    [FS_OP_LESS_THAN_OR_EQUAL] = "LESS_THAN_OR_EQUAL",
+    [FS_OP_GREATER_THAN] = "GREATER_THAN",
+    [FS_OP_GREATER_THAN_OR_EQUAL] = "GREATER_THAN_OR_EQUAL",
+    [FS_OP_ARRAY_CONTAINS] = "ARRAY_CONTAINS",
+    [FS_OP_IN] = "IN",
+    [FS_OP_ARRAY_CONTAINS_ANY] = "ARRAY_CONTAINS_ANY",
+    [FS_OP_NOT_IN] = "NOT_IN",
+};
+
+static int encode_filter(buf_t *b, const fs_filter *f)
+{
+    if ((unsigned)f->op >= sizeof op_names / sizeof op_names[0] || !f->field)
+        return -1;
+    buf_puts(b, "{\"fieldFilter\":{\"field\":{\"fieldPath\":");
+    buf_json_str(b, f->field, strlen(f->field));
+    buf_printf(b, "},\"op\":\"%s\",\"value\":", op_names[f->op]);
+    if (fs_value_encode(b, &f->value) != 0)
+        return -1;
+    return buf_puts(b, "}}");
+}
+
+/* The StructuredQuery object. */
+static int encode_query(buf_t *b, const fs_query *q)
+{
+    if (!q->collection || (q->nfilters && !q->filters) || (q->norder && !q->order) ||
+        q->limit < 0 || q->limit > FS_QUERY_LIMIT_MAX || q->offset < 0)
+        return -1;
+    buf_puts(b, "{\"from\":[{\"collectionId\":");
+    buf_json_str(b, q->collection, strlen(q->collection));
+    buf_printf(b, ",\"allDescendants\":%s}]", q->all_descendants ? "true" : "false");
+    if (q->nselect) {
+        buf_puts(b, ",\"select\":{\"fields\":[");
+        for (size_t i = 0; i < q->nselect; i++) {
+            if (i)
+                buf_putc(b, ',');
+            buf_puts(b, "{\"fieldPath\":");
+            buf_json_str(b, q->select[i], strlen(q->select[i]));
+            buf_putc(b, '}');
+        }
+        buf_puts(b, "]}");
+    }
+    if (q->nfilters == 1) {
+        buf_puts(b, ",\"where\":");
+        if (encode_filter(b, &q->filters[0]) != 0)
+            return -1;
+    } else if (q->nfilters > 1) {
+        buf_puts(b, ",\"where\":{\"compositeFilter\":{\"op\":\"AND\",\"filters\":[");
+        for (size_t i = 0; i < q->nfilters; i++) {
+            if (i)
+                buf_putc(b, ',');
+            if (encode_filter(b, &q->filters[i]) != 0)
+                return -1;
+        }
+        buf_puts(b, "]}}");
+    }
+    if (q->norder) {
+        buf_puts(b, ",\"orderBy\":[");
+        for (size_t i = 0; i < q->norder; i++) {
+            if (i)
+                buf_putc(b, ',');
+            buf_puts(b, "{\"field\":{\"fieldPath\":");
+            buf_json_str(b, q->order[i].field, strlen(q->order[i].field));
+            buf_printf(b, "},\"direction\":\"%s\"}", q->order[i].descending ? "DESCENDING" : "ASCENDING");
+        }
+        buf_putc(b, ']');
+    }
+    if (q->nstart) {
+        buf_puts(b, ",\"startAt\":{\"values\":[");
+        for (size_t i = 0; i < q->nstart; i++) {
+            if (i)
+                buf_putc(b, ',');
+            if (fs_value_encode(b, &q->start_values[i]) != 0)
+                return -1;
+        }
+        buf_printf(b, "],\"before\":%s}", q->start_before ? "true" : "false");
+    }
+    if (q->offset)
+        buf_printf(b, ",\"offset\":%ld", q->offset);
+    if (q->limit)
+        buf_printf(b, ",\"limit\":%ld", q->limit);
+    buf_putc(b, '}');
+    return b->oom ? -1 : 0;
+}
+
+static clip_err post_stream(fs_client *c, const char *parent, const char *op, const buf_t *body,
+                            json_object **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!path_ok(parent))
+        return clip_fail(CLIP_EINTERNAL, err, errlen, "firestore: bad parent path");
+    buf_t url = BUF_INIT;
+    doc_url(c, &url, parent, op);
+    http_resp resp;
+    clip_err e;
+    if (url.oom || body->oom)
+        e = clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory");
+    else
+        e = call(c, "POST", url.p, body, HTTP_RETRY_IDEMPOTENT, 1, &resp, err, errlen);
+    buf_free(&url);
+    if (e != CLIP_OK)
+        return e;
+    e = parse_body(&resp, out, err, errlen);
+    http_resp_free(&resp);
+    if (e == CLIP_OK && !json_object_is_type(*out, json_type_array)) {
+        json_object_put(*out);
+        *out = NULL;
+        return clip_fail(CLIP_EBACKEND, err, errlen, "firestore: %s answer is not an array", op + 1);
+    }
+    return e;
+}
+
+clip_err fs_run_query(fs_client *c, arena_t *a, const char *parent, const fs_query *q,
+                      fs_doc **docs, size_t *n, char *err, size_t errlen)
+{
+    *docs = NULL;
+    *n = 0;
+    buf_t body = BUF_INIT;
+    buf_puts(&body, "{\"structuredQuery\":");
+    if (encode_query(&body, q) != 0) {
+        buf_free(&body);
+        return clip_fail(CLIP_EINTERNAL, err, errlen, "firestore: cannot encode the query");
+    }
+    buf_putc(&body, '}');
+    json_object *j = NULL;
+    clip_err e = post_stream(c, parent, ":runQuery", &body, &j, err, errlen);
+    buf_free(&body);
+    if (e != CLIP_OK)
+        return e;
+    size_t len = json_object_array_length(j);
+    fs_doc *out = len ? arena_calloc(a, len, sizeof *out) : NULL;
+    if (len && !out)
+        e = clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory");
+    size_t got = 0;
+    for (size_t i = 0; e == CLIP_OK && i < len; i++) {
+        json_object *el = json_object_array_get_idx(j, i), *doc = NULL;
+        json_object *st = status_of(el);
+        if (st) {
+            e = error_from_status_obj(st, 200, err, errlen);
+            break;
+        }
+        if (!json_object_object_get_ex(el, "document", &doc))
+            continue; /* readTime-only or skippedResults element */
+        e = fs_doc_decode(a, doc, &out[got], err, errlen);
+        if (e == CLIP_OK)
+            got++;
+    }
+    json_object_put(j);
+    if (e == CLIP_OK) {
+        *docs = out;
+        *n = got;
+    }
+    return e;
+}
+
+clip_err fs_run_aggregation(fs_client *c, arena_t *a, const char *parent, const fs_query *q,
+                            fs_aggregation *aggs, size_t naggs, char *err, size_t errlen)
+{
+    if (naggs == 0 || naggs > 5)
+        return clip_fail(CLIP_EINTERNAL, err, errlen, "firestore: %zu aggregations", naggs);
+    buf_t body = BUF_INIT;
+    buf_puts(&body, "{\"structuredAggregationQuery\":{\"structuredQuery\":");
+    if (encode_query(&body, q) != 0) {
+        buf_free(&body);
+        return clip_fail(CLIP_EINTERNAL, err, errlen, "firestore: cannot encode the query");
+    }
+    buf_puts(&body, ",\"aggregations\":[");
+    for (size_t i = 0; i < naggs; i++) {
+        if (i)
+            buf_putc(&body, ',');
+        buf_printf(&body, "{\"alias\":\"a%zu\",", i);
+        aggs[i].result = fs_null();
+        if (aggs[i].kind == FS_AGG_COUNT) {
+            buf_puts(&body, "\"count\":{}}");
+            continue;
+        }
+        if (!aggs[i].field) {
+            buf_free(&body);
+            return clip_fail(CLIP_EINTERNAL, err, errlen, "firestore: aggregation without a field");
+        }
+        buf_puts(&body, aggs[i].kind == FS_AGG_SUM ? "\"sum\":" : "\"avg\":");
+        buf_puts(&body, "{\"field\":{\"fieldPath\":");
+        buf_json_str(&body, aggs[i].field, strlen(aggs[i].field));
+        buf_puts(&body, "}}}");
+    }
+    buf_puts(&body, "]}}");
+    json_object *j = NULL;
+    clip_err e = post_stream(c, parent, ":runAggregationQuery", &body, &j, err, errlen);
+    buf_free(&body);
+    if (e != CLIP_OK)
+        return e;
+    int seen = 0;
+    for (size_t i = 0; e == CLIP_OK && i < json_object_array_length(j); i++) {
+        json_object *el = json_object_array_get_idx(j, i), *r = NULL, *f = NULL;
+        json_object *st = status_of(el);
+        if (st) {
+            e = error_from_status_obj(st, 200, err, errlen);
+            break;
+        }
+        if (!json_object_object_get_ex(el, "result", &r) ||
+            !json_object_object_get_ex(r, "aggregateFields", &f))
+            continue;
+        seen = 1;
+        for (size_t k = 0; e == CLIP_OK && k < naggs; k++) {
+            char alias[32];
+            json_object *v = NULL;
+            snprintf(alias, sizeof alias, "a%zu", k);
+            if (json_object_object_get_ex(f, alias, &v))
+                e = fs_value_decode(a, v, &aggs[k].result, err, errlen);
+        }
+    }
+    json_object_put(j);
+    if (e == CLIP_OK && !seen)
+        e = clip_fail(CLIP_EBACKEND, err, errlen, "firestore: aggregation answer without a result");
+    return e;
+}
+
+clip_err fs_list(fs_client *c, arena_t *a, const char *collection_path, long page_size,
+                 const char *order_by, const char *page_token, fs_doc **docs, size_t *n,
+                 const char **next_token, char *err, size_t errlen)
+{
+    *docs = NULL;
+    *n = 0;
+    *next_token = NULL;
+    if (!path_ok(collection_path) || !collection_path[0] || page_size <= 0 ||
+        page_size > FS_QUERY_LIMIT_MAX)
+        return clip_fail(CLIP_EINTERNAL, err, errlen, "firestore: bad list arguments");
+    if (page_token && strlen(page_token) > FS_PAGE_TOKEN_MAX)
+        return clip_fail(CLIP_EINVAL, err, errlen, "firestore: page token too long");
+    buf_t url = BUF_INIT;
+    doc_url(c, &url, collection_path, NULL);
+    buf_printf(&url, "?pageSize=%ld", page_size);
+    if (order_by && order_by[0]) {
+        buf_puts(&url, "&orderBy=");
+        put_query_value(&url, order_by);
+    }
+    if (page_token && page_token[0]) {
+        buf_puts(&url, "&pageToken=");
+        put_query_value(&url, page_token);
+    }
+    http_resp resp;
+    clip_err e;
+    if (url.oom)
+        e = clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory");
+    else
+        e = call(c, "GET", url.p, NULL, HTTP_RETRY_IDEMPOTENT, 1, &resp, err, errlen);
+    buf_free(&url);
+    if (e != CLIP_OK)
+        return e;
+    json_object *j = NULL, *arr = NULL, *tok = NULL;
+    e = parse_body(&resp, &j, err, errlen);
+    http_resp_free(&resp);
+    if (e != CLIP_OK)
+        return e;
+    json_object_object_get_ex(j, "documents", &arr);
+    size_t len = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+    fs_doc *out = len ? arena_calloc(a, len, sizeof *out) : NULL;
+    if (len && !out)
+        e = clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory");
+    for (size_t i = 0; e == CLIP_OK && i < len; i++)
+        e = fs_doc_decode(a, json_object_array_get_idx(arr, i), &out[i], err, errlen);
+    if (e == CLIP_OK && json_object_object_get_ex(j, "nextPageToken", &tok) &&
+        json_object_is_type(tok, json_type_string) && json_object_get_string_len(tok) > 0) {
+        *next_token = arena_strndup(a, json_object_get_string(tok),
+                                    (size_t)json_object_get_string_len(tok));
+        if (!*next_token)
+            e = clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory");
+    }
+    json_object_put(j);
+    if (e == CLIP_OK) {
+        *docs = out;
+        *n = len;
+    }
+    return e;
+}
+
+/* ---- cursors -------------------------------------------------------------------------------- */
+
+void fs_cursor_set_key(const void *key, size_t len)
+{
+    if (!key || len == 0)
+        return;
+    if (len > sizeof cursor_key)
+        len = sizeof cursor_key;
+    memcpy(cursor_key, key, len);
+    cursor_key_len = len;
+}
+
+static int cursor_mac(const char *scope, const char *payload, size_t n,
+                      unsigned char mac[EVP_MAX_MD_SIZE])
+{
+    /* scope and payload joined by a NUL: no scope can end where another's payload begins. */
+    buf_t m = BUF_INIT;
+    buf_puts(&m, scope ? scope : "");
+    buf_append(&m, "\0", 1);
+    buf_append(&m, payload, n);
+    unsigned int len = 0;
+    int ok = !m.oom && HMAC(EVP_sha256(), cursor_key, (int)cursor_key_len, (unsigned char *)m.p,
+                            m.len, mac, &len) != NULL;
+    buf_free(&m);
+    return ok && len >= FS_CURSOR_MAC_LEN ? 0 : -1;
+}
+
+int fs_cursor_encode(buf_t *out, const char *scope, const fs_value *values, size_t n)
+{
+    buf_t payload = BUF_INIT;
+    buf_putc(&payload, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_putc(&payload, ',');
+        if (fs_value_encode(&payload, &values[i]) != 0) {
+            buf_free(&payload);
+            return -1;
+        }
+    }
+    buf_putc(&payload, ']');
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    int r = -1;
+    if (!payload.oom && cursor_mac(scope, payload.p, payload.len, mac) == 0) {
+        size_t start = out->len;
+        fs_base64_encode(out, payload.p, payload.len, 1);
+        buf_putc(out, '.');
+        fs_base64_encode(out, mac, FS_CURSOR_MAC_LEN, 1);
+        r = out->oom || out->len - start > FS_CURSOR_MAX ? -1 : 0;
+    }
+    buf_free(&payload);
+    return r;
+}
+
+clip_err fs_cursor_decode(arena_t *a, const char *scope, const char *cursor, size_t len,
+                          fs_value **values, size_t *n, char *err, size_t errlen)
+{
+    *values = NULL;
+    *n = 0;
+    if (!cursor || len == 0 || len > FS_CURSOR_MAX)
+        return clip_fail(CLIP_EINVAL, err, errlen, "bad cursor");
+    const char *dot = memchr(cursor, '.', len);
+    if (!dot)
+        return clip_fail(CLIP_EINVAL, err, errlen, "bad cursor");
+    buf_t payload = BUF_INIT, mac = BUF_INIT;
+    unsigned char want[EVP_MAX_MD_SIZE];
+    clip_err e = CLIP_OK;
+    if (fs_base64_decode(&payload, cursor, (size_t)(dot - cursor), 1) != 0 ||
+        fs_base64_decode(&mac, dot + 1, len - (size_t)(dot - cursor) - 1, 1) != 0 ||
+        mac.len != FS_CURSOR_MAC_LEN || payload.len == 0 ||
+        cursor_mac(scope, payload.p, payload.len, want) != 0 ||
+        CRYPTO_memcmp(want, mac.p, FS_CURSOR_MAC_LEN) != 0)
+        e = clip_fail(CLIP_EINVAL, err, errlen, "bad cursor");
+    json_object *j = e == CLIP_OK ? parse_json(payload.p, payload.len) : NULL;
+    if (e == CLIP_OK && (!j || !json_object_is_type(j, json_type_array)))
+        e = clip_fail(CLIP_EINVAL, err, errlen, "bad cursor");
+    if (e == CLIP_OK) {
+        size_t cnt = json_object_array_length(j);
+        fs_value *v = cnt ? arena_calloc(a, cnt, sizeof *v) : NULL;
+        if (cnt && !v)
+            e = clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+        for (size_t i = 0; e == CLIP_OK && i < cnt; i++)
+            if (fs_value_decode(a, json_object_array_get_idx(j, i), &v[i], NULL, 0) != CLIP_OK)
+                e = clip_fail(CLIP_EINVAL, err, errlen, "bad cursor");
+        if (e == CLIP_OK) {
+            *values = v;
+            *n = cnt;
+        }
+    }
+    json_object_put(j);
+    buf_free(&payload);
+    buf_free(&mac);
+    return e;
+}

@@ -1,0 +1,366 @@
+/* gauth: Google access tokens from the emulator, a service-account key (RS256 JWT exchange) or the GCE metadata server. */
+#include "gauth.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs_value.h"
+#include "http.h"
+#include "log.h"
+
+#define GAUTH_DEFAULT_TOKEN_URI "https://oauth2.googleapis.com/token"
+#define GAUTH_FIELD_MAX 2048
+
+struct gauth {
+    gauth_kind kind;
+    /* service account */
+    char *client_email;
+    char *key_id;
+    char *token_uri;
+    EVP_PKEY *key;
+    char *key_file;
+    /* metadata server */
+    char *metadata_url;
+    char *metadata_host;
+    /* cache */
+    char token[GAUTH_TOKEN_MAX];
+    struct timespec expires; /* CLOCK_MONOTONIC */
+    int have_token;
+};
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *dup_member(json_object *j, const char *key)
+{
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(j, key, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    size_t n = (size_t)json_object_get_string_len(v);
+    if (n == 0 || n > GAUTH_KEYFILE_MAX)
+        return NULL;
+    return strndup(json_object_get_string(v), n);
+}
+
+static clip_err read_file(const char *path, buf_t *out, size_t max, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return clip_fail(CLIP_EIO, err, errlen, "%s: %s", path, strerror(errno));
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (out->len + n > max) {
+            fclose(f);
+            return clip_fail(CLIP_EINVAL, err, errlen, "%s: larger than %zu bytes", path, max);
+        }
+        buf_append(out, chunk, n);
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad || out->oom)
+        return clip_fail(CLIP_EIO, err, errlen, "%s: read failed", path);
+    return CLIP_OK;
+}
+
+static clip_err load_service_account(gauth *g, const char *path, char *err, size_t errlen)
+{
+    buf_t b = BUF_INIT;
+    clip_err e = read_file(path, &b, GAUTH_KEYFILE_MAX, err, errlen);
+    if (e != CLIP_OK) {
+        buf_free(&b);
+        return e;
+    }
+    json_object *j = b.len ? json_tokener_parse(b.p) : NULL;
+    buf_free(&b);
+    if (!j || !json_object_is_type(j, json_type_object)) {
+        json_object_put(j);
+        return clip_fail(CLIP_EINVAL, err, errlen, "google_credentials_file %s: not a JSON object", path);
+    }
+    char *type = dup_member(j, "type");
+    char *pem = dup_member(j, "private_key");
+    g->client_email = dup_member(j, "client_email");
+    g->key_id = dup_member(j, "private_key_id");
+    g->token_uri = dup_member(j, "token_uri");
+    json_object_put(j);
+    if (!type || strcmp(type, "service_account") != 0) {
+        e = clip_fail(CLIP_EINVAL, err, errlen,
+                      "google_credentials_file %s: type is \"%s\", only service_account keys are supported",
+                      path, type ? type : "(missing)");
+    } else if (!g->client_email || !pem) {
+        e = clip_fail(CLIP_EINVAL, err, errlen,
+                      "google_credentials_file %s: client_email or private_key missing", path);
+    } else if (g->token_uri && strncmp(g->token_uri, "https://", 8) != 0 &&
+               strncmp(g->token_uri, "http://127.0.0.1", 16) != 0 &&
+               strncmp(g->token_uri, "http://localhost", 16) != 0) {
+        /* An assertion sent in clear text to another host would leak a reusable credential. */
+        e = clip_fail(CLIP_EINVAL, err, errlen, "google_credentials_file %s: token_uri must be https", path);
+    } else {
+        BIO *bio = BIO_new_mem_buf(pem, -1);
+        g->key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+        BIO_free(bio);
+        if (!g->key || EVP_PKEY_get_base_id(g->key) != EVP_PKEY_RSA)
+            e = clip_fail(CLIP_EINVAL, err, errlen,
+                          "google_credentials_file %s: private_key is not an RSA PEM key", path);
+    }
+    if (e == CLIP_OK && !g->token_uri && !(g->token_uri = strdup(GAUTH_DEFAULT_TOKEN_URI)))
+        e = clip_fail(CLIP_ENOMEM, err, errlen, "gauth: out of memory");
+    if (pem) {
+        OPENSSL_cleanse(pem, strlen(pem));
+        free(pem);
+    }
+    free(type);
+    return e;
+}
+
+clip_err gauth_new(const cfg_t *cfg, gauth **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    gauth *g = calloc(1, sizeof *g);
+    if (!g)
+        return clip_fail(CLIP_ENOMEM, err, errlen, "gauth: out of memory");
+    clip_err e = CLIP_OK;
+    if (cfg->firestore_emulator_host && cfg->firestore_emulator_host[0]) {
+        g->kind = GAUTH_EMULATOR;
+    } else if (cfg->google_credentials_file && cfg->google_credentials_file[0]) {
+        g->kind = GAUTH_SERVICE_ACCOUNT;
+        g->key_file = strdup(cfg->google_credentials_file);
+        e = g->key_file ? load_service_account(g, cfg->google_credentials_file, err, errlen)
+                        : clip_fail(CLIP_ENOMEM, err, errlen, "gauth: out of memory");
+    } else {
+        g->kind = GAUTH_METADATA;
+        const char *host = getenv("GCE_METADATA_HOST");
+        if (!host || !host[0] || strlen(host) > 255)
+            host = GAUTH_METADATA_HOST_DEFAULT;
+        buf_t b = BUF_INIT;
+        buf_printf(&b, "http://%s%s?scopes=", host, GAUTH_METADATA_TOKEN_PATH);
+        /* the scope URL, query-encoded */
+        for (const char *p = GAUTH_SCOPE; *p; p++) {
+            if (*p == ':' || *p == '/')
+                buf_printf(&b, "%%%02X", (unsigned char)*p);
+            else
+                buf_putc(&b, *p);
+        }
+        g->metadata_url = buf_take(&b);
+        g->metadata_host = strdup(host);
+        if (!g->metadata_url || !g->metadata_host)
+            e = clip_fail(CLIP_ENOMEM, err, errlen, "gauth: out of memory");
+    }
+    if (e != CLIP_OK) {
+        gauth_free(g);
+        return e;
+    }
+    *out = g;
+    return CLIP_OK;
+}
+
+void gauth_free(gauth *g)
+{
+    if (!g)
+        return;
+    free(g->client_email);
+    free(g->key_id);
+    free(g->token_uri);
+    free(g->key_file);
+    free(g->metadata_url);
+    free(g->metadata_host);
+    EVP_PKEY_free(g->key);
+    OPENSSL_cleanse(g->token, sizeof g->token);
+    free(g);
+}
+
+gauth_kind gauth_source(const gauth *g)
+{
+    return g->kind;
+}
+
+void gauth_invalidate(gauth *g)
+{
+    g->have_token = 0;
+}
+
+clip_err gauth_jwt(const gauth *g, time_t now, buf_t *out, char *err, size_t errlen)
+{
+    if (g->kind != GAUTH_SERVICE_ACCOUNT || !g->key)
+        return clip_fail(CLIP_EINTERNAL, err, errlen, "gauth: no service-account key");
+    buf_t header = BUF_INIT, claims = BUF_INIT;
+    buf_puts(&header, "{\"alg\":\"RS256\",\"typ\":\"JWT\"");
+    if (g->key_id) {
+        buf_puts(&header, ",\"kid\":");
+        buf_json_str(&header, g->key_id, strlen(g->key_id));
+    }
+    buf_putc(&header, '}');
+    buf_puts(&claims, "{\"iss\":");
+    buf_json_str(&claims, g->client_email, strlen(g->client_email));
+    buf_puts(&claims, ",\"scope\":\"" GAUTH_SCOPE "\",\"aud\":");
+    buf_json_str(&claims, g->token_uri, strlen(g->token_uri));
+    buf_printf(&claims, ",\"iat\":%lld,\"exp\":%lld}", (long long)now,
+               (long long)now + GAUTH_JWT_LIFETIME_S);
+    size_t start = out->len;
+    fs_base64_encode(out, header.p, header.len, 1);
+    buf_putc(out, '.');
+    fs_base64_encode(out, claims.p, claims.len, 1);
+    int oom = header.oom || claims.oom || out->oom;
+    buf_free(&header);
+    buf_free(&claims);
+    if (oom)
+        return clip_fail(CLIP_ENOMEM, err, errlen, "gauth: out of memory");
+
+    unsigned char sig[1024];
+    size_t siglen = sizeof sig;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = md && EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, g->key) == 1 &&
+             EVP_DigestSign(md, sig, &siglen, (const unsigned char *)out->p + start,
+                            out->len - start) == 1;
+    EVP_MD_CTX_free(md);
+    if (!ok)
+        return clip_fail(CLIP_EINTERNAL, err, errlen, "gauth: RS256 signing failed");
+    buf_putc(out, '.');
+    fs_base64_encode(out, sig, siglen, 1);
+    return out->oom ? clip_fail(CLIP_ENOMEM, err, errlen, "gauth: out of memory") : CLIP_OK;
+}
+
+/* Takes access_token and expires_in from a token endpoint's JSON answer into the cache. */
+static clip_err take_token(gauth *g, const http_resp *resp, const char *what, char *err,
+                           size_t errlen)
+{
+    json_object *j = resp->body.len ? json_tokener_parse(resp->body.p) : NULL;
+    json_object *tok = NULL, *exp = NULL;
+    clip_err e = CLIP_OK;
+    if (!j || !json_object_object_get_ex(j, "access_token", &tok) ||
+        !json_object_is_type(tok, json_type_string)) {
+        e = clip_fail(CLIP_EBACKEND, err, errlen, "%s answered without an access_token", what);
+    } else {
+        size_t n = (size_t)json_object_get_string_len(tok);
+        const char *s = json_object_get_string(tok);
+        int printable = n > 0;
+        for (size_t i = 0; i < n && printable; i++)
+            printable = s[i] > 0x20 && s[i] < 0x7f;
+        if (!printable || n >= sizeof g->token) {
+            e = clip_fail(CLIP_EBACKEND, err, errlen, "%s answered an unusable access_token", what);
+        } else {
+            long long life = 3600;
+            if (json_object_object_get_ex(j, "expires_in", &exp))
+                life = json_object_get_int64(exp);
+            if (life < 0)
+                life = 0;
+            memcpy(g->token, s, n);
+            g->token[n] = '\0';
+            double at = mono_s() + (double)life;
+            g->expires.tv_sec = (time_t)at;
+            g->expires.tv_nsec = (long)((at - (double)(time_t)at) * 1e9);
+            g->have_token = 1;
+        }
+    }
+    json_object_put(j);
+    return e;
+}
+
+/* The error of a token endpoint that answered non-200, e.g. {"error":"invalid_grant",...}. */
+static clip_err token_refused(const http_resp *resp, const char *what, char *err, size_t errlen)
+{
+    json_object *j = resp->body.len ? json_tokener_parse(resp->body.p) : NULL;
+    json_object *e1 = NULL, *e2 = NULL;
+    const char *code = "", *desc = "";
+    if (j && json_object_object_get_ex(j, "error", &e1) && json_object_is_type(e1, json_type_string))
+        code = json_object_get_string(e1);
+    if (j && json_object_object_get_ex(j, "error_description", &e2) &&
+        json_object_is_type(e2, json_type_string))
+        desc = json_object_get_string(e2);
+    clip_err e = resp->status >= 500 || resp->status == 429 ? CLIP_EUNAVAILABLE : CLIP_EAUTH;
+    e = clip_fail(e, err, errlen, "%s refused the credentials: HTTP %ld %.100s %.200s", what,
+                  resp->status, code, desc);
+    json_object_put(j);
+    return e;
+}
+
+static clip_err fetch_service_account(gauth *g, long deadline_ms, char *err, size_t errlen)
+{
+    buf_t jwt = BUF_INIT, body = BUF_INIT;
+    clip_err e = gauth_jwt(g, time(NULL), &jwt, err, errlen);
+    if (e != CLIP_OK) {
+        buf_free(&jwt);
+        return e;
+    }
+    buf_puts(&body, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=");
+    buf_append(&body, jwt.p, jwt.len); /* base64url and dots need no form encoding */
+    buf_free(&jwt);
+    const char *hdrs[] = {"Content-Type: application/x-www-form-urlencoded"};
+    http_req req = {.method = "POST", .url = g->token_uri, .headers = hdrs, .nheaders = 1,
+                    .body = body.p, .body_len = body.len, .deadline_ms = deadline_ms,
+                    .max_response = GAUTH_TOKEN_RESPONSE_MAX, .retry = HTTP_RETRY_IDEMPOTENT,
+                    .backend = "token"};
+    http_resp resp;
+    char herr[256] = "";
+    char what[GAUTH_FIELD_MAX];
+    snprintf(what, sizeof what, "token endpoint %.200s (service account %.200s from %.300s)",
+             g->token_uri, g->client_email, g->key_file);
+    e = body.oom ? CLIP_ENOMEM : http_do(&req, &resp, herr, sizeof herr);
+    OPENSSL_cleanse(body.p, body.len);
+    buf_free(&body);
+    if (e != CLIP_OK) {
+        if (e != CLIP_ENOMEM)
+            http_resp_free(&resp);
+        return clip_fail(e, err, errlen, "%s: %s", what, herr);
+    }
+    e = resp.status == 200 ? take_token(g, &resp, what, err, errlen)
+                           : token_refused(&resp, what, err, errlen);
+    http_resp_free(&resp);
+    return e;
+}
+
+static clip_err fetch_metadata(gauth *g, long deadline_ms, char *err, size_t errlen)
+{
+    const char *hdrs[] = {"Metadata-Flavor: Google"};
+    http_req req = {.method = "GET", .url = g->metadata_url, .headers = hdrs, .nheaders = 1,
+                    .deadline_ms = deadline_ms, .max_response = GAUTH_TOKEN_RESPONSE_MAX,
+                    .retry = HTTP_RETRY_IDEMPOTENT, .backend = "token"};
+    http_resp resp;
+    char herr[256] = "";
+    char what[GAUTH_FIELD_MAX];
+    snprintf(what, sizeof what, "GCE metadata server %.255s", g->metadata_host);
+    clip_err e = http_do(&req, &resp, herr, sizeof herr);
+    if (e != CLIP_OK) {
+        http_resp_free(&resp);
+        return clip_fail(e, err, errlen,
+                         "no Google credentials: FIRESTORE_EMULATOR_HOST and "
+                         "google_credentials_file / GOOGLE_APPLICATION_CREDENTIALS are unset, "
+                         "and the %s did not answer (%s)",
+                         what, herr);
+    }
+    e = resp.status == 200 ? take_token(g, &resp, what, err, errlen)
+                           : token_refused(&resp, what, err, errlen);
+    http_resp_free(&resp);
+    return e;
+}
+
+clip_err gauth_header(gauth *g, char *out, size_t outlen, long deadline_ms, char *err,
+                      size_t errlen)
+{
+    if (g->kind == GAUTH_EMULATOR) {
+        if ((size_t)snprintf(out, outlen, "Authorization: Bearer owner") >= outlen)
+            return clip_fail(CLIP_EINTERNAL, err, errlen, "gauth: header buffer too small");
+        return CLIP_OK;
+    }
+    double left = (double)g->expires.tv_sec + (double)g->expires.tv_nsec / 1e9 - mono_s();
+    if (!g->have_token || left <= GAUTH_REFRESH_MARGIN_S) {
+        g->have_token = 0;
+        clip_err e = g->kind == GAUTH_SERVICE_ACCOUNT ? fetch_service_account(g, deadline_ms, err, errlen)
+                                                      : fetch_metadata(g, deadline_ms, err, errlen);
+        if (e != CLIP_OK)
+            return e;
+    }
+    if ((size_t)snprintf(out, outlen, "Authorization: Bearer %s", g->token) >= outlen)
+        return clip_fail(CLIP_EINTERNAL, err, errlen, "gauth: header buffer too small");
+    return CLIP_OK;
+}
