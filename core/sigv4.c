@@ -913,6 +913,10 @@ clip_err sig_sign_request(sig_signer *s, const sig_request *r, sig_auth *auth, b
         int cn = snprintf(cred, sizeof cred, "%s/%.8s%.*s", s->access_key, auth->amz_date,
                           (int)s->scope_suffix_len - 1, s->scope_suffix);
         int en = snprintf(exp, sizeof exp, "%ld", r->presign_expires);
+        if (cn < 0 || (size_t)cn >= sizeof cred || en < 0 || (size_t)en >= sizeof exp) {
+            rc = clip_fail(CLIP_EINTERNAL, err, errlen, "sigv4: the credential does not fit");
+            goto done;
+        }
         q[nq++] = (sig_pair){"X-Amz-Algorithm", 15, ALGO, sizeof ALGO - 1};
         q[nq++] = (sig_pair){"X-Amz-Credential", 16, cred, (size_t)cn};
         q[nq++] = (sig_pair){"X-Amz-Date", 10, auth->amz_date, SIG_AMZ_DATE_LEN};
