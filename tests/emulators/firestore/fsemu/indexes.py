@@ -9,8 +9,8 @@ The rules (a simplified model of real Firestore, see README.md):
   2. E, A and O together name a single field  -> its automatic single-field index;
   3. O empty (only equality / array-contains) -> merging of automatic single-field indexes;
   4. otherwise a declared composite index must hold E and A (any order, array-contains fields
-     as arrayConfig CONTAINS) followed by O with the same directions (a trailing __name__ in the
-     index is allowed and must match the query's __name__ direction).
+     as arrayConfig CONTAINS) followed by O with the same directions, or all of them reversed
+     (an index is scanned either way); a trailing __name__ in the index must match too.
   __name__ filters never need an index. Automatic single-field indexes exist with collection
   scope only; a collection-group query needs fieldOverrides with COLLECTION_GROUP scope for rules
   2 and 3, and a COLLECTION_GROUP composite index for rule 4. A fieldOverride replaces the
@@ -149,18 +149,28 @@ class Indexes:
             return None
         want_prefix = {(s, 'EQ') for s in eq} | {(s, 'CONTAINS') for s in arr}
         want_suffix = [(s, 'DESCENDING' if d else 'ASCENDING') for s, d in ords]
+        flip = {'ASCENDING': 'DESCENDING', 'DESCENDING': 'ASCENDING'}
+        reverse_suffix = [(s, flip[m]) for s, m in want_suffix]
+        name_mode = 'DESCENDING' if name_desc else 'ASCENDING'
         for icg, iscope, fields in self.composite:
             if icg != cg or iscope != scope:
                 continue
             fl = list(fields)
+            name_ix = None
             if fl and fl[-1][0] == NAME:
-                if fl[-1][1] != ('DESCENDING' if name_desc else 'ASCENDING'):
-                    continue
+                name_ix = fl[-1][1]
                 fl = fl[:-1]
             k = len(fl) - len(want_suffix)
             if k != len(want_prefix) or k < 0:
                 continue
-            if fl[k:] != want_suffix:
+            # An index serves its order and the exact reverse of it (scanned backwards).
+            if fl[k:] == want_suffix:
+                if name_ix is not None and name_ix != name_mode:
+                    continue
+            elif fl[k:] == reverse_suffix:
+                if name_ix is not None and name_ix != flip[name_mode]:
+                    continue
+            else:
                 continue
             got = {(s, 'CONTAINS' if m == 'CONTAINS' else 'EQ') for s, m in fl[:k]}
             if got == want_prefix:

@@ -6,7 +6,8 @@ import os
 from .errors import invalid
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-_SCHEMAS = json.load(open(os.path.join(_HERE, '..', 'firestore.v1.discovery.json')))['schemas']
+with open(os.path.join(_HERE, '..', 'firestore.v1.discovery.json'), encoding='utf-8') as _f:
+    _SCHEMAS = json.load(_f)['schemas']
 
 # Proto enum numbers where they differ from the position in the discovery list.
 _ENUM_NUMBERS = {

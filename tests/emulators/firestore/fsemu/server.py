@@ -20,6 +20,7 @@ from .errors import STATUS_OF_HTTP, ApiError, invalid, not_found
 from .paths import check_path, parse_field_path
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
+DRAIN_MAX_BYTES = 64 * 1024 * 1024
 LOG_ENTRIES = 200
 LOG_BODY_CHARS = 4096
 
@@ -577,6 +578,12 @@ class Handler(BaseHTTPRequestHandler):
             return b''
         n = int(n)
         if n > MAX_REQUEST_BYTES:
+            if n <= DRAIN_MAX_BYTES:  # read it so the client sees our answer, not a broken pipe
+                while n > 0:
+                    got = self.rfile.read(min(n, 1 << 20))
+                    if not got:
+                        break
+                    n -= len(got)
             return None
         return self.rfile.read(n)
 

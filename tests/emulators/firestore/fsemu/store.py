@@ -1,6 +1,7 @@
 """The in-memory database: documents, atomic commits with preconditions and transforms,
 transactions, and the JSON shapes of documents."""
 import base64
+import collections
 import json
 import math
 import os
@@ -54,6 +55,7 @@ class Database:
         self.root = self.prefix[:-1]
         self.docs = {}  # relative path -> Doc
         self.txns = {}
+        self.finished = collections.OrderedDict()  # ids of ended transactions (rollback of them is a no-op)
 
     def full(self, path):
         return self.prefix + path
@@ -119,7 +121,7 @@ class Store:
             rw = options.get('readWrite') or {}
             retry = rw.get('retryTransaction')
             if retry:
-                db.txns.pop(retry, None)
+                self.end(db, retry)
         tid = base64.b64encode(os.urandom(12)).decode('ascii')
         db.txns[tid] = Txn(tid, ro is not None, read_time)
         return tid
@@ -129,11 +131,11 @@ class Store:
             raise invalid('Invalid %s.' % what)
         t = db.txns.get(tid)
         if t is None:
-            raise invalid('Transaction %s is invalid or has expired.' % tid)
+            raise invalid('Invalid transaction %s: the transaction has expired or is no longer valid.' % tid)
         now = time.monotonic()
         if now - t.used > TXN_IDLE_S or now - t.started > TXN_MAX_AGE_S:
-            del db.txns[tid]
-            raise invalid('Transaction %s is invalid or has expired.' % tid)
+            self.end(db, tid)
+            raise invalid('Invalid transaction %s: the transaction has expired or is no longer valid.' % tid)
         t.used = now
         return t
 
@@ -141,9 +143,17 @@ class Store:
         if txn is not None and not txn.read_only and path not in txn.reads:
             txn.reads[path] = doc.update if doc is not None else None
 
+    def end(self, db, tid):
+        db.txns.pop(tid, None)
+        db.finished[tid] = True
+        while len(db.finished) > 1000:
+            db.finished.popitem(last=False)
+
     def rollback(self, db, tid):
+        if isinstance(tid, str) and tid in db.finished:
+            return  # the client rolls back after a failed commit; the transaction is already over
         self.txn(db, tid)
-        del db.txns[tid]
+        self.end(db, tid)
 
     # ---- commit -------------------------------------------------------------------------------
 
@@ -159,11 +169,11 @@ class Store:
             for path, seen in txn.reads.items():
                 cur = db.docs.get(path)
                 if (cur.update if cur is not None else None) != seen:
-                    del db.txns[txn.id]
+                    self.end(db, txn.id)
                     raise aborted('Transaction lock timeout: the document %s was changed by another '
                                   'writer after this transaction read it; retry the transaction.'
                                   % db.full(path))
-            del db.txns[txn.id]
+            self.end(db, txn.id)
         commit_time = self.now()
         overlay = {}
         results = []

@@ -131,10 +131,8 @@ def parse_double(v, what):
         special = {'NaN': math.nan, 'Infinity': math.inf, '-Infinity': -math.inf}
         if v in special:
             return special[v]
-        try:
+        if re.fullmatch(r'[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?', v):
             return float(v)
-        except ValueError:
-            pass
     raise invalid('Invalid value at \'%s\' (TYPE_DOUBLE), %s' % (what, _short(v)))
 
 
@@ -187,7 +185,7 @@ def parse_value(j, what='value', depth=0):
     if k == 'bytesValue':
         return ('b', parse_bytes(v, what + '.bytesValue'))
     if k == 'referenceValue':
-        if not isinstance(v, str) or not DOC_NAME_RE.match(v) or v.count('/') % 2 == 0:
+        if not isinstance(v, str) or not DOC_NAME_RE.match(v):
             raise invalid('Invalid reference value at \'%s.referenceValue\': %s; must be a document name '
                           '"projects/{p}/databases/{d}/documents/{path}"' % (what, _short(v)))
         from .paths import check_document_path
