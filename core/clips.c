@@ -1,0 +1,483 @@
+/* clips: the clip repository; the only code that knows the clip document's field names. */
+#include "clips.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ids.h"
+
+static const char *const statuses[] = {"pending", "processing", "completed", "failed"};
+
+int clips_status_valid(const char *s)
+{
+    if (!s)
+        return 0;
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+        if (strcmp(s, statuses[i]) == 0)
+            return 1;
+    return 0;
+}
+
+double clips_parse_time(const char *s)
+{
+    if (!s || !*s || strlen(s) > 32)
+        return -1;
+    double parts[3];
+    int n = 0;
+    const char *p = s;
+    for (;;) {
+        if (n == 3 || !(*p >= '0' && *p <= '9'))
+            return -1;
+        char *end = NULL;
+        double v = strtod(p, &end);
+        if (end == p || !isfinite(v) || v < 0)
+            return -1;
+        /* only the last part may have a fraction */
+        parts[n++] = v;
+        if (*end == ':') {
+            if (memchr(p, '.', (size_t)(end - p)))
+                return -1;
+            p = end + 1;
+            continue;
+        }
+        if (*end != '\0')
+            return -1;
+        break;
+    }
+    for (int i = 1; i < n; i++)
+        if (parts[i] >= 60)
+            return -1;
+    double secs = 0;
+    for (int i = 0; i < n; i++)
+        secs = secs * 60 + parts[i];
+    return secs;
+}
+
+static int id_ok(const char *s)
+{
+    return s && ids_valid_id(s, strlen(s));
+}
+
+static int text_ok(const char *s)
+{
+    return !s || strlen(s) <= CLIPS_TEXT_MAX;
+}
+
+/* "users/{uid}/videos/{video_id}/clips[/{clip_id}]" into out. */
+static clip_err clip_path(char *out, size_t outlen, const char *uid, const char *video_id,
+                          const char *clip_id, char *err, size_t errlen)
+{
+    if (!id_ok(uid) || !id_ok(video_id) || (clip_id && !id_ok(clip_id)))
+        return clip_fail(CLIP_EINVAL, err, errlen, "bad uid, video_id or clip_id");
+    int n = clip_id ? snprintf(out, outlen, "users/%s/videos/%s/clips/%s", uid, video_id, clip_id)
+                    : snprintf(out, outlen, "users/%s/videos/%s", uid, video_id);
+    if (n < 0 || (size_t)n >= outlen)
+        return clip_fail(CLIP_EINVAL, err, errlen, "path too long");
+    return CLIP_OK;
+}
+
+/* The concatenation of the NULL-terminated list of strings, in the arena. */
+static const char *join(arena_t *a, ...)
+{
+    va_list ap;
+    size_t n = 0;
+    va_start(ap, a);
+    for (const char *s; (s = va_arg(ap, const char *));)
+        n += strlen(s);
+    va_end(ap);
+    char *p = arena_alloc(a, n + 1);
+    if (!p)
+        return NULL;
+    size_t off = 0;
+    va_start(ap, a);
+    for (const char *s; (s = va_arg(ap, const char *));) {
+        size_t l = strlen(s);
+        memcpy(p + off, s, l);
+        off += l;
+    }
+    va_end(ap);
+    p[off] = '\0';
+    return p;
+}
+
+static const char *str_or(const fs_value *m, const char *key, const char *dflt)
+{
+    const char *s = NULL;
+    if (fs_get_str(m, key, &s) != 0 || !s)
+        return dflt;
+    return s;
+}
+
+static const char *str_or_null(const fs_value *m, const char *key)
+{
+    const char *s = NULL;
+    return fs_get_str(m, key, &s) == 0 ? s : NULL;
+}
+
+clip_err clips_from_doc(arena_t *a, const fs_doc *d, clip_rec *out, char *err, size_t errlen)
+{
+    (void)a;
+    (void)err;
+    (void)errlen;
+    const fs_value *m = &d->fields;
+    memset(out, 0, sizeof *out);
+    out->clip_id = d->id;
+    out->filename = str_or(m, "filename", "");
+    out->scene_title = str_or(m, "scene_title", "");
+    out->scene_description = str_or_null(m, "scene_description");
+    out->style = str_or(m, "style", "");
+    out->start_time = str_or(m, "start_time", "");
+    out->end_time = str_or(m, "end_time", "");
+    out->status = str_or(m, "status", "pending");
+    out->error = str_or_null(m, "error");
+    out->r2_key = str_or(m, "r2_key", "");
+    out->thumbnail_r2_key = str_or_null(m, "thumbnail_r2_key");
+    if (fs_get_int(m, "scene_id", &out->scene_id) != 0)
+        out->scene_id = 0;
+    if (fs_get_int(m, "priority", &out->priority) != 0)
+        out->priority = CLIPS_PRIORITY_DEFAULT;
+    if (fs_get_int(m, "file_size_bytes", &out->file_size_bytes) != 0)
+        out->file_size_bytes = 0;
+    if (fs_get_double(m, "duration_seconds", &out->duration_seconds) != 0)
+        out->duration_seconds = 0;
+    if (fs_get_double(m, "file_size_mb", &out->file_size_mb) != 0)
+        out->file_size_mb = (double)out->file_size_bytes / CLIPS_BYTES_PER_MB;
+    if (fs_get_bool(m, "has_thumbnail", &out->has_thumbnail) != 0)
+        out->has_thumbnail = 0;
+    if (fs_get_time(m, "created_at", &out->created_at) != 0)
+        out->created_at = d->create_time;
+    if (fs_get_time(m, "updated_at", &out->updated_at) != 0)
+        out->updated_at = d->update_time;
+    return CLIP_OK;
+}
+
+/* The fields of a new clip; the keys compared by an idempotent re-create come first. */
+static const char *const descriptive[] = {"filename", "scene_id", "scene_title", "scene_description",
+                                          "style", "start_time", "end_time", "duration_seconds",
+                                          "priority"};
+
+static clip_err new_fields(arena_t *a, const char *uid, const char *video_id, const char *clip_id,
+                           const clip_new *in, fs_value *f, char *err, size_t errlen)
+{
+    const char *filename = in->filename;
+    if (!filename) {
+        filename = join(a, clip_id, ".mp4", (char *)NULL);
+        if (!filename)
+            return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    }
+    if (!ids_valid_filename(filename, strlen(filename)))
+        return clip_fail(CLIP_EINVAL, err, errlen, "filename: not a valid file name");
+    const char *dot = strrchr(filename, '.');
+    size_t stem = dot ? (size_t)(dot - filename) : strlen(filename);
+    if (stem != strlen(clip_id) || memcmp(filename, clip_id, stem) != 0)
+        return clip_fail(CLIP_EINVAL, err, errlen, "filename: %s does not name clip %s", filename, clip_id);
+    if (!in->style || !ids_valid_style(in->style, strlen(in->style)))
+        return clip_fail(CLIP_EINVAL, err, errlen, "style: required, [a-z0-9-]+");
+    const char *status = in->status ? in->status : "pending";
+    if (!clips_status_valid(status))
+        return clip_fail(CLIP_EINVAL, err, errlen, "status: one of pending, processing, completed, failed");
+    if (!in->start_time || !in->end_time)
+        return clip_fail(CLIP_EINVAL, err, errlen, "start_time and end_time: required");
+    if (!text_ok(in->scene_title) || !text_ok(in->scene_description) || !text_ok(in->error) ||
+        strlen(in->start_time) > 32 || strlen(in->end_time) > 32)
+        return clip_fail(CLIP_EINVAL, err, errlen, "a text field is longer than %d bytes", CLIPS_TEXT_MAX);
+    if (in->file_size_bytes < 0)
+        return clip_fail(CLIP_EINVAL, err, errlen, "file_size_bytes: negative");
+    double duration = in->duration_seconds;
+    if (!in->has_duration) {
+        double s = clips_parse_time(in->start_time), e = clips_parse_time(in->end_time);
+        if (s < 0 || e < 0 || e < s)
+            return clip_fail(CLIP_EINVAL, err, errlen,
+                             "duration_seconds: not given, and start_time / end_time do not give it");
+        /* round to the millisecond the times are written in */
+        duration = round((e - s) * 1000.0) / 1000.0;
+    } else if (!isfinite(duration) || duration < 0) {
+        return clip_fail(CLIP_EINVAL, err, errlen, "duration_seconds: not a non-negative number");
+    }
+    int64_t priority = in->has_priority ? in->priority : CLIPS_PRIORITY_DEFAULT;
+    const char *r2_key = join(a, uid, "/", video_id, "/clips/", filename, (char *)NULL);
+    const char *thumb = in->has_thumbnail ? join(a, uid, "/", video_id, "/thumbnails/", clip_id, ".jpg", (char *)NULL) : NULL;
+    if (!r2_key || (in->has_thumbnail && !thumb))
+        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    *f = fs_map();
+    int r = 0;
+    r |= fs_map_put(a, f, "clip_id", fs_str(clip_id));
+    r |= fs_map_put(a, f, "filename", fs_str(filename));
+    r |= fs_map_put(a, f, "scene_id", fs_int(in->scene_id));
+    r |= fs_map_put(a, f, "scene_title", fs_str(in->scene_title ? in->scene_title : ""));
+    r |= fs_map_put(a, f, "scene_description", fs_str(in->scene_description));
+    r |= fs_map_put(a, f, "style", fs_str(in->style));
+    r |= fs_map_put(a, f, "start_time", fs_str(in->start_time));
+    r |= fs_map_put(a, f, "end_time", fs_str(in->end_time));
+    r |= fs_map_put(a, f, "duration_seconds", fs_double(duration));
+    r |= fs_map_put(a, f, "priority", fs_int(priority));
+    r |= fs_map_put(a, f, "status", fs_str(status));
+    r |= fs_map_put(a, f, "error", fs_str(in->error));
+    r |= fs_map_put(a, f, "file_size_bytes", fs_int(in->file_size_bytes));
+    r |= fs_map_put(a, f, "file_size_mb", fs_double((double)in->file_size_bytes / CLIPS_BYTES_PER_MB));
+    r |= fs_map_put(a, f, "has_thumbnail", fs_bool(in->has_thumbnail));
+    r |= fs_map_put(a, f, "r2_key", fs_str(r2_key));
+    r |= fs_map_put(a, f, "thumbnail_r2_key", fs_str(thumb));
+    return r ? clip_fail(CLIP_ENOMEM, err, errlen, "out of memory") : CLIP_OK;
+}
+
+clip_err clips_get(fs_client *fs, arena_t *a, const char *uid, const char *video_id,
+                   const char *clip_id, clip_rec *out, char *err, size_t errlen)
+{
+    char path[FS_PATH_MAX];
+    clip_err e = clip_path(path, sizeof path, uid, video_id, clip_id, err, errlen);
+    if (e != CLIP_OK)
+        return e;
+    fs_doc d;
+    e = fs_get(fs, a, path, &d, err, errlen);
+    if (e == CLIP_ENOTFOUND)
+        return clip_fail(e, err, errlen, "no clip %s in video %s", clip_id, video_id);
+    if (e != CLIP_OK)
+        return e;
+    return clips_from_doc(a, &d, out, err, errlen);
+}
+
+static const fs_transform create_transforms[] = {
+    {"created_at", FS_TRANSFORM_REQUEST_TIME, {0}},
+    {"updated_at", FS_TRANSFORM_REQUEST_TIME, {0}},
+};
+
+clip_err clips_create_write(arena_t *a, const char *uid, const char *video_id, const char *clip_id,
+                            const clip_new *in, int must_be_new, fs_write *w, char *err,
+                            size_t errlen)
+{
+    char path[FS_PATH_MAX];
+    memset(w, 0, sizeof *w);
+    clip_err e = clip_path(path, sizeof path, uid, video_id, clip_id, err, errlen);
+    if (e != CLIP_OK)
+        return e;
+    fs_value *fields = arena_alloc(a, sizeof *fields);
+    const char *p = arena_strdup(a, path);
+    if (!fields || !p)
+        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    e = new_fields(a, uid, video_id, clip_id, in, fields, err, errlen);
+    if (e != CLIP_OK)
+        return e;
+    w->path = p;
+    w->fields = fields;
+    w->transforms = create_transforms;
+    w->ntransforms = 2;
+    w->precond = must_be_new ? FS_PRECOND_MISSING : FS_PRECOND_NONE;
+    return CLIP_OK;
+}
+
+clip_err clips_create(fs_client *fs, arena_t *a, const char *uid, const char *video_id,
+                      const char *clip_id, const clip_new *in, clip_rec *out, int *created,
+                      char *err, size_t errlen)
+{
+    if (created)
+        *created = 0;
+    char path[FS_PATH_MAX];
+    clip_err e = clip_path(path, sizeof path, uid, video_id, clip_id, err, errlen);
+    if (e != CLIP_OK)
+        return e;
+    fs_write w;
+    e = clips_create_write(a, uid, video_id, clip_id, in, 1, &w, err, errlen);
+    if (e != CLIP_OK)
+        return e;
+    const fs_value *fields = w.fields;
+    e = fs_commit(fs, a, &w, 1, NULL, err, errlen);
+    if (e == CLIP_OK) {
+        if (created)
+            *created = 1;
+        return out ? clips_get(fs, a, uid, video_id, clip_id, out, err, errlen) : CLIP_OK;
+    }
+    if (e != CLIP_ECONFLICT)
+        return e;
+    /* It exists: the same clip again (a workflow retry) is fine, another one is a conflict. */
+    fs_doc d;
+    e = fs_get(fs, a, path, &d, err, errlen);
+    if (e == CLIP_ENOTFOUND) /* deleted in between: the caller may simply try again */
+        return clip_fail(CLIP_ECONFLICT, err, errlen, "clip %s changed during create", clip_id);
+    if (e != CLIP_OK)
+        return e;
+    for (size_t i = 0; i < sizeof descriptive / sizeof descriptive[0]; i++) {
+        const fs_value *want = fs_map_get(fields, descriptive[i]);
+        const fs_value *have = fs_map_get(&d.fields, descriptive[i]);
+        if (!have || !fs_value_equal(want, have))
+            return clip_fail(CLIP_ECONFLICT, err, errlen,
+                             "clip %s already exists with a different %s", clip_id, descriptive[i]);
+    }
+    return out ? clips_from_doc(a, &d, out, err, errlen) : CLIP_OK;
+}
+
+clip_err clips_update_status(fs_client *fs, arena_t *a, const char *uid, const char *video_id,
+                             const char *clip_id, const clip_status_update *u, clip_rec *out,
+                             char *err, size_t errlen)
+{
+    char path[FS_PATH_MAX];
+    clip_err e = clip_path(path, sizeof path, uid, video_id, clip_id, err, errlen);
+    if (e != CLIP_OK)
+        return e;
+    if (!clips_status_valid(u->status))
+        return clip_fail(CLIP_EINVAL, err, errlen, "status: one of pending, processing, completed, failed");
+    if (!text_ok(u->error))
+        return clip_fail(CLIP_EINVAL, err, errlen, "error: longer than %d bytes", CLIPS_TEXT_MAX);
+    if (u->has_file_size && u->file_size_bytes < 0)
+        return clip_fail(CLIP_EINVAL, err, errlen, "file_size_bytes: negative");
+    fs_value f = fs_map();
+    const char *mask[6];
+    size_t nmask = 0;
+    int r = 0;
+    r |= fs_map_put(a, &f, "status", fs_str(u->status));
+    mask[nmask++] = "status";
+    r |= fs_map_put(a, &f, "error", fs_str(u->error));
+    mask[nmask++] = "error";
+    if (u->has_file_size) {
+        r |= fs_map_put(a, &f, "file_size_bytes", fs_int(u->file_size_bytes));
+        r |= fs_map_put(a, &f, "file_size_mb", fs_double((double)u->file_size_bytes / CLIPS_BYTES_PER_MB));
+        mask[nmask++] = "file_size_bytes";
+        mask[nmask++] = "file_size_mb";
+    }
+    if (u->has_thumbnail >= 0) {
+        const char *thumb = u->has_thumbnail ? join(a, uid, "/", video_id, "/thumbnails/", clip_id, ".jpg", (char *)NULL) : NULL;
+        if (u->has_thumbnail && !thumb)
+            return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+        r |= fs_map_put(a, &f, "has_thumbnail", fs_bool(u->has_thumbnail));
+        r |= fs_map_put(a, &f, "thumbnail_r2_key", fs_str(thumb));
+        mask[nmask++] = "has_thumbnail";
+        mask[nmask++] = "thumbnail_r2_key";
+    }
+    if (r)
+        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    fs_transform tr = {"updated_at", FS_TRANSFORM_REQUEST_TIME, fs_null()};
+    fs_write w = {.path = path, .fields = &f, .mask = mask, .nmask = nmask, .use_mask = 1,
+                  .transforms = &tr, .ntransforms = 1, .precond = FS_PRECOND_EXISTS};
+    e = fs_commit(fs, a, &w, 1, NULL, err, errlen);
+    if (e == CLIP_ENOTFOUND || e == CLIP_ECONFLICT) /* exists=false fails as NOT_FOUND or FAILED_PRECONDITION */
+        return clip_fail(CLIP_ENOTFOUND, err, errlen, "no clip %s in video %s", clip_id, video_id);
+    if (e != CLIP_OK)
+        return e;
+    return out ? clips_get(fs, a, uid, video_id, clip_id, out, err, errlen) : CLIP_OK;
+}
+
+/* ---- listing -------------------------------------------------------------------------------- */
+
+/* The sort keys in order; a key with an equality filter is left out (ordering on it is moot, and
+ * Firestore's index selection drops it anyway, see firestore.indexes.json). */
+typedef struct {
+    fs_filter filters[3];
+    size_t nfilters;
+    fs_order order[4];
+    size_t norder;
+} clips_plan;
+
+static void plan(const clips_filter *f, clips_plan *p)
+{
+    memset(p, 0, sizeof *p);
+    int by_style = 0, by_scene = 0;
+    if (f && f->status)
+        p->filters[p->nfilters++] = (fs_filter){"status", FS_OP_EQUAL, fs_str(f->status)};
+    if (f && f->style) {
+        p->filters[p->nfilters++] = (fs_filter){"style", FS_OP_EQUAL, fs_str(f->style)};
+        by_style = 1;
+    }
+    if (f && f->has_scene_id) {
+        p->filters[p->nfilters++] = (fs_filter){"scene_id", FS_OP_EQUAL, fs_int(f->scene_id)};
+        by_scene = 1;
+    }
+    p->order[p->norder++] = (fs_order){"priority", 0};
+    if (!by_scene)
+        p->order[p->norder++] = (fs_order){"scene_id", 0};
+    if (!by_style)
+        p->order[p->norder++] = (fs_order){"style", 0};
+    p->order[p->norder++] = (fs_order){"__name__", 0};
+}
+
+/* Binds a cursor to the listing: user, video and the filters. */
+static void scope(buf_t *b, const char *uid, const char *video_id, const clips_filter *f)
+{
+    buf_printf(b, "clips\n%s\n%s\n%s\n%s\n", uid, video_id, f && f->status ? f->status : "",
+               f && f->style ? f->style : "");
+    if (f && f->has_scene_id)
+        buf_printf(b, "%lld", (long long)f->scene_id);
+}
+
+clip_err clips_list(fs_client *fs, arena_t *a, const char *uid, const char *video_id,
+                    const clips_filter *f, long limit, const char *cursor, clips_page *out,
+                    char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    char parent[FS_PATH_MAX];
+    clip_err e = clip_path(parent, sizeof parent, uid, video_id, NULL, err, errlen);
+    if (e != CLIP_OK)
+        return e;
+    if (limit == 0)
+        limit = CLIPS_LIST_LIMIT_DEFAULT;
+    if (limit < 0 || limit > CLIPS_LIST_LIMIT_MAX)
+        return clip_fail(CLIP_EINVAL, err, errlen, "limit: 1 to %d", CLIPS_LIST_LIMIT_MAX);
+    if (f && f->status && !clips_status_valid(f->status))
+        return clip_fail(CLIP_EINVAL, err, errlen, "status: one of pending, processing, completed, failed");
+    if (f && f->style && !ids_valid_style(f->style, strlen(f->style)))
+        return clip_fail(CLIP_EINVAL, err, errlen, "style: [a-z0-9-]+");
+    clips_plan p;
+    plan(f, &p);
+    buf_t sc = BUF_INIT;
+    scope(&sc, uid, video_id, f);
+    if (sc.oom) {
+        buf_free(&sc);
+        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    }
+    fs_query q = {.collection = "clips", .filters = p.filters, .nfilters = p.nfilters,
+                  .order = p.order, .norder = p.norder, .limit = limit + 1};
+    if (cursor && cursor[0]) {
+        fs_value *vals = NULL;
+        size_t nv = 0;
+        e = fs_cursor_decode(a, sc.p, cursor, strlen(cursor), &vals, &nv, err, errlen);
+        if (e == CLIP_OK && (nv != p.norder || vals[nv - 1].type != FS_REF))
+            e = clip_fail(CLIP_EINVAL, err, errlen, "bad cursor");
+        if (e != CLIP_OK) {
+            buf_free(&sc);
+            return clip_fail(e, err, errlen, "cursor: not one this listing gave");
+        }
+        q.start_values = vals;
+        q.nstart = nv;
+        q.start_before = 0;
+    }
+    fs_doc *docs = NULL;
+    size_t n = 0;
+    e = fs_run_query(fs, a, parent, &q, &docs, &n, err, errlen);
+    if (e != CLIP_OK) {
+        buf_free(&sc);
+        return e;
+    }
+    size_t keep = n > (size_t)limit ? (size_t)limit : n;
+    out->items = keep ? arena_calloc(a, keep, sizeof *out->items) : NULL;
+    if (keep && !out->items) {
+        buf_free(&sc);
+        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    }
+    for (size_t i = 0; i < keep && e == CLIP_OK; i++)
+        e = clips_from_doc(a, &docs[i], &out->items[i], err, errlen);
+    out->n = keep;
+    if (e == CLIP_OK && n > (size_t)limit) {
+        const clip_rec *last = &out->items[keep - 1];
+        fs_value vals[4];
+        for (size_t i = 0; i < p.norder; i++) {
+            const char *k = p.order[i].field;
+            if (strcmp(k, "priority") == 0)
+                vals[i] = fs_int(last->priority);
+            else if (strcmp(k, "scene_id") == 0)
+                vals[i] = fs_int(last->scene_id);
+            else if (strcmp(k, "style") == 0)
+                vals[i] = fs_str(last->style);
+            else
+                vals[i] = fs_ref(docs[keep - 1].name);
+        }
+        buf_t c = BUF_INIT;
+        if (fs_cursor_encode(&c, sc.p, vals, p.norder) != 0 ||
+            !(out->next_cursor = arena_strndup(a, c.p, c.len)))
+            e = clip_fail(CLIP_ENOMEM, err, errlen, "cannot build the next cursor");
+        buf_free(&c);
+    }
+    buf_free(&sc);
+    return e;
+}
