@@ -10,5 +10,22 @@ void h_healthz(request_t *rq, response_t *rs);
 
 /* h_metrics.c */
 void h_metrics(request_t *rq, response_t *rs);
+/* h_health.c: Firestore and R2 reachable with the configured credentials */
+void h_readyz(request_t *rq, response_t *rs);
+
+/* h_videos.c: the signed-in user's videos */
+void h_videos_list(request_t *rq, response_t *rs);
+void h_video_get(request_t *rq, response_t *rs);
+
+/* h_clips.c: the signed-in user's clips */
+void h_clips_list(request_t *rq, response_t *rs);
+void h_clip_link(request_t *rq, response_t *rs);
+
+/* h_internal.c: the workflow's write path (service keys) */
+void h_int_video_put(request_t *rq, response_t *rs);
+void h_int_clip_put(request_t *rq, response_t *rs);
+void h_int_clip_patch(request_t *rq, response_t *rs);
+void h_int_stats(request_t *rq, response_t *rs);
+void h_int_upload_urls(request_t *rq, response_t *rs);
 
 #endif

@@ -154,14 +154,12 @@ int worker_main(const cfg_t *cfg, int listen_fd, int index, int generation)
     sigdelset(&waitmask, SIGINT);
     sigdelset(&waitmask, SIGQUIT);
 
-    app_t app = {cfg, index, generation};
-    if (FCGX_Init() != 0) {
-        log_error("worker_init", "FCGX_Init failed");
-        return 1;
-    }
+    app_t app;
+    app_init(&app, cfg, index, generation);
     FCGX_Request fr;
-    if (FCGX_InitRequest(&fr, listen_fd, 0) != 0) {
-        log_error("worker_init", "FCGX_InitRequest failed");
+    if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, 0) != 0) {
+        log_error("worker_init", "FCGX_Init failed");
+        app_free(&app);
         return 1;
     }
     arena_t arena;
@@ -176,6 +174,11 @@ int worker_main(const cfg_t *cfg, int listen_fd, int index, int generation)
         if (r <= 0) {
             if (getppid() != master)
                 break;
+            if (r == 0 && app.idt) {
+                /* idle: refresh the ID token keys before they go stale, off the request path */
+                char err[256];
+                idt_maintain(app.idt, err, sizeof err);
+            }
             continue;
         }
         /* The listen socket is non-blocking: another worker may have taken the connection. */
@@ -193,6 +196,7 @@ int worker_main(const cfg_t *cfg, int listen_fd, int index, int generation)
     }
     arena_free(&arena);
     FCGX_Free(&fr, 1);
+    app_free(&app);
     log_debug("worker_exit", "worker %d served %ld requests", index, served);
     return 0;
 }

@@ -8,12 +8,7 @@
 
 #define WORKER_ARENA_LIMIT (256u * 1024 * 1024)
 
-/* The worker's long-lived state that handlers reach through rq->app. */
-struct app {
-    const cfg_t *cfg;
-    int index;       /* slot in the pool */
-    int generation;  /* bumped by every reload */
-};
+#include "app.h"
 
 /* Serves on listen_fd until told to stop (SIGTERM/SIGINT), max_requests is reached or the
  * master is gone. Returns the process exit code. */

@@ -1,0 +1,133 @@
+/* h_videos: the signed-in user's videos: the paged list, and one video with its completed clips. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth.h"
+#include "handlers.h"
+#include "hutil.h"
+#include "log.h"
+
+#define VIDEO_CLIP_PAGES_MAX 100 /* 100 pages of CLIPS_LIST_LIMIT_MAX clips: a bound, not a goal */
+
+static int cursor_chars(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c <= 0x20 || c >= 0x7f)
+            return 0;
+    }
+    return 1;
+}
+
+void h_videos_list(request_t *rq, response_t *rs)
+{
+    static const char *const allowed[] = {"limit", "cursor", NULL};
+    const char *uid, *cursor;
+    long limit;
+    fs_client *fs;
+    if (auth_user(rq, rs, &uid) != 0 || h_query_only(rq, rs, allowed) != 0 ||
+        h_query_long(rq, rs, "limit", 1, VIDEOS_LIST_LIMIT_MAX, VIDEOS_LIST_LIMIT_DEFAULT, &limit) != 0 ||
+        h_query_str(rq, rs, "cursor", H_CURSOR_MAX, cursor_chars, "not a cursor this API gave",
+                    &cursor) != 0 ||
+        !(fs = h_need_fs(rq, rs)))
+        return;
+    videos_page page;
+    char err[256];
+    clip_err e = videos_list(fs, rq->arena, uid, limit, cursor, &page, err, sizeof err);
+    if (e != CLIP_OK) {
+        h_repo_error(rq, rs, e, err);
+        return;
+    }
+    buf_t *b = &rs->body;
+    buf_puts(b, "{\"videos\":[");
+    for (size_t i = 0; i < page.n; i++) {
+        buf_puts(b, i ? ",{" : "{");
+        h_video_fields_json(b, &page.items[i]);
+        buf_putc(b, '}');
+    }
+    buf_puts(b, "],\"next_cursor\":");
+    h_json_str_or_null(b, page.next_cursor);
+    buf_putc(b, '}');
+}
+
+/* FNV-1a over the body: the body is deterministic within a presign window (hutil.h), so equal
+ * bodies mean nothing changed for the client. */
+static void etag_of(const buf_t *b, char out[24])
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < b->len; i++) {
+        h ^= (unsigned char)b->p[i];
+        h *= 1099511628211ULL;
+    }
+    snprintf(out, 24, "\"%016llx\"", (unsigned long long)h);
+}
+
+static int etag_matches(const char *inm, const char *etag)
+{
+    if (!inm)
+        return 0;
+    if (strcmp(inm, "*") == 0)
+        return 1;
+    /* a list of tags, weak or strong: a weak comparison is right for GET */
+    size_t n = strlen(etag);
+    for (const char *p = inm; (p = strstr(p, etag)) != NULL; p += n)
+        return 1;
+    return 0;
+}
+
+void h_video_get(request_t *rq, response_t *rs)
+{
+    static const char *const none[] = {NULL};
+    const char *uid;
+    fs_client *fs;
+    if (auth_user(rq, rs, &uid) != 0 || h_query_only(rq, rs, none) != 0 ||
+        !(fs = h_need_fs(rq, rs)))
+        return;
+    const char *video_id = req_path_param(rq, "video_id").p;
+    video_rec v;
+    char err[256];
+    clip_err e = videos_get(fs, rq->arena, uid, video_id, &v, err, sizeof err);
+    if (e == CLIP_ENOTFOUND) {
+        resp_error(rs, rq, 404, "not_found", "no video %s", video_id);
+        return;
+    }
+    if (e != CLIP_OK) {
+        h_repo_error(rq, rs, e, err);
+        return;
+    }
+    time_t when = h_presign_time(rq->app, time(NULL));
+    buf_t *b = &rs->body;
+    buf_putc(b, '{');
+    h_video_fields_json(b, &v);
+    buf_puts(b, ",\"source\":\"firestore\",\"clips\":[");
+    clips_filter f = {"completed", NULL, 0, 0};
+    const char *cursor = NULL;
+    size_t nclips = 0;
+    for (int pages = 0; pages < VIDEO_CLIP_PAGES_MAX; pages++) {
+        clips_page page;
+        e = clips_list(fs, rq->arena, uid, video_id, &f, CLIPS_LIST_LIMIT_MAX, cursor, &page, err,
+                       sizeof err);
+        if (e != CLIP_OK) {
+            h_repo_error(rq, rs, e, err);
+            return;
+        }
+        for (size_t i = 0; i < page.n; i++) {
+            if (nclips++)
+                buf_putc(b, ',');
+            h_clip_json(rq->app, b, video_id, &page.items[i], when);
+        }
+        if (!page.next_cursor)
+            break;
+        cursor = page.next_cursor;
+    }
+    buf_puts(b, "]}");
+    char etag[24];
+    etag_of(b, etag);
+    resp_header(rs, "ETag", etag);
+    resp_header(rs, "Cache-Control", "private, no-cache");
+    if (etag_matches(req_header(rq, "If-None-Match"), etag)) {
+        rs->status = 304;
+        buf_reset(b);
+    }
+}
