@@ -2,7 +2,7 @@
 # nginx-prod-site: the production site nginx/clipapi.conf passes `nginx -t` with generated
 # certificates and paths (a temp prefix, runnable without root), then, served on a free loopback
 # port, answers what nginx makes itself in the contract's JSON error shape: 404 for non-API paths,
-# 502 when the pool is down, 413 over client_max_body_size, 403 on /api/internal/ and /metrics from
+# 502 when the pool is down, 413 over client_max_body_size, 429 from limit_req, 403 on /api/internal/ and /metrics from
 # a non-allowed address; with HSTS, an X-Request-Id equal to the body's request_id, HTTP/2, and
 # TLS 1.1 refused.
 set -euo pipefail
@@ -118,7 +118,7 @@ expect_json_error 502 bad_gateway /api/videos               # no pool on the soc
 expect_json_error 502 bad_gateway /healthz
 expect_json_error 502 bad_gateway /metrics                  # loopback may, the pool is down
 head -c 1100000 /dev/zero >"$tmp/big"
-expect_json_error 413 payload_too_large /api/internal/users/u/videos/v -X PUT \
+expect_json_error 413 too_large /api/internal/users/u/videos/v -X PUT \
     -H 'Content-Type: application/json' --data-binary @"$tmp/big"
 [ "$(grep -c '^x-request-id:' <<<"$(tr 'A-Z' 'a-z' <<<"$hdrs")")" = 1 ] || fail "X-Request-Id not exactly once"
 grep -q '^HTTP/2 ' "$tmp/h" || fail "not HTTP/2: $(head -1 "$tmp/h")"
