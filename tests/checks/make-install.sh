@@ -58,6 +58,21 @@ while IFS= read -r f; do
 done < <(find "$d" -type f -o -type l)
 echo "ok make install: ${#wanted[@]} files, each with its mode and content"
 
+# The installed config is accepted as it is (every key commented: the defaults) ...
+env -i PATH=/usr/bin:/bin "$d/usr/local/bin/clipapi-fcgi" --check --config "$d/etc/clipapi/clipapi.conf" \
+    >"$tmp/check1.log" 2>&1 || { cat "$tmp/check1.log"; fail "installed clipapi.conf rejected"; }
+# ... and so is the example with every key uncommented (each name known, each value valid), the
+# secrets' _file paths pointed at real files.
+mkdir -p "$tmp/secrets"
+for f in r2_access_key_id r2_secret_access_key r2_session_token internal_keys_file \
+         google_credentials_file; do echo "x-$f" >"$tmp/secrets/$f"; done
+sed -nE 's/^# ([a-z0-9_]+ = .*)$/\1/p' etc/clipapi.conf.example |
+    sed -e "s|/etc/clipapi/secrets/|$tmp/secrets/|" >"$tmp/all-keys.conf"
+[ "$(grep -c . "$tmp/all-keys.conf")" -ge 24 ] || fail "uncommenting found too few keys"
+env -i PATH=/usr/bin:/bin "$d/usr/local/bin/clipapi-fcgi" --check --config "$tmp/all-keys.conf" \
+    >"$tmp/check2.log" 2>&1 || { cat "$tmp/check2.log"; fail "the example with every key set is rejected"; }
+echo "ok clipapi-fcgi --check accepts the installed config and the example with every key set"
+
 # A second install keeps an edited config.
 echo "firestore_project = edited" >>"$d/etc/clipapi/clipapi.conf"
 make --no-print-directory install DESTDIR="$d" >"$tmp/install2.log" 2>&1 || fail "second make install"

@@ -44,6 +44,7 @@ has "$tmp/units/clipapi.socket" "ListenStream=/run/clipapi/fcgi.sock" "SocketGro
     "SocketMode=0660" "Accept=no" "WantedBy=sockets.target"
 has "$tmp/units/clipapi.service" "Type=notify" "NotifyAccess=main" "Requires=clipapi.socket" \
     "ExecStart=$tmp/usr/bin/clipapi-fcgi --config $tmp/etc/clipapi/clipapi.conf" \
+    "ExecReload=$tmp/usr/bin/clipapi-fcgi --check --config $tmp/etc/clipapi/clipapi.conf" \
     'ExecReload=/bin/kill -HUP $MAINPID' "Restart=on-failure" "WatchdogSec=30s" \
     "LoadCredential=google_credentials_file:$tmp/etc/clipapi/secrets/google_credentials_file" \
     "LoadCredential=r2_access_key_id:$tmp/etc/clipapi/secrets/r2_access_key_id" \
