@@ -7,6 +7,7 @@
 /* One line per subcommand; each lives in cli/cmd_<name>.c and is declared in cli/cli.h. */
 static const cli_cmd commands[] = {
     {"presign", "print one presigned R2 URL for a key of the configured bucket", cmd_presign},
+    {"dev-token", "mint a dev ID token or print its key set (make run, tests)", cmd_dev_token},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
