@@ -520,6 +520,8 @@ class Emulator:
         raise not_found('Unknown emulator endpoint %s %s' % (method, path))
 
     def record(self, method, target, status, body, response):
+        if target.startswith('/emulator/'):
+            return
         self.log_seq += 1
         entry = {'seq': self.log_seq, 'method': method, 'path': target, 'status': status}
         if body:
@@ -609,7 +611,10 @@ class Handler(BaseHTTPRequestHandler):
                 pass
         self.close_connection = True
         try:
-            self.connection.shutdown(socket.SHUT_RDWR) if not reset else None
+            if reset:
+                self.connection.close()  # with SO_LINGER 0: an RST now, no FIN first
+            else:
+                self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
 
