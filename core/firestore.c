@@ -749,6 +749,54 @@ static clip_err post_stream(fs_client *c, const char *parent, const char *op, co
     return e;
 }
 
+/* The documents of a runQuery answer (a JSON array of RunQueryResponse). */
+static clip_err decode_query_stream(arena_t *a, json_object *j, fs_doc **docs, size_t *n,
+                                    char *err, size_t errlen)
+{
+    *docs = NULL;
+    *n = 0;
+    size_t len = json_object_array_length(j);
+    fs_doc *out = len ? arena_calloc(a, len, sizeof *out) : NULL;
+    if (len && !out)
+        return clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory");
+    size_t got = 0;
+    clip_err e = CLIP_OK;
+    for (size_t i = 0; e == CLIP_OK && i < len; i++) {
+        json_object *el = json_object_array_get_idx(j, i), *doc = NULL;
+        json_object *st = status_of(el);
+        if (st) {
+            e = error_from_status_obj(st, 200, err, errlen);
+            break;
+        }
+        if (!json_object_is_type(el, json_type_object) ||
+            !json_object_object_get_ex(el, "document", &doc))
+            continue; /* readTime-only or skippedResults element */
+        e = fs_doc_decode(a, doc, &out[got], err, errlen);
+        if (e == CLIP_OK)
+            got++;
+    }
+    if (e == CLIP_OK) {
+        *docs = out;
+        *n = got;
+    }
+    return e;
+}
+
+clip_err fs_decode_query_response(arena_t *a, const char *body, size_t len, fs_doc **docs,
+                                  size_t *n, char *err, size_t errlen)
+{
+    *docs = NULL;
+    *n = 0;
+    json_object *j = parse_json(body, len);
+    if (!j || !json_object_is_type(j, json_type_array)) {
+        json_object_put(j);
+        return clip_fail(CLIP_EBACKEND, err, errlen, "firestore: runQuery answer is not a JSON array");
+    }
+    clip_err e = decode_query_stream(a, j, docs, n, err, errlen);
+    json_object_put(j);
+    return e;
+}
+
 clip_err fs_run_query(fs_client *c, arena_t *a, const char *parent, const fs_query *q,
                       fs_doc **docs, size_t *n, char *err, size_t errlen)
 {
@@ -766,29 +814,8 @@ clip_err fs_run_query(fs_client *c, arena_t *a, const char *parent, const fs_que
     buf_free(&body);
     if (e != CLIP_OK)
         return e;
-    size_t len = json_object_array_length(j);
-    fs_doc *out = len ? arena_calloc(a, len, sizeof *out) : NULL;
-    if (len && !out)
-        e = clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory");
-    size_t got = 0;
-    for (size_t i = 0; e == CLIP_OK && i < len; i++) {
-        json_object *el = json_object_array_get_idx(j, i), *doc = NULL;
-        json_object *st = status_of(el);
-        if (st) {
-            e = error_from_status_obj(st, 200, err, errlen);
-            break;
-        }
-        if (!json_object_object_get_ex(el, "document", &doc))
-            continue; /* readTime-only or skippedResults element */
-        e = fs_doc_decode(a, doc, &out[got], err, errlen);
-        if (e == CLIP_OK)
-            got++;
-    }
+    e = decode_query_stream(a, j, docs, n, err, errlen);
     json_object_put(j);
-    if (e == CLIP_OK) {
-        *docs = out;
-        *n = got;
-    }
     return e;
 }
 
