@@ -4,7 +4,7 @@ import functools
 import math
 
 from . import values as V
-from .errors import invalid
+from .errors import ApiError, invalid
 from .paths import check_path, format_field_path, get_field, parse_field_path
 
 NAME = ('__name__',)
@@ -26,6 +26,8 @@ def parse(db, parent, sq):
     """parent: relative document path ('' = root). sq: StructuredQuery JSON (schema-checked)."""
     if not isinstance(sq, dict):
         raise invalid('structuredQuery is required.')
+    if sq.get('findNearest') is not None:
+        raise ApiError('UNIMPLEMENTED', 'findNearest (vector search) is not supported by this emulator.')
     q = Query()
     q.parent = parent
     frm = sq.get('from') or []

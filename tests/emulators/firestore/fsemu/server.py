@@ -21,7 +21,7 @@ from .paths import check_path, parse_field_path
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 DRAIN_MAX_BYTES = 64 * 1024 * 1024
-LOG_ENTRIES = 200
+LOG_ENTRIES = 1000
 LOG_BODY_CHARS = 4096
 
 _DB_RE = re.compile(r'^/(v1|v1beta1)/projects/([^/]+)/databases/([^/]+)/documents([/:].*)?$')
