@@ -577,6 +577,10 @@ static const char *printable_alg(const char *alg, size_t len)
 static const idt_key *key_for(idt_ctx *ctx, const char *kid, size_t kidlen, long long now,
                               clip_err *e, char *err, size_t errlen)
 {
+    if (kidlen > IDT_KID_MAX) { /* no key set holds it: not worth a fetch */
+        *e = clip_fail(CLIP_EAUTH, err, errlen, "ID token kid matches no current signing key");
+        return NULL;
+    }
     if ((ctx->nkeys == 0 || now >= ctx->expires_at) && may_fetch(ctx, now))
         fetch_keys(ctx, now);
     const idt_key *k = keys_find(ctx, kid, kidlen);
@@ -667,11 +671,7 @@ clip_err idt_verify(idt_ctx *ctx, const char *token, size_t len, idt_claims *out
         e = clip_fail(CLIP_EAUTH, err, errlen, "ID token signature is invalid");
         goto done;
     }
-    const idt_key *k = kidlen <= IDT_KID_MAX
-                           ? key_for(ctx, kid, kidlen, now, &e, err, errlen)
-                           : (e = clip_fail(CLIP_EAUTH, err, errlen,
-                                            "ID token kid matches no current signing key"),
-                              NULL);
+    const idt_key *k = key_for(ctx, kid, kidlen, now, &e, err, errlen);
     if (!k)
         goto done;
     int ok = sn == EVP_PKEY_get_size(k->pkey) &&

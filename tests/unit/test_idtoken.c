@@ -439,9 +439,12 @@ static void test_kid_and_signature(void)
     char longkid[IDT_KID_MAX + 2];
     memset(longkid, 'k', IDT_KID_MAX + 1);
     longkid[IDT_KID_MAX + 1] = '\0';
+    fake_now = T0 + IDT_REFETCH_MIN_INTERVAL; /* a fetch would be allowed, but no set holds it */
+    int before = fetched();
     t = signed_token(key1, longkid, pl);
     EXPECT(ctx, t, CLIP_EAUTH, "ID token kid matches no current signing key");
     free(t);
+    CU_ASSERT_EQUAL(fetched(), before);
 
     /* signed by another key under the known kid */
     t = signed_token(key2, kid1, pl);
