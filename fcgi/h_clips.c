@@ -80,12 +80,13 @@ void h_clips_list(request_t *rq, response_t *rs)
 
 void h_clip_link(request_t *rq, response_t *rs)
 {
-    static const char *const allowed[] = {"download", NULL};
+    static const char *const allowed[] = {"download", "redirect", NULL};
     const char *uid;
-    long download;
+    long download, redirect;
     fs_client *fs;
     if (auth_user(rq, rs, &uid) != 0 || h_query_only(rq, rs, allowed) != 0 ||
-        h_query_long(rq, rs, "download", 0, 1, 0, &download) != 0 || !(fs = h_need_fs(rq, rs)))
+        h_query_long(rq, rs, "download", 0, 1, 0, &download) != 0 ||
+        h_query_long(rq, rs, "redirect", 0, 1, 1, &redirect) != 0 || !(fs = h_need_fs(rq, rs)))
         return;
     const app_t *app = rq->app;
     if (!app->signer) {
@@ -129,15 +130,18 @@ void h_clip_link(request_t *rq, response_t *rs)
         resp_error(rs, rq, 500, "internal", "cannot sign the clip URL");
         return;
     }
-    /* url holds a JSON string: the quoted URL */
-    url.p[url.len - 1] = '\0';
-    resp_header(rs, "Location", url.p + 1);
-    url.p[url.len - 1] = '"';
+    /* url holds a JSON string: the quoted URL. ?redirect=0 answers it as JSON instead of a 302,
+     * for browser scripts, which cannot read the Location of a redirect. */
+    if (redirect) {
+        url.p[url.len - 1] = '\0';
+        resp_header(rs, "Location", url.p + 1);
+        url.p[url.len - 1] = '"';
+        rs->status = 302;
+    }
     /* the browser may reuse the redirect while the URL still has life left (see hutil.h) */
     char cc[64];
     snprintf(cc, sizeof cc, "private, max-age=%ld", app->cfg->presign_expires / 4);
     resp_header(rs, "Cache-Control", cc);
-    rs->status = 302;
     buf_puts(&rs->body, "{\"url\":");
     buf_append(&rs->body, url.p, url.len);
     buf_putc(&rs->body, '}');

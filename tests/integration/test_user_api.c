@@ -288,6 +288,17 @@ static void test_clip_link(void)
     CU_ASSERT_EQUAL(r.status, 200);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.headers, "attachment; filename=\"clip_3_vertical.mp4\""));
     tp_http_free(&r);
+    /* ?redirect=0: the same URL as JSON, for browser scripts */
+    CU_ASSERT_EQUAL(stack_http(&F.st, "GET", "/api/videos/vid1/clips/clip_3_vertical.mp4?redirect=0", hdrs, NULL, 0, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_PTR_NULL(strstr(r.headers, "location: "));
+    json_object *u = json_tokener_parse(r.body);
+    const char *ju = jstr(u, "url");
+    CU_ASSERT_TRUE(ju && strncmp(ju, url, (size_t)(strchr(url, '?') - url + 1)) == 0);
+    if (!(ju && strncmp(ju, url, (size_t)(strchr(url, '?') - url + 1)) == 0))
+        fprintf(stderr, "redirect=0 gave %s\nexpected a URL like %s\n", r.body, url);
+    json_object_put(u);
+    tp_http_free(&r);
     /* no such clip, a clip not completed, and a file name of another extension: 404 */
     long st;
     json_object *j = get("/api/videos/vid1/clips/clip_9_vertical.mp4", alice, &st, NULL);
