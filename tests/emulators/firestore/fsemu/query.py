@@ -255,8 +255,7 @@ def _matches(db, path, doc, f):
     raise invalid('Unsupported filter op %s.' % op)
 
 
-def _candidates(db, q):
-    docs = db.docs
+def _candidates(db, q, docs):
     if q.all_descendants:
         base = q.parent + '/' if q.parent else ''
         cid = q.collection
@@ -284,11 +283,11 @@ def _cmp_keys(a, b, dirs):
     return 0
 
 
-def run(db, q):
-    """-> (list of (path, doc) in order, skipped count)."""
+def run(db, q, docs=None):
+    """-> (list of (path, doc) in order, skipped count). docs: a view (default: live documents)."""
     dirs = [desc for _, desc in q.order]
     rows = []
-    for path, doc in _candidates(db, q):
+    for path, doc in _candidates(db, q, db.docs if docs is None else docs):
         if q.filter is not None and not _matches(db, path, doc, q.filter):
             continue
         keys = []

@@ -22,6 +22,8 @@ from .paths import check_path, parse_field_path
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 DRAIN_MAX_BYTES = 64 * 1024 * 1024
 LOG_ENTRIES = 1000
+MAX_LINE = 65536
+MAX_HEADERS = 100
 LOG_BODY_CHARS = 4096
 
 _DB_RE = re.compile(r'^/(v1|v1beta1)/projects/([^/]+)/databases/([^/]+)/documents([/:].*)?$')
@@ -202,7 +204,8 @@ class Emulator:
         return pre or None
 
     def _read_txn(self, db, req, qs=None):
-        """(txn or None, first stream element or None) for transaction / newTransaction / readTime."""
+        """(txn or None, new transaction id or None, read time in ns or None = now) from
+        transaction / newTransaction / readTime of a read request."""
         tid = req.get('transaction') if req is not None else None
         if qs is not None and 'transaction' in qs:
             tid = qs['transaction'][-1]
@@ -213,23 +216,24 @@ class Emulator:
         if sum(x is not None for x in (tid, new, rt)) > 1:
             raise invalid('Only one of transaction, newTransaction and readTime may be set.')
         if rt is not None:
-            V.parse_timestamp(rt, 'readTime')
+            return None, None, self.store.check_read_time(V.parse_timestamp(rt, 'readTime'))
+        txn, new_id = None, None
         if tid is not None:
-            return self.store.txn(db, tid), None
-        if new is not None:
-            t = self.store.txn(db, self.store.begin(db, new))
-            return t, t.id
-        return None, None
+            txn = self.store.txn(db, tid)
+        elif new is not None:
+            txn = self.store.txn(db, self.store.begin(db, new))
+            new_id = txn.id
+        return txn, new_id, (txn.read_time if txn is not None and txn.read_only else None)
 
-    def _read_time(self):
-        return V.format_timestamp(self.store.now())
+    def _read_time(self, at=None):
+        return V.format_timestamp(at if at is not None else self.store.now())
 
     # ---- documents -------------------------------------------------------------------------------
 
     def _get(self, db, rel, qs):
         check_path(rel, True)
-        txn, _ = self._read_txn(db, None, qs)
-        doc = db.docs.get(rel)
+        txn, _, at = self._read_txn(db, None, qs)
+        doc = db.view(at).get(rel) if at is not None else db.docs.get(rel)
         self.store.note_read(txn, rel, doc)
         if doc is None:
             raise not_found('Document "%s" not found.' % db.full(rel))
@@ -237,19 +241,19 @@ class Emulator:
 
     def _list(self, db, rel, qs):
         check_path(rel, False)
-        txn, _ = self._read_txn(db, None, qs)
-        parent, _, cid = rel.rpartition('/')
+        txn, _, at = self._read_txn(db, None, qs)
+        docs = db.view(at)
         show_missing = qs.get('showMissing', ['false'])[-1].lower() == 'true'
         prefix = rel + '/'
         names = set()
-        for path in db.docs:
+        for path in docs:
             if path.startswith(prefix):
                 rest = path[len(prefix):]
                 names.add(rest.split('/', 1)[0] if '/' in rest else rest)
         items = []
         for did in names:
             path = prefix + did
-            doc = db.docs.get(path)
+            doc = docs.get(path)
             if doc is None and not show_missing:
                 continue
             items.append((path, doc))
@@ -379,13 +383,14 @@ class Emulator:
         if req.get('mask') is not None:
             masks = [p for p in (parse_field_path(f) for f in req['mask'].get('fieldPaths') or [])
                      if p != ['__name__']]
-        txn, new_id = self._read_txn(db, req)
-        rt = self._read_time()
+        txn, new_id, at = self._read_txn(db, req)
+        docs = db.view(at)
+        rt = self._read_time(at)
         out = []
         if new_id is not None:
             out.append({'transaction': new_id, 'readTime': rt})
         for path in paths:
-            doc = db.docs.get(path)
+            doc = docs.get(path)
             self.store.note_read(txn, path, doc)
             if doc is None:
                 out.append({'missing': db.full(path), 'readTime': rt})
@@ -406,9 +411,9 @@ class Emulator:
         q = Q.parse(db, parent, req.get('structuredQuery'))
         if self.index_check:
             self.indexes.check(q)
-        txn, new_id = self._read_txn(db, req)
-        rows, skipped = Q.run(db, q)
-        rt = self._read_time()
+        txn, new_id, at = self._read_txn(db, req)
+        rows, skipped = Q.run(db, q, db.view(at))
+        rt = self._read_time(at)
         out = []
         if new_id is not None:
             out.append({'transaction': new_id, 'readTime': rt})
@@ -436,9 +441,9 @@ class Emulator:
         q = Q.parse(db, parent, saq.get('structuredQuery'))
         if self.index_check:
             self.indexes.check(q)
-        txn, new_id = self._read_txn(db, req)
-        rows, _ = Q.run(db, q)
-        rt = self._read_time()
+        txn, new_id, at = self._read_txn(db, req)
+        rows, _ = Q.run(db, q, db.view(at))
+        rt = self._read_time(at)
         out = []
         if new_id is not None:
             out.append({'transaction': new_id, 'readTime': rt})
@@ -449,8 +454,9 @@ class Emulator:
         parent = self._parent(db, rel)
         req = self._json_body(body, 'ListCollectionIdsRequest')
         prefix = parent + '/' if parent else ''
+        at = self.store.check_read_time(V.parse_timestamp(req['readTime'], 'readTime')) if req.get('readTime') else None
         ids = set()
-        for path in db.docs:
+        for path in db.view(at):
             if path.startswith(prefix):
                 ids.add(path[len(prefix):].split('/', 1)[0])
         ids = sorted(ids)
@@ -537,7 +543,8 @@ _GRPC_CODE = {'OK': 0, 'CANCELLED': 1, 'UNKNOWN': 2, 'INVALID_ARGUMENT': 3, 'DEA
               'INTERNAL': 13, 'UNAVAILABLE': 14, 'DATA_LOSS': 15, 'UNAUTHENTICATED': 16}
 
 _REASONS = {200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
-            409: 'Conflict', 413: 'Payload Too Large', 429: 'Too Many Requests',
+            409: 'Conflict', 413: 'Payload Too Large', 414: 'URI Too Long', 429: 'Too Many Requests',
+            431: 'Request Header Fields Too Large',
             500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable',
             504: 'Gateway Timeout'}
 
@@ -559,8 +566,54 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def handle_one_request(self):
+        """A lean HTTP/1.1 request reader (http.server's email-based header parsing costs more
+        than serving a document): request line, headers into a dict with lower-case names."""
+        self.close_connection = True
+        try:
+            line = self.rfile.readline(MAX_LINE + 1)
+        except (socket.timeout, OSError):
+            return
+        if not line:
+            return
+        if len(line) > MAX_LINE:
+            self._plain_error(414, 'Request line too long.')
+            return
+        parts = line.decode('latin-1').split()
+        if len(parts) != 3 or not parts[2].startswith('HTTP/1.'):
+            self._plain_error(400, 'Malformed request line.')
+            return
+        self.command, self.path, self.request_version = parts
+        self.requestline = line.decode('latin-1').rstrip('\r\n')
+        headers = {}
+        for _ in range(MAX_HEADERS + 1):
+            h = self.rfile.readline(MAX_LINE + 1)
+            if h in (b'\r\n', b'\n', b''):
+                break
+            if len(h) > MAX_LINE:
+                self._plain_error(431, 'Header line too long.')
+                return
+            name, _, value = h.decode('latin-1').partition(':')
+            headers[name.strip().lower()] = value.strip()
+        else:
+            self._plain_error(431, 'Too many headers.')
+            return
+        self.headers = headers
+        conn = headers.get('connection', '').lower()
+        if self.request_version == 'HTTP/1.1':
+            self.close_connection = conn == 'close'
+        else:
+            self.close_connection = conn != 'keep-alive'
+        if headers.get('expect', '').lower() == '100-continue':
+            self.wfile.write(b'HTTP/1.1 100 Continue\r\n\r\n')
+        self._serve()
+
+    def _plain_error(self, status, message):
+        self.close_connection = True
+        self._send(status, {'error': {'code': status, 'message': message, 'status': 'INVALID_ARGUMENT'}})
+
     def _read_body(self):
-        te = self.headers.get('Transfer-Encoding', '')
+        te = self.headers.get('transfer-encoding', '')
         if te.lower() == 'chunked':
             chunks, total = [], 0
             while True:
@@ -575,7 +628,7 @@ class Handler(BaseHTTPRequestHandler):
                     return None
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline(3)
-        n = self.headers.get('Content-Length')
+        n = self.headers.get('content-length')
         if not n:
             return b''
         n = int(n)
@@ -636,8 +689,6 @@ class Handler(BaseHTTPRequestHandler):
             data = self._send(err.http, err.body())
             emu.record(method, target, err.http, b'', data)
             return
-        if self.headers.get('Connection', '').lower() == 'close':
-            self.close_connection = True
         if not path.startswith('/emulator/'):
             rule = emu.faults.take(method, path)
             if rule is not None:
@@ -673,7 +724,6 @@ class Handler(BaseHTTPRequestHandler):
         self._send(status, payload)
         emu.record(method, target, status, body, None)
 
-    do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _serve
 
 
 class Server(ThreadingHTTPServer):

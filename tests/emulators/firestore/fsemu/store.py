@@ -17,6 +17,7 @@ MAX_DOC_BYTES = 1_048_576
 MAX_TRANSFORMS_PER_DOC = 500
 TXN_IDLE_S = 60     # Firestore expires a transaction idle for 60 s ...
 TXN_MAX_AGE_S = 270  # ... or older than 270 s
+VERSION_RETENTION_NS = 3600 * 10**9  # readTime may go back one hour (Firestore without PITR)
 
 
 class Doc:
@@ -54,6 +55,7 @@ class Database:
         self.prefix = 'projects/%s/databases/%s/documents/' % (project, database)
         self.root = self.prefix[:-1]
         self.docs = {}  # relative path -> Doc
+        self.history = {}  # relative path -> [(time, Doc or None)], oldest first, for readTime reads
         self.txns = {}
         self.finished = collections.OrderedDict()  # ids of ended transactions (rollback of them is a no-op)
 
@@ -70,6 +72,28 @@ class Database:
         path = name[len(self.prefix):]
         check_document_path(path)
         return path
+
+    def remember(self, path, t, doc):
+        h = self.history.setdefault(path, [])
+        h.append((t, doc))
+        cutoff = t - VERSION_RETENTION_NS
+        while len(h) > 1 and h[1][0] <= cutoff:
+            del h[0]
+
+    def view(self, t):
+        """The documents as they were at time t (ns), or the live dict when t is None."""
+        if t is None:
+            return self.docs
+        out = {}
+        for path, h in self.history.items():
+            doc = None
+            for vt, vdoc in h:
+                if vt > t:
+                    break
+                doc = vdoc
+            if doc is not None:
+                out[path] = doc
+        return out
 
     def doc_json(self, path, doc, masks=None):
         out = {'name': self.prefix + path}
@@ -102,6 +126,15 @@ class Store:
         self.last_time = t
         return t
 
+    def check_read_time(self, t):
+        now = V.truncate_micros(time.time_ns())
+        if t > max(now, self.last_time):
+            raise invalid('readTime %s is in the future.' % V.format_timestamp(t))
+        if t < now - VERSION_RETENTION_NS:
+            raise failed_precondition('readTime %s is older than the oldest allowed read time (one hour ago).'
+                                      % V.format_timestamp(t))
+        return t
+
     def reset(self, project, database):
         with self.lock:
             self.dbs.pop((project, database), None)
@@ -122,6 +155,8 @@ class Store:
             retry = rw.get('retryTransaction')
             if retry:
                 self.end(db, retry)
+        if ro is not None:
+            read_time = self.check_read_time(read_time) if read_time is not None else self.now()
         tid = base64.b64encode(os.urandom(12)).decode('ascii')
         db.txns[tid] = Txn(tid, ro is not None, read_time)
         return tid
@@ -180,10 +215,14 @@ class Store:
         for w in parsed:
             results.append(self._apply(db, w, overlay, commit_time))
         for path, doc in overlay.items():
+            old = db.docs.get(path)
             if doc is None:
-                db.docs.pop(path, None)
-            else:
+                if old is not None:
+                    db.docs.pop(path)
+                    db.remember(path, commit_time, None)
+            elif doc is not old:
                 db.docs[path] = doc
+                db.remember(path, commit_time, doc)
         return results, commit_time
 
     def _parse_write(self, db, w, i):
@@ -343,6 +382,7 @@ class Store:
                     path = db.relative(dj['name'])
                     db.docs[path] = Doc(V.parse_fields(dj.get('fields') or {}),
                                         V.parse_timestamp(dj['createTime']), V.parse_timestamp(dj['updateTime']))
+                    db.remember(path, db.docs[path].update, db.docs[path])
                     self.last_time = max(self.last_time, db.docs[path].update)
 
     def save_file(self, filename):

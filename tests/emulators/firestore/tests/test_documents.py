@@ -381,3 +381,32 @@ class KeepAliveTest(Base):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class ReadTimeTest(Base):
+    def test_reads_at_a_past_read_time(self):
+        t1 = self.c.set('h/1', {'v': I(1)})['commitTime']
+        t2 = self.c.set('h/1', {'v': I(2)})['commitTime']
+        self.c.set('h/2', {'v': I(9)})
+        t3 = self.c.commit([{'delete': self.c.name('h/1')}])[1]['commitTime']
+        s, r = self.c.req('POST', self.c.base + ':batchGet', {'documents': [self.c.name('h/1')], 'readTime': t1})
+        self.assertEqual((r[0]['found']['fields'], r[0]['readTime']), ({'v': I(1)}, t1))
+        s, r = self.c.req('POST', self.c.base + ':batchGet', {'documents': [self.c.name('h/1')], 'readTime': t3})
+        self.assertIn('missing', r[0])
+        self.assertEqual(self.c.get('h/1', '?readTime=' + t2)[1]['fields'], {'v': I(2)})
+        self.assertEqual(self.c.get('h/1')[0], 404)
+        s, r = self.c.query({'from': [{'collectionId': 'h'}]}, readTime=t2)
+        self.assertEqual([e['document']['fields'] for e in r], [{'v': I(2)}])
+        s, r = self.c.agg([{'alias': 'n', 'count': {}}], {'from': [{'collectionId': 'h'}]})
+        self.assertEqual(r[0]['result']['aggregateFields']['n'], I(1))
+        s, r = self.c.req('POST', self.c.base + ':beginTransaction', {'options': {'readOnly': {'readTime': t1}}})
+        s, r = self.c.req('POST', self.c.base + ':batchGet', {'documents': [self.c.name('h/1'), self.c.name('h/2')],
+                                                              'transaction': r['transaction']})
+        self.assertEqual(r[0]['found']['fields'], {'v': I(1)})
+        self.assertIn('missing', r[1])
+        self.assertError(self.c.req('POST', self.c.base + ':batchGet', {'documents': [],
+                                                                        'readTime': '2999-01-01T00:00:00Z'}),
+                         400, 'INVALID_ARGUMENT', 'future')
+        self.assertError(self.c.req('POST', self.c.base + ':batchGet', {'documents': [],
+                                                                        'readTime': '2001-01-01T00:00:00Z'}),
+                         400, 'FAILED_PRECONDITION')
