@@ -276,6 +276,10 @@ int fs_value_equal(const fs_value *a, const fs_value *b)
 
 /* ---- time ------------------------------------------------------------------------------------ */
 
+/* Firestore's range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z. */
+#define FS_TIME_MIN_SECONDS (-62135596800LL)
+#define FS_TIME_MAX_SECONDS 253402300799LL
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
@@ -363,8 +367,11 @@ int fs_time_parse(const char *s, size_t n, fs_time *out)
         return -1;
     if (sec == 60)
         sec = 59; /* a leap second is smeared into the one before, as Google does */
-    out->seconds = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + sec -
+    int64_t secs = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + sec -
                    offset;
+    if (secs < FS_TIME_MIN_SECONDS || secs > FS_TIME_MAX_SECONDS)
+        return -1;
+    out->seconds = secs;
     out->nanos = nanos;
     return 0;
 }
@@ -487,10 +494,52 @@ int fs_base64_decode(buf_t *b, const char *s, size_t n, int url)
 
 /* ---- decode ---------------------------------------------------------------------------------- */
 
+/* Whether s[0..n) is valid UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
+static int utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = u[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len;
+        unsigned cp, min;
+        if ((c & 0xE0) == 0xC0)
+            len = 2, cp = c & 0x1F, min = 0x80;
+        else if ((c & 0xF0) == 0xE0)
+            len = 3, cp = c & 0x0F, min = 0x800;
+        else if ((c & 0xF8) == 0xF0)
+            len = 4, cp = c & 0x07, min = 0x10000;
+        else
+            return 0;
+        if (n - i < len)
+            return 0;
+        for (size_t k = 1; k < len; k++) {
+            if ((u[i + k] & 0xC0) != 0x80)
+                return 0;
+            cp = cp << 6 | (u[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* Text is valid UTF-8 on the wire; anything else is a broken answer, refused (NULL, *n = 0)
+ * rather than passed on to JSON output. */
 static const char *dup_str(arena_t *a, json_object *j, size_t *n)
 {
     *n = (size_t)json_object_get_string_len(j);
-    return arena_strndup(a, json_object_get_string(j), *n);
+    const char *s = json_object_get_string(j);
+    if (!utf8_valid(s, *n)) {
+        *n = 0;
+        return NULL;
+    }
+    return arena_strndup(a, s, *n);
 }
 
 static clip_err value_decode(arena_t *a, json_object *v, fs_value *out, int depth, char *err,
@@ -519,6 +568,8 @@ static clip_err fields_decode(arena_t *a, json_object *fields, fs_value *out, in
         /* json-c keys are NUL-terminated; a key with an embedded NUL is cut there (Firestore
          * field names cannot hold one in practice). */
         f->key_len = strlen(key);
+        if (!utf8_valid(key, f->key_len))
+            return clip_fail(CLIP_EBACKEND, err, errlen, "firestore: field name is not UTF-8");
         f->key = arena_strndup(a, key, f->key_len);
         if (!f->key)
             return clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory");
@@ -647,7 +698,7 @@ static clip_err value_decode(arena_t *a, json_object *v, fs_value *out, int dept
         {
             const char *p = dup_str(a, x, &n);
             if (!p)
-                return clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory");
+                return bad(err, errlen, "stringValue (not UTF-8, or out of memory)");
             *out = fs_strn(p, n);
         }
         return CLIP_OK;
@@ -659,7 +710,7 @@ static clip_err value_decode(arena_t *a, json_object *v, fs_value *out, int dept
         {
             const char *p = dup_str(a, x, &n);
             if (!p)
-                return clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory");
+                return bad(err, errlen, "referenceValue");
             *out = fs_strn(p, n);
             out->type = FS_REF;
         }
@@ -674,8 +725,13 @@ static clip_err value_decode(arena_t *a, json_object *v, fs_value *out, int dept
             json_object_object_get_ex(x, "latitude", &lat);
             json_object_object_get_ex(x, "longitude", &lng);
             /* proto3 JSON leaves zero values out */
-            *out = fs_geo(lat ? json_object_get_double(lat) : 0.0,
-                          lng ? json_object_get_double(lng) : 0.0);
+            double la = lat ? json_object_get_double(lat) : 0.0;
+            double lo = lng ? json_object_get_double(lng) : 0.0;
+            if ((lat && !json_object_is_type(lat, json_type_double) && !json_object_is_type(lat, json_type_int)) ||
+                (lng && !json_object_is_type(lng, json_type_double) && !json_object_is_type(lng, json_type_int)) ||
+                !(la >= -90 && la <= 90) || !(lo >= -180 && lo <= 180))
+                return bad(err, errlen, "geoPointValue");
+            *out = fs_geo(la, lo);
         }
         return CLIP_OK;
     case 'a':
@@ -757,7 +813,7 @@ clip_err fs_doc_decode(arena_t *a, json_object *doc, fs_doc *out, char *err, siz
     size_t n;
     out->name = dup_str(a, name, &n);
     if (!out->name)
-        return clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory");
+        return clip_fail(CLIP_EBACKEND, err, errlen, "firestore: bad document name");
     const char *slash = strrchr(out->name, '/');
     out->id = slash ? slash + 1 : out->name;
     if (time_member(doc, "createTime", &out->create_time) != 0 ||
@@ -819,6 +875,8 @@ static int value_encode(buf_t *b, const fs_value *v, int depth)
         fs_base64_encode(b, v->u.s.p, v->u.s.n, 0);
         return buf_puts(b, "\"}");
     case FS_GEO:
+        if (!isfinite(v->u.geo.lat) || !isfinite(v->u.geo.lng))
+            return -1;
         buf_puts(b, "{\"geoPointValue\":{\"latitude\":");
         put_double(b, v->u.geo.lat);
         buf_puts(b, ",\"longitude\":");

@@ -145,6 +145,15 @@ static void test_scalars(void)
     CU_ASSERT_EQUAL(decode_only(&a, "{\"bytesValue\":\"a!k=\"}"), CLIP_EBACKEND);
     CU_ASSERT_EQUAL(decode_only(&a, "{\"stringValue\":1}"), CLIP_EBACKEND);
     CU_ASSERT_EQUAL(decode_only(&a, "{\"weirdValue\":1}"), CLIP_EBACKEND);
+    CU_ASSERT_EQUAL(decode_only(&a, "{\"stringValue\":\"bad \xff utf-8\"}"), CLIP_EBACKEND);
+    CU_ASSERT_EQUAL(decode_only(&a, "{\"stringValue\":\"\xed\xa0\x80\"}"), CLIP_EBACKEND); /* a surrogate */
+    CU_ASSERT_EQUAL(decode_only(&a, "{\"mapValue\":{\"fields\":{\"k\xc0\xaf\":{\"nullValue\":null}}}}"), CLIP_EBACKEND);
+    CU_ASSERT_EQUAL(decode_only(&a, "{\"geoPointValue\":{\"latitude\":91,\"longitude\":0}}"), CLIP_EBACKEND);
+    CU_ASSERT_EQUAL(decode_only(&a, "{\"geoPointValue\":{\"latitude\":\"1\"}}"), CLIP_EBACKEND);
+    CU_ASSERT_EQUAL(decode_only(&a, "{\"timestampValue\":\"0000-12-31T23:59:59Z\"}"), CLIP_EBACKEND);
+    CU_ASSERT_EQUAL(decode_only(&a, "{\"timestampValue\":\"0001-01-01T00:30:00+01:00\"}"), CLIP_EBACKEND);
+    CU_ASSERT_EQUAL(decode_only(&a, "{\"timestampValue\":\"0001-01-01T00:00:00Z\"}"), CLIP_OK);
+    CU_ASSERT_EQUAL(decode_only(&a, "{\"timestampValue\":\"9999-12-31T23:59:59.999999999Z\"}"), CLIP_OK);
     CU_ASSERT_EQUAL(decode_only(&a, "{\"stringValue\":\"a\",\"integerValue\":\"1\"}"), CLIP_EBACKEND);
     arena_free(&a);
 }
