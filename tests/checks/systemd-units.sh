@@ -81,4 +81,85 @@ for u in clipapi.service clipapi-migrate.service; do
     awk -v e="$exposure" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(e + 0 <= m + 0) }' ||
         { grep -E '^✗' <<<"$out"; fail "$u exposure $exposure is above $MAX_EXPOSURE"; }
 done
+
+# ---- the sandbox lets the pool work ----------------------------------------------------------------
+# No systemd to run the unit here, so the pool runs under strace instead while it starts, serves
+# /healthz, /readyz (libcurl resolving a host name) and /metrics, reloads and stops; every system
+# call it made must be in SystemCallFilter=@system-service minus ~@privileged, and every socket
+# family in RestrictAddressFamilies=.
+if command -v strace >/dev/null && strace -f -o /dev/null true 2>/dev/null; then
+    expand() { # the system calls of a filter set, nested sets expanded
+        systemd-analyze syscall-filter "$1" 2>/dev/null | sed -e 's/#.*//' -e 's/^ *//' |
+            grep -v '^$' | tail -n +2 | while read -r s; do
+                case $s in @*) expand "$s" ;; *) echo "$s" ;; esac
+            done
+    }
+    filt=$(sed -nE 's/^SystemCallFilter=(.*)$/\1/p' "$tmp/units/clipapi.service" | tr '\n' ' ')
+    [ "$filt" = "@system-service ~@privileged " ] || fail "the filter changed ($filt): update this check"
+    expand @system-service | sort -u >"$tmp/allow"
+    expand @privileged | sort -u >"$tmp/deny"
+    comm -23 "$tmp/allow" "$tmp/deny" >"$tmp/allowed"
+    [ "$(wc -l <"$tmp/allowed")" -gt 200 ] || fail "could not expand the syscall filter"
+
+    printf 'workers = 2\nshutdown_timeout = 5\nfirestore_project = sandbox-test\n%s\n%s\n%s\n' \
+        'firestore_emulator_host = localhost:9' 'r2_endpoint = http://localhost:9' 'r2_bucket = b' \
+        >"$tmp/sandbox.conf"
+    strace -f -qq -o "$tmp/strace.log" env -i PATH=/usr/bin:/bin "$BUILD/clipapi-fcgi" \
+        --config "$tmp/sandbox.conf" --listen "unix:$tmp/sandbox.sock" >"$tmp/sandbox.log" 2>&1 &
+    tracer=$!
+    for _ in $(seq 100); do [ -S "$tmp/sandbox.sock" ] && break; sleep 0.1; done
+    [ -S "$tmp/sandbox.sock" ] || { cat "$tmp/sandbox.log"; kill "$tracer"; fail "pool did not start under strace"; }
+    pool=$(ps -o pid= --ppid "$tracer" | head -1 | tr -d ' ')
+    [ -n "$pool" ] || { kill "$tracer"; fail "no pool process under strace"; }
+    fcgi_get() { # fcgi_get PATH...: one FastCGI request each, prints the status lines
+        python3 - "$tmp/sandbox.sock" "$@" <<'PY'
+import socket, struct, sys
+def rec(t, rid, body=b""):
+    return struct.pack(">BBHHBx", 1, t, rid, len(body), 0) + body
+def pair(k, v):
+    k, v = k.encode(), v.encode()
+    ln = lambda n: bytes([n]) if n < 128 else struct.pack(">I", n | 0x80000000)
+    return ln(len(k)) + ln(len(v)) + k + v
+for path in sys.argv[2:]:
+    s = socket.socket(socket.AF_UNIX); s.settimeout(20); s.connect(sys.argv[1])
+    params = b"".join(pair(k, v) for k, v in [("REQUEST_METHOD", "GET"), ("REQUEST_URI", path),
+        ("DOCUMENT_URI", path), ("QUERY_STRING", ""), ("CONTENT_LENGTH", "0"),
+        ("REMOTE_ADDR", "127.0.0.1"), ("SERVER_PROTOCOL", "HTTP/1.1")])
+    s.sendall(rec(1, 1, struct.pack(">HB5x", 1, 0)) + rec(4, 1, params) + rec(4, 1) + rec(5, 1))
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk: break
+        data += chunk
+    out, i = b"", 0
+    while i + 8 <= len(data):
+        _, t, _, n, pad = struct.unpack(">BBHHBx", data[i:i + 8])
+        if t == 6: out += data[i + 8:i + 8 + n]
+        i += 8 + n + pad
+    status = b"200"
+    for line in out.split(b"\r\n\r\n")[0].split(b"\r\n"):
+        if line.lower().startswith(b"status:"): status = line.split()[1]
+    print(path, status.decode())
+PY
+    }
+    fcgi_get /healthz /readyz /metrics /healthz >"$tmp/answers" || { cat "$tmp/sandbox.log"; kill -TERM "$pool"; wait "$tracer"; fail "requests under strace"; }
+    kill -HUP "$pool"; sleep 1
+    fcgi_get /healthz /readyz >>"$tmp/answers" || true
+    kill -TERM "$pool"; wait "$tracer" || true
+    tr '\n' ' ' <"$tmp/answers"; echo
+    grep -qx '/healthz 200' "$tmp/answers" || fail "/healthz under strace"
+    grep -qx '/readyz 503' "$tmp/answers" || fail "/readyz under strace (want 503: no backends)"
+    sed -nE 's/^[0-9]+ +(<\.\.\. )?([a-z_0-9]+)[( ].*/\2/p' "$tmp/strace.log" | sort -u >"$tmp/used"
+    [ "$(wc -l <"$tmp/used")" -gt 20 ] || fail "strace log unreadable"
+    outside=$(comm -23 "$tmp/used" "$tmp/allowed" | { grep -vx -e execve || true; } | tr '\n' ' ')
+    [ -z "$outside" ] || fail "the pool made system calls the unit's SystemCallFilter= denies: $outside"
+    fams=$(grep -oE 'socket\((AF_[A-Z0-9]+)' "$tmp/strace.log" | sed 's/socket(//' | sort -u | tr '\n' ' ')
+    for f in $fams; do
+        case $f in AF_UNIX|AF_INET|AF_INET6|AF_NETLINK) ;; *) fail "socket family $f is not in RestrictAddressFamilies=" ;; esac
+    done
+    echo "system calls made: $(tr '\n' ' ' <"$tmp/used")"
+    echo "ok sandbox: $(wc -l <"$tmp/used") distinct system calls, all allowed; socket families: $fams"
+else
+    echo "note: strace not usable here, the system call audit is skipped"
+fi
 echo "systemd-units: all checks passed"
