@@ -15,6 +15,9 @@
 # `make uninstall` removes the installed files; of /etc/clipapi it removes only what is still
 # exactly as installed (an edited clipapi.conf and any secrets stay, and so their directories).
 
+# tests/checks/systemd-units.sh audits the pool's system calls with strace.
+APT_PKGS += strace
+
 SYSTEMD_UNIT_DIR ?= /lib/systemd/system
 CLIPAPI_CONFDIR ?= /etc/clipapi
 CLIPAPI_DATADIR = $(PREFIX)/share/clipapi
