@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "http.h"
 #include "log.h"
@@ -290,10 +291,24 @@ static clip_err call(fs_client *c, const char *method, const char *url, const bu
     char auth[GAUTH_HEADER_MAX];
     clip_err e;
     memset(resp, 0, sizeof *resp);
+    /* One deadline for the whole call, a token fetch included. */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double end = (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6 + (double)c->timeout_ms;
     for (int round = 0; round < 2; round++) {
-        e = gauth_header(c->auth, auth, sizeof auth, c->timeout_ms, err, errlen);
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        long left = (long)(end - ((double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6));
+        if (left < 1)
+            return clip_fail(CLIP_ETIMEOUT, err, errlen, "firestore: deadline of %ld ms passed",
+                             c->timeout_ms);
+        e = gauth_header(c->auth, auth, sizeof auth, left, err, errlen);
         if (e != CLIP_OK)
             return e;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        left = (long)(end - ((double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6));
+        if (left < 1)
+            return clip_fail(CLIP_ETIMEOUT, err, errlen, "firestore: deadline of %ld ms passed",
+                             c->timeout_ms);
         const char *hdrs[] = {auth, "Content-Type: application/json", "Accept: application/json"};
         classify_ctx cc = {is_read};
         http_req req = {
@@ -303,7 +318,7 @@ static clip_err call(fs_client *c, const char *method, const char *url, const bu
             .nheaders = 3,
             .body = body ? body->p : NULL,
             .body_len = body ? body->len : 0,
-            .deadline_ms = c->timeout_ms,
+            .deadline_ms = left,
             .max_response = FS_RESPONSE_MAX,
             .retry = retry,
             .backend = "firestore",

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 
 /* Idle easy handles kept for reuse; each keeps its TLS state, the share keeps connections. */
 #define HTTP_POOL_MAX 8
@@ -432,6 +433,9 @@ clip_err http_do(const http_req *req, http_resp *resp, char *err, size_t errlen)
         break;
     }
     resp->elapsed_ms = now_ms() - t0;
+    metrics_backend_call(backend, resp->elapsed_ms, resp->attempts,
+                         result == CLIP_OK && resp->status > 0 && resp->status < 500 &&
+                             resp->status != 429);
     /* The handle must not keep pointers into this call's memory while idle. */
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
