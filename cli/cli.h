@@ -29,6 +29,11 @@ typedef struct {
 /* The subcommands (one file each: cli/cmd_<name>.c), listed in cli/main.c's table. */
 int cmd_presign(const cli_ctx *ctx, int argc, char **argv);
 int cmd_dev_token(const cli_ctx *ctx, int argc, char **argv);
+/* The workflow's calls (cmd_video.c, cmd_clip.c, cmd_stats.c, cmd_upload_urls.c). */
+int cmd_video(const cli_ctx *ctx, int argc, char **argv);
+int cmd_clip(const cli_ctx *ctx, int argc, char **argv);
+int cmd_stats(const cli_ctx *ctx, int argc, char **argv);
+int cmd_upload_urls(const cli_ctx *ctx, int argc, char **argv);
 
 /* Prints "clipctl CMD: MESSAGE (see clipctl CMD --help)" on stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

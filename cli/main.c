@@ -8,6 +8,10 @@
 static const cli_cmd commands[] = {
     {"presign", "print one presigned R2 URL for a key of the configured bucket", cmd_presign},
     {"dev-token", "mint a dev ID token or print its key set (make run, tests)", cmd_dev_token},
+    {"video", "put (create_or_update_video) or get one video", cmd_video},
+    {"clip", "put (create_clip), status (update_clip_status) or list a video's clips", cmd_clip},
+    {"stats", "update_clip_statistics: recompute and write a video's clip_stats", cmd_stats},
+    {"upload-urls", "presigned PUT URLs for a clip file and its thumbnail", cmd_upload_urls},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -22,7 +26,7 @@ static void usage(FILE *f)
                "\n"
                "Commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nExit status: 0 done, 1 failed, 2 bad usage.\n");
 }
 

@@ -818,6 +818,12 @@ static json_object *parse_value(const char *s, size_t n)
     json_object *j = json_tokener_parse_ex(tok, s, (int)n);
     enum json_tokener_error je = json_tokener_get_error(tok);
     size_t end = json_tokener_get_parse_end(tok);
+    if (je == json_tokener_continue) {
+        /* a bare number only ends at the next byte: give it one */
+        j = json_tokener_parse_ex(tok, " ", 1);
+        je = json_tokener_get_error(tok);
+        end = n;
+    }
     json_tokener_free(tok);
     while (end < n && blank(s[end]))
         end++;

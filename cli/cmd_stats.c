@@ -1,0 +1,70 @@
+/* cmd_stats: `clipctl stats`, update_clip_statistics (as POST /api/internal/.../stats): recomputes and writes the video's clip_stats. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "videos.h"
+#include "wbody.h"
+#include "wcli.h"
+#include "wreply.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: clipctl [--config FILE] stats [--table] UID VIDEO_ID\n"
+               "\n"
+               "update_clip_statistics, exactly as POST /api/internal/users/UID/videos/VIDEO_ID/stats:\n"
+               "counts the video's clips (total, completed, failed, by style), sums their sizes and\n"
+               "durations, writes the result as the video's clip_stats and prints it.\n"
+               "\n"
+               "  --table      a FIELD / VALUE table instead of JSON\n"
+               "  --help       this text\n"
+               "Exit status: 0 done, 1 failed (Firestore, no such video), 2 bad usage.\n");
+}
+
+int cmd_stats(const cli_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"table", no_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *cmd = "stats";
+    int table = 0, c, rc;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 't') {
+            table = 1;
+        } else if (c == 'h') {
+            usage(stdout);
+            return CLI_EXIT_OK;
+        } else {
+            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    const char *uid = optind < argc ? argv[optind] : NULL;
+    const char *vid = optind + 1 < argc ? argv[optind + 1] : NULL;
+    if ((rc = wcli_id(cmd, "UID", uid)) != CLI_EXIT_OK ||
+        (rc = wcli_id(cmd, "VIDEO_ID", vid)) != CLI_EXIT_OK)
+        return rc;
+    if (optind + 2 < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s' (stats takes no fields)",
+                               argv[optind + 2]);
+    wcli_env env;
+    if ((rc = wcli_open(ctx, cmd, 1, &env)) != CLI_EXIT_OK)
+        return rc;
+    video_clip_stats s;
+    char err[512];
+    clip_err e = videos_update_clip_statistics(env.fs, &env.arena, uid, vid, &s, err, sizeof err);
+    if (e == CLIP_OK) {
+        buf_t b = BUF_INIT;
+        wreply_stats(&b, &s);
+        rc = wcli_print(cmd, &b, table);
+        buf_free(&b);
+    } else {
+        rc = wcli_fail(cmd, e, err);
+    }
+    wcli_close(&env);
+    return rc;
+}

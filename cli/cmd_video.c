@@ -1,0 +1,175 @@
+/* cmd_video: `clipctl video put` (create_or_update_video, as PUT /api/internal/.../videos/{id}) and `clipctl video get`. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "videos.h"
+#include "wbody.h"
+#include "wcli.h"
+#include "wreply.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: clipctl [--config FILE] video put [--json FILE|-] [--table] UID VIDEO_ID\n"
+            "                                         [FIELD=VALUE | FIELD:=JSON ...]\n"
+            "       clipctl [--config FILE] video get [--table] UID VIDEO_ID\n"
+            "\n"
+            "put: create_or_update_video, exactly as PUT /api/internal/users/UID/videos/VIDEO_ID:\n"
+            "merges the given fields into the video (created_at is set once), validated like the\n"
+            "endpoint's body. The body is the JSON object of --json (a file, - for stdin) with the\n"
+            "FIELD arguments on top: FIELD=VALUE is a string for text fields and a JSON literal\n"
+            "for the others, FIELD:=JSON is raw JSON. Fields: video_url, video_title, youtube_id,\n"
+            "status (queued|processing|completed|failed), custom_prompt, styles_processed,\n"
+            "crop_mode, target_aspect, highlights_count, highlights_summary, or the raw\n"
+            "highlights array (the summary is then computed).\n"
+            "get: prints the stored video.\n"
+            "\n"
+            "Example:\n"
+            "  clipctl video put u1 vid1 video_title='My talk' status=processing \\\n"
+            "      'styles_processed:=[\"vertical\"]' highlights_count=7\n"
+            "\n"
+            "  --json FILE  the body (or its base) as a JSON object; - reads stdin\n"
+            "  --table      a FIELD / VALUE table instead of JSON\n"
+            "  --help       this text\n"
+            "Exit status: 0 done, 1 failed (Firestore, not found), 2 bad usage or a refused field.\n");
+}
+
+static int parse(int argc, char **argv, const char **json, int *table, int allow_json, int *help)
+{
+    static const struct option opts[] = {
+        {"json", required_argument, NULL, 'j'},
+        {"table", no_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j':
+            if (!allow_json)
+                return cli_usage_error("video", "--json is for video put");
+            *json = optarg;
+            break;
+        case 't':
+            *table = 1;
+            break;
+        case 'h':
+            *help = 1;
+            return CLI_EXIT_OK;
+        case ':':
+            return cli_usage_error("video", "%s needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error("video", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    return CLI_EXIT_OK;
+}
+
+static int video_put(const cli_ctx *ctx, int argc, char **argv)
+{
+    const char *cmd = "video put", *json = NULL;
+    int table = 0, help = 0;
+    int rc = parse(argc, argv, &json, &table, 1, &help);
+    if (rc != CLI_EXIT_OK || help) {
+        if (help)
+            usage(stdout);
+        return rc;
+    }
+    const char *uid = optind < argc ? argv[optind] : NULL;
+    const char *vid = optind + 1 < argc ? argv[optind + 1] : NULL;
+    if ((rc = wcli_id(cmd, "UID", uid)) != CLI_EXIT_OK ||
+        (rc = wcli_id(cmd, "VIDEO_ID", vid)) != CLI_EXIT_OK)
+        return rc;
+    buf_t body = BUF_INIT;
+    rc = wcli_body(cmd, WBODY_VIDEO, json, argv + optind + 2, argc - optind - 2, &body);
+    if (rc != CLI_EXIT_OK) {
+        buf_free(&body);
+        return rc;
+    }
+    wcli_env env;
+    arena_t pa;
+    arena_init(&pa, WCLI_ARENA_MAX);
+    video_rec in, out;
+    unsigned mask = 0;
+    char err[512];
+    clip_err e = wbody_parse_video(&pa, uid, vid, body.p, body.len, &in, &mask, err, sizeof err);
+    buf_free(&body);
+    if (e != CLIP_OK) {
+        arena_free(&pa);
+        return wcli_fail(cmd, e, err);
+    }
+    if ((rc = wcli_open(ctx, cmd, 1, &env)) != CLI_EXIT_OK) {
+        arena_free(&pa);
+        return rc;
+    }
+    int created = 0;
+    e = videos_create_or_update(env.fs, &env.arena, uid, vid, &in, mask, &out, &created, err,
+                                sizeof err);
+    if (e == CLIP_OK) {
+        buf_t b = BUF_INIT;
+        wreply_video(&b, &out);
+        rc = wcli_print(cmd, &b, table);
+        buf_free(&b);
+    } else {
+        rc = wcli_fail(cmd, e, err);
+    }
+    wcli_close(&env);
+    arena_free(&pa);
+    return rc;
+}
+
+static int video_get(const cli_ctx *ctx, int argc, char **argv)
+{
+    const char *cmd = "video get", *json = NULL;
+    int table = 0, help = 0;
+    int rc = parse(argc, argv, &json, &table, 0, &help);
+    if (rc != CLI_EXIT_OK || help) {
+        if (help)
+            usage(stdout);
+        return rc;
+    }
+    const char *uid = optind < argc ? argv[optind] : NULL;
+    const char *vid = optind + 1 < argc ? argv[optind + 1] : NULL;
+    if ((rc = wcli_id(cmd, "UID", uid)) != CLI_EXIT_OK ||
+        (rc = wcli_id(cmd, "VIDEO_ID", vid)) != CLI_EXIT_OK)
+        return rc;
+    if (optind + 2 < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 2]);
+    wcli_env env;
+    if ((rc = wcli_open(ctx, cmd, 1, &env)) != CLI_EXIT_OK)
+        return rc;
+    video_rec v;
+    char err[512];
+    clip_err e = videos_get(env.fs, &env.arena, uid, vid, &v, err, sizeof err);
+    if (e == CLIP_OK) {
+        buf_t b = BUF_INIT;
+        wreply_video(&b, &v);
+        rc = wcli_print(cmd, &b, table);
+        buf_free(&b);
+    } else {
+        rc = wcli_fail(cmd, e, err);
+    }
+    wcli_close(&env);
+    return rc;
+}
+
+int cmd_video(const cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(argv[1], "put") == 0)
+        return video_put(ctx, argc - 1, argv + 1);
+    if (strcmp(argv[1], "get") == 0)
+        return video_get(ctx, argc - 1, argv + 1);
+    return cli_usage_error("video", "unknown subcommand '%s' (put or get)", argv[1]);
+}
