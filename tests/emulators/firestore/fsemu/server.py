@@ -604,9 +604,12 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = conn == 'close'
         else:
             self.close_connection = conn != 'keep-alive'
-        if headers.get('expect', '').lower() == '100-continue':
-            self.wfile.write(b'HTTP/1.1 100 Continue\r\n\r\n')
-        self._serve()
+        try:
+            if headers.get('expect', '').lower() == '100-continue':
+                self.wfile.write(b'HTTP/1.1 100 Continue\r\n\r\n')
+            self._serve()
+        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+            self.close_connection = True  # the client went away (e.g. its deadline passed during a delay)
 
     def _plain_error(self, status, message):
         self.close_connection = True

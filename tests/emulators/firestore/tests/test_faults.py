@@ -111,3 +111,17 @@ class FaultTest(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class ClientGoneTest(unittest.TestCase):
+    def test_client_leaving_during_a_delay_is_quiet_and_harmless(self):
+        c = Client('unit-faults')
+        c.reset()
+        c.req('POST', '/emulator/v1/faults', {'match': ':commit', 'action': 'delay', 'ms': 300})
+        host, port = c.hostport.split(':')
+        s = socket.create_connection((host, int(port)), timeout=5)
+        s.sendall(b'POST ' + c.base.encode() + b':commit HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}')
+        s.close()
+        time.sleep(0.4)
+        self.assertEqual(c.commit([])[0], 200)
+        c.close()

@@ -29,7 +29,7 @@ test('set and get round-trip every value type', () => served([], async () => {
     s: 'Clip A', i: 12, big: 9007199254740991, d: 4.5, neg: -0.5, nan: NaN, inf: Infinity, ninf: -Infinity,
     t: true, f: false, n: null, ts, bytes: Buffer.from([0, 1, 2, 255]), geo: new GeoPoint(52.5, 13.4),
     ref: other, arr: ['a', 1, { x: 'y' }], map: { w: 1920, h: 1080, deep: { deeper: { k: 'v' } } },
-    unicode: 'é中🎬', empty: '', emptyArr: [], emptyMap: {},
+    unicode: 'é中🎬', empty: '', emptyArr: [], emptyMap: {}, vec: FieldValue.vector([1, 2.5, -3]),
   });
   const snap = await ref.get();
   assert.equal(snap.exists, true);
@@ -57,6 +57,7 @@ test('set and get round-trip every value type', () => served([], async () => {
   assert.equal(d.empty, '');
   assert.deepEqual(d.emptyArr, []);
   assert.deepEqual(d.emptyMap, {});
+  assert.deepEqual(d.vec.toArray(), [1, 2.5, -3]);
   assert.ok(snap.createTime.isEqual(snap.updateTime));
   const missing = await db.doc('videos/none').get();
   assert.equal(missing.exists, false);
@@ -64,12 +65,13 @@ test('set and get round-trip every value type', () => served([], async () => {
 
 test('update with every transform, nested fields and deletes', () => served([], async () => {
   const ref = db.doc('videos/v1');
-  await ref.set({ views: 1, score: 1.5, tags: ['a', 'b', 'c'], meta: { w: 1920, h: 1080 }, gone: 'x', keep: 1 });
+  await ref.set({ views: 1, score: 1.5, tags: ['a', 'b', 'c'], meta: { w: 1920, h: 1080 }, gone: 'x', keep: 1, hi: 5, lo: 5 });
   const before = Date.now();
   const wr = await ref.update({
     views: FieldValue.increment(2), score: FieldValue.increment(1), 'meta.w': 1280,
     tags: FieldValue.arrayUnion('c', 'd'), updatedAt: FieldValue.serverTimestamp(),
     gone: FieldValue.delete(), counter: FieldValue.increment(5),
+    hi: FieldValue.maximum(7.5), lo: FieldValue.minimum(2), first: FieldValue.maximum(3),
   });
   const d = (await ref.get()).data();
   assert.equal(d.views, 3);
@@ -79,6 +81,9 @@ test('update with every transform, nested fields and deletes', () => served([], 
   assert.deepEqual(d.meta, { w: 1280, h: 1080 });
   assert.equal('gone' in d, false);
   assert.equal(d.keep, 1);
+  assert.equal(d.hi, 7.5);
+  assert.equal(d.lo, 2);
+  assert.equal(d.first, 3, 'maximum of a missing field sets it');
   assert.ok(d.updatedAt.toMillis() >= before - 1000 && d.updatedAt.toMillis() <= Date.now() + 1000);
   assert.ok(d.updatedAt.isEqual(wr.writeTime), 'REQUEST_TIME is the commit time');
   await ref.update({ tags: FieldValue.arrayRemove('a', 'c', 'zzz') });

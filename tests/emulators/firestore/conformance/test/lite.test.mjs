@@ -6,7 +6,7 @@ import {
   getFirestore, connectFirestoreEmulator, doc, collection, collectionGroup, setDoc, getDoc, getDocs, updateDoc,
   deleteDoc, addDoc, writeBatch, runTransaction, query, where, orderBy, limit, limitToLast, startAt, startAfter,
   endAt, endBefore, or, and, documentId, increment, serverTimestamp, arrayUnion, arrayRemove, deleteField,
-  getCount, getAggregate, count, sum, average, Timestamp, GeoPoint, Bytes,
+  getCount, getAggregate, count, sum, average, Timestamp, GeoPoint, Bytes, maximum, minimum, vector,
 } from 'firebase/firestore/lite';
 import { HOST, PORT, reset, served, expectError, admin } from '../lib/helpers.mjs';
 
@@ -25,7 +25,7 @@ test('set and get round-trip every value type', () => served([], async () => {
     s: 'Clip A', i: 12, d: 4.5, nan: NaN, inf: Infinity, t: true, n: null,
     ts: new Timestamp(1714557600, 123456789), bytes: Bytes.fromUint8Array(new Uint8Array([0, 1, 255])),
     geo: new GeoPoint(-33.9, 151.2), ref: doc(db, 'users/u1'), arr: ['a', 2, { k: 'v' }],
-    map: { w: 1920, h: 1080 }, unicode: 'é中🎬',
+    map: { w: 1920, h: 1080 }, unicode: 'é中🎬', vec: vector([0.5, 2]),
   });
   const snap = await getDoc(ref);
   const d = snap.data();
@@ -44,6 +44,7 @@ test('set and get round-trip every value type', () => served([], async () => {
   assert.deepEqual(d.arr, ['a', 2, { k: 'v' }]);
   assert.deepEqual(d.map, { w: 1920, h: 1080 });
   assert.equal(d.unicode, 'é中🎬');
+  assert.deepEqual(d.vec.toArray(), [0.5, 2]);
   assert.equal((await getDoc(doc(db, 'videos/none'))).exists(), false);
   const added = await addDoc(collection(db, 'videos'), { auto: true });
   assert.equal(added.id.length, 20);
@@ -52,10 +53,10 @@ test('set and get round-trip every value type', () => served([], async () => {
 
 test('update with every transform', () => served([], async () => {
   const ref = doc(db, 'videos/v1');
-  await setDoc(ref, { views: 1, score: 0.5, tags: ['a', 'b'], meta: { w: 1920, h: 1080 }, gone: 1 });
+  await setDoc(ref, { views: 1, score: 0.5, tags: ['a', 'b'], meta: { w: 1920, h: 1080 }, gone: 1, hi: 3, lo: 3 });
   await updateDoc(ref, {
     views: increment(1), score: increment(2), 'meta.w': 1280, tags: arrayUnion('b', 'c'),
-    updatedAt: serverTimestamp(), gone: deleteField(),
+    updatedAt: serverTimestamp(), gone: deleteField(), hi: maximum(2), lo: minimum(-1.5),
   });
   let d = (await getDoc(ref)).data();
   assert.equal(d.views, 2);
@@ -63,6 +64,8 @@ test('update with every transform', () => served([], async () => {
   assert.deepEqual(d.meta, { w: 1280, h: 1080 });
   assert.deepEqual(d.tags, ['a', 'b', 'c']);
   assert.equal('gone' in d, false);
+  assert.equal(d.hi, 3);
+  assert.equal(d.lo, -1.5);
   assert.ok(Math.abs(d.updatedAt.toMillis() - Date.now()) < 5000);
   await updateDoc(ref, { tags: arrayRemove('a') });
   await setDoc(ref, { title: 'merged' }, { merge: true });
