@@ -34,6 +34,8 @@ INTEG_SRC := $(wildcard tests/integration/test_*.c)
 APT_PKGS := build-essential pkg-config libfcgi-dev libcurl4-openssl-dev libjson-c-dev libssl-dev \
 	libexpat1-dev libcunit1-dev nginx clang python3 python3-botocore openssl curl wrk \
 	systemd valgrind
+# Only `make run` needs these (the demo clips are real MP4 files made with ffmpeg).
+RUN_APT_PKGS := ffmpeg
 # Directories holding a committed package-lock.json that `make deps` installs with `npm ci`.
 NPM_DIRS :=
 # Extra targets `make test` builds before running the tests, and `make bench` runs.
@@ -122,7 +124,8 @@ test: deps
 
 # ---- run, bench, fuzz ------------------------------------------------------------------------
 
-run: deps
+run:
+	@$(MAKE) --no-print-directory deps EXTRA_APT_PKGS="$(RUN_APT_PKGS)"
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) PORT=$(PORT) tests/stack/run-local
 
@@ -136,7 +139,7 @@ fuzz: deps
 # ---- dependencies ----------------------------------------------------------------------------
 
 deps:
-	@missing=""; for p in $(APT_PKGS); do \
+	@missing=""; for p in $(APT_PKGS) $(EXTRA_APT_PKGS); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
