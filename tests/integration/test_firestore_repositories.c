@@ -299,6 +299,62 @@ static void test_preconditions_map_to_conflict(void)
     arena_free(&a);
 }
 
+static void test_unicode_field_paths_round_trip(void)
+{
+    arena_t a;
+    arena_init(&a, 0);
+    char err[512] = "";
+    /* keys that need backquotes in a field path: non-ASCII, a dot, a backquote, a leading digit */
+    const char *keys[] = {"clé ✓", "a.b", "x`y", "9:16"};
+    fs_value inner = fs_map();
+    fs_map_put(&a, &inner, "a.b", fs_int(1));
+    fs_value f = fs_map();
+    fs_map_put(&a, &f, keys[0], fs_str("é"));
+    fs_map_put(&a, &f, keys[2], fs_double(NAN));
+    fs_map_put(&a, &f, keys[3], fs_int(INT64_MAX));
+    fs_map_put(&a, &f, "nested", inner);
+    fs_map_put(&a, &f, "keep", fs_bool(1));
+    CU_ASSERT_EQUAL_FATAL(fs_commit(fs, &a, &(fs_write){.path = "paths/d", .fields = &f}, 1, NULL, err, sizeof err), CLIP_OK);
+    /* a masked update of exactly those keys, one of them nested: nested.`a.b` */
+    buf_t p[4] = {BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT};
+    fs_field_path_segment(&p[0], keys[0], strlen(keys[0]));
+    fs_field_path_segment(&p[1], keys[2], strlen(keys[2]));
+    fs_field_path_segment(&p[2], keys[3], strlen(keys[3]));
+    buf_puts(&p[3], "nested.");
+    fs_field_path_segment(&p[3], keys[1], strlen(keys[1]));
+    UNIT_ASSERT_STR(p[0].p, "`clé ✓`");
+    UNIT_ASSERT_STR(p[3].p, "nested.`a.b`");
+    const char *mask[] = {p[0].p, p[1].p, p[2].p, p[3].p};
+    fs_value upd_inner = fs_map();
+    fs_map_put(&a, &upd_inner, "a.b", fs_int(2));
+    fs_value upd = fs_map();
+    fs_map_put(&a, &upd, keys[0], fs_str("ü"));
+    fs_map_put(&a, &upd, keys[3], fs_int(-1));
+    fs_map_put(&a, &upd, "nested", upd_inner);
+    /* x`y is in the mask but not in the fields: it is deleted */
+    fs_write w = {.path = "paths/d", .fields = &upd, .mask = mask, .nmask = 4, .use_mask = 1,
+                  .precond = FS_PRECOND_EXISTS};
+    CU_ASSERT_EQUAL(fs_commit(fs, &a, &w, 1, NULL, err, sizeof err), CLIP_OK);
+    fs_doc d;
+    CU_ASSERT_EQUAL_FATAL(fs_get(fs, &a, "paths/d", &d, err, sizeof err), CLIP_OK);
+    const char *s = NULL;
+    CU_ASSERT_EQUAL(fs_get_str(&d.fields, keys[0], &s), 0);
+    UNIT_ASSERT_STR(s, "ü");
+    CU_ASSERT_PTR_NULL(fs_map_get(&d.fields, keys[2]));
+    int64_t i = 0;
+    CU_ASSERT_EQUAL(fs_get_int(&d.fields, keys[3], &i), 0);
+    CU_ASSERT_TRUE(i == -1);
+    CU_ASSERT_EQUAL(fs_get_int(fs_map_get(&d.fields, "nested"), "a.b", &i), 0);
+    CU_ASSERT_TRUE(i == 2);
+    int keep = 0;
+    CU_ASSERT_EQUAL(fs_get_bool(&d.fields, "keep", &keep), 0);
+    CU_ASSERT_EQUAL(keep, 1);
+    CU_ASSERT_EQUAL(d.fields.u.map.n, 4);
+    for (int k = 0; k < 4; k++)
+        buf_free(&p[k]);
+    arena_free(&a);
+}
+
 /* ---- bulk listings -------------------------------------------------------------------------- */
 
 enum { BULK = 2500 };
@@ -507,6 +563,7 @@ int main(void)
                            UNIT_TEST(test_clip_create_is_idempotent),
                            UNIT_TEST(test_update_status_keeps_fields_in_step),
                            UNIT_TEST(test_preconditions_map_to_conflict),
+                           UNIT_TEST(test_unicode_field_paths_round_trip),
                            UNIT_TEST(test_2500_clips_paged_each_once),
                            UNIT_TEST(test_every_filter_combination_has_its_index),
                            UNIT_TEST(test_unindexed_query_is_refused),
