@@ -11,6 +11,7 @@ The rules (a simplified model of real Firestore, see README.md):
   4. otherwise a declared composite index must hold E and A (any order, array-contains fields
      as arrayConfig CONTAINS) followed by O with the same directions, or all of them reversed
      (an index is scanned either way); a trailing __name__ in the index must match too.
+  A sum/avg aggregation over field F checks the query as if it were also ordered by F.
   __name__ filters never need an index. Automatic single-field indexes exist with collection
   scope only; a collection-group query needs fieldOverrides with COLLECTION_GROUP scope for rules
   2 and 3, and a COLLECTION_GROUP composite index for rule 4. A fieldOverride replaces the
@@ -97,16 +98,23 @@ class Indexes:
             return scope == 'COLLECTION'
         return any((m, scope) in ov for m in modes)
 
-    def check(self, q):
-        """Raises FAILED_PRECONDITION when q (a parsed query.Query) needs an undeclared index."""
+    def check(self, q, value_fields=()):
+        """Raises FAILED_PRECONDITION when q (a parsed query.Query) needs an undeclared index.
+        value_fields: fields whose values the query reads from the index (sum/avg aggregations);
+        each must follow the query's order in an index, as if ordered by it."""
         cg = q.collection
         scope = 'COLLECTION_GROUP' if q.all_descendants else 'COLLECTION'
         if not cg:
             return  # kindless queries run on the built-in __name__ index
-        for term in dnf(q.filter):
-            need = self._need(cg, scope, term, q.order)
-            if need is not None:
-                raise failed_precondition(self._message(cg, scope, need))
+        orders = [q.order]
+        for f in value_fields:
+            if f != NAME and all(segs != f for segs, _ in q.order):
+                orders.append(q.order[:-1] + [(f, q.order[-1][1])] + q.order[-1:])
+        for order in orders:
+            for term in dnf(q.filter):
+                need = self._need(cg, scope, term, order)
+                if need is not None:
+                    raise failed_precondition(self._message(cg, scope, need))
 
     def _need(self, cg, scope, term, order):
         eq, arr = [], []

@@ -440,7 +440,7 @@ class Emulator:
         aggs = Q.parse_aggregations(saq.get('aggregations'))
         q = Q.parse(db, parent, saq.get('structuredQuery'))
         if self.index_check:
-            self.indexes.check(q)
+            self.indexes.check(q, [arg for _, kind, arg in aggs if kind in ('sum', 'avg')])
         txn, new_id, at = self._read_txn(db, req)
         rows, _ = Q.run(db, q, db.view(at))
         rt = self._read_time(at)

@@ -302,6 +302,15 @@ class IndexTest(QueryBase):
         s, r = self.c.agg([{'count': {}}], self.sq(F('kind', 'EQUAL', S('a')), order=['tags']))
         self.assertEqual((s, r['error']['status']), (400, 'FAILED_PRECONDITION'))
 
+    def test_sum_and_avg_read_their_field_from_the_index(self):
+        s, r = self.c.agg([{'sum': {'field': {'fieldPath': 'n'}}}], self.sq(F('kind', 'EQUAL', S('a'))))
+        self.assertEqual(s, 200, r)  # kind + n is declared
+        s, r = self.c.agg([{'avg': {'field': {'fieldPath': 'm.k'}}}], self.sq(F('kind', 'EQUAL', S('a'))))
+        self.assertEqual((s, r['error']['status']), (400, 'FAILED_PRECONDITION'))
+        self.assertIn('"fieldPath":"m.k"', r['error']['message'])
+        s, r = self.c.agg([{'avg': {'field': {'fieldPath': 'm.k'}}}, {'count': {}}], self.sq())
+        self.assertEqual(s, 200, r)  # no filter: the single-field index of m.k
+
     def test_check_can_be_turned_off(self):
         self.assertEqual(self.c.req('PUT', '/emulator/v1/indexes?check=off'), (200, {'indexCheck': False}))
         try:
