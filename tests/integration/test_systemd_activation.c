@@ -254,7 +254,7 @@ static int suite_init(void)
     if (write_file(path, "c2VjcmV0LWZyb20tY3JlZGVudGlhbHM\n", 0400) != 0)
         return 1;
     snprintf(path, sizeof path, "%s/internal_keys_file", creds_dir);
-    if (write_file(path, "workflow-key-1\n", 0400) != 0)
+    if (write_file(path, "# rotated 2026-11\nworkflow-key-0123456789abcdef\n", 0400) != 0)
         return 1;
     /* The listen key points nowhere usable: with a socket from systemd it must be ignored. */
     char conf[512];
@@ -357,6 +357,31 @@ static void test_serves_on_the_passed_socket(void)
     CU_ASSERT_EQUAL(r.status, 404);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "\"code\":\"not_found\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "\"request_id\":\"0af7651916cd43dd8448eb211c80319c\""));
+    fcgic_resp_free(&r);
+}
+
+static void internal_put(const char *bearer, fcgic_resp *r)
+{
+    char auth[160];
+    snprintf(auth, sizeof auth, "HTTP_AUTHORIZATION=Bearer %s", bearer);
+    char *extra[] = {auth, "CONTENT_TYPE=application/json", NULL};
+    clip_err rc = fcgic_call(sock_addr, "PUT", "/api/internal/users/u1/videos/v1", extra, "{}", 2,
+                             REQUEST_TIMEOUT_MS, r);
+    if (rc != CLIP_OK)
+        fprintf(stderr, "PUT internal: %s\n", r->error);
+    CU_ASSERT_EQUAL_FATAL(rc, CLIP_OK);
+}
+
+static void test_internal_keys_from_credentials_directory(void)
+{
+    /* internal_keys_file is unset in the config: it must come from
+     * $CREDENTIALS_DIRECTORY/internal_keys_file. With no keys loaded the answer would be a 503
+     * ("service keys are not configured"); a wrong key is a 401 only when they were loaded. */
+    fcgic_resp r;
+    internal_put("not-the-workflow-key-0000000000", &r);
+    CU_ASSERT_EQUAL(r.status, 401);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "\"code\":\"unauthenticated\""));
+    CU_ASSERT_PTR_NULL(strstr(r.body, "not configured"));
     fcgic_resp_free(&r);
 }
 
@@ -552,6 +577,7 @@ int main(void)
 {
     CU_TestInfo tests[] = {UNIT_TEST(test_ready_sent),
                            UNIT_TEST(test_serves_on_the_passed_socket),
+                           UNIT_TEST(test_internal_keys_from_credentials_directory),
                            UNIT_TEST(test_keep_conn_like_nginx),
                            UNIT_TEST(test_watchdog_within_interval),
                            UNIT_TEST(test_sighup_reloading_then_ready),
