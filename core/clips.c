@@ -284,11 +284,29 @@ clip_err clips_create(fs_client *fs, arena_t *a, const char *uid, const char *vi
     if (e != CLIP_OK)
         return e;
     const fs_value *fields = w.fields;
-    e = fs_commit(fs, a, &w, 1, NULL, err, errlen);
+    fs_commit_result res;
+    e = fs_commit(fs, a, &w, 1, &res, err, errlen);
     if (e == CLIP_OK) {
         if (created)
             *created = 1;
-        return out ? clips_get(fs, a, uid, video_id, clip_id, out, err, errlen) : CLIP_OK;
+        if (!out)
+            return CLIP_OK;
+        /* The stored clip is what was sent plus the two server times: no read needed. */
+        fs_time t = res.nresults ? res.update_times[0] : res.commit_time;
+        const fs_value *tr = res.nresults ? &res.transform_results[0] : NULL;
+        fs_doc d = {.name = w.path, .id = clip_id, .fields = fs_map(), .create_time = t, .update_time = t};
+        int r = 0;
+        for (size_t i = 0; i < fields->u.map.n; i++)
+            r |= fs_map_putn(a, &d.fields, fields->u.map.fields[i].key, fields->u.map.fields[i].key_len,
+                             fields->u.map.fields[i].value);
+        for (size_t i = 0; i < 2; i++) {
+            fs_value v = tr && i < tr->u.arr.n && tr->u.arr.items[i].type == FS_TIMESTAMP ? tr->u.arr.items[i]
+                                                                                           : fs_timestamp(t);
+            r |= fs_map_put(a, &d.fields, create_transforms[i].field_path, v);
+        }
+        if (r)
+            return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+        return clips_from_doc(a, &d, out, err, errlen);
     }
     if (e != CLIP_ECONFLICT)
         return e;

@@ -199,6 +199,13 @@ static void test_clip_create_is_idempotent(void)
     UNIT_ASSERT_STR(c.r2_key, "u1/vid1/clips/clip_3_vertical.mp4");
     CU_ASSERT_PTR_NULL(c.thumbnail_r2_key);
     CU_ASSERT_EQUAL(time_cmp(c.created_at, c.updated_at), 0);
+    /* the record create gave (built from the commit's answer) is what a read gives */
+    clip_rec g;
+    CU_ASSERT_EQUAL_FATAL(clips_get(fs, &a, "u1", "vid1", "clip_3_vertical", &g, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(time_cmp(g.created_at, c.created_at), 0);
+    CU_ASSERT_EQUAL(time_cmp(g.updated_at, c.updated_at), 0);
+    UNIT_ASSERT_STR(g.r2_key, c.r2_key);
+    CU_ASSERT_TRUE(g.duration_seconds == c.duration_seconds && g.priority == c.priority);
 
     /* the workflow retries: same data, no error, nothing changes */
     clip_rec again;
