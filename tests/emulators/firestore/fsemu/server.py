@@ -147,10 +147,6 @@ class Emulator:
             if v in _VERBS:
                 verb = v
                 segs = segs[:-1] + ([base] if base else [])
-        elif tail.startswith(':'):
-            pass
-        if not segs and tail.startswith(':') and tail[1:] in _VERBS:
-            verb = tail[1:]
         rel = '/'.join(segs)
         st = self.store
         with st.lock:
