@@ -10,11 +10,16 @@ _RESERVED_ID = re.compile(r'^__.*__$')
 _SIMPLE = re.compile(r'^[A-Za-z_][A-Za-z_0-9]*$')
 
 
-def check_id(seg, kind='Document'):
+NUMERIC_ID = re.compile(r'^__id(-?\d+)__$')  # Datastore-style numeric ids; they sort before names
+
+
+def check_id(seg, kind='Document', allow_numeric=False):
     if seg == '':
         raise invalid('%s id must not be empty.' % kind)
     if seg in ('.', '..'):
         raise invalid('%s id "%s" is not allowed ("." and ".." are reserved).' % (kind, seg))
+    if allow_numeric and kind == 'Document' and NUMERIC_ID.match(seg):
+        return
     if _RESERVED_ID.match(seg):
         raise invalid('%s id "%s" is not allowed: ids matching __.*__ are reserved.' % (kind, seg))
     try:
@@ -29,12 +34,12 @@ def split_path(path):
     return path.split('/') if path else []
 
 
-def check_path(path, want_document):
+def check_path(path, want_document, allow_numeric=False):
     segs = split_path(path)
     if len(path.encode('utf-8', 'surrogatepass')) > MAX_NAME_BYTES:
         raise invalid('Document name exceeds %d bytes.' % MAX_NAME_BYTES)
     for i, s in enumerate(segs):
-        check_id(s, 'Collection' if i % 2 == 0 else 'Document')
+        check_id(s, 'Collection' if i % 2 == 0 else 'Document', allow_numeric)
     if len(segs) // 2 > MAX_DEPTH:
         raise invalid('Document path is nested deeper than %d subcollections.' % MAX_DEPTH)
     if want_document is not None and (len(segs) % 2 == 0) != want_document:
@@ -44,10 +49,22 @@ def check_path(path, want_document):
     return segs
 
 
-def check_document_path(path):
+def check_document_path(path, allow_numeric=False):
     if not path:
         raise invalid('Document name is empty.')
-    return check_path(path, True)
+    return check_path(path, True, allow_numeric)
+
+
+def _seg_key(seg):
+    m = NUMERIC_ID.match(seg)
+    if m:
+        return (0, int(m.group(1)), '')
+    return (1, 0, seg)
+
+
+def path_key(path):
+    """Sort key of a slash-separated path: segment by segment, numeric ids (__id123__) first."""
+    return tuple(_seg_key(s) for s in path.split('/'))
 
 
 def parse_field_path(text):

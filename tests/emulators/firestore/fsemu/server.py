@@ -17,7 +17,7 @@ from . import query as Q
 from . import schema
 from . import values as V
 from .errors import STATUS_OF_HTTP, ApiError, invalid, not_found
-from .paths import check_path, parse_field_path
+from .paths import check_path, parse_field_path, path_key
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 DRAIN_MAX_BYTES = 64 * 1024 * 1024
@@ -261,7 +261,7 @@ class Emulator:
             if first[0] not in ('__name__', 'name') or len(parts) > 1:
                 raise invalid('listDocuments supports orderBy "__name__" [asc|desc] only in this emulator.')
             desc = len(first) > 1 and first[1].lower() == 'desc'
-        items.sort(key=lambda it: tuple(it[0].split('/')), reverse=desc)
+        items.sort(key=lambda it: path_key(it[0]), reverse=desc)
         start = 0
         token = qs.get('pageToken', [''])[-1]
         if token:

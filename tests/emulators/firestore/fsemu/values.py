@@ -189,7 +189,7 @@ def parse_value(j, what='value', depth=0):
             raise invalid('Invalid reference value at \'%s.referenceValue\': %s; must be a document name '
                           '"projects/{p}/databases/{d}/documents/{path}"' % (what, _short(v)))
         from .paths import check_document_path
-        check_document_path(DOC_NAME_RE.match(v).group(3))
+        check_document_path(DOC_NAME_RE.match(v).group(3), allow_numeric=True)
         return ('r', v)
     if k == 'geoPointValue':
         if not isinstance(v, dict) or set(v) - {'latitude', 'longitude'}:
@@ -331,7 +331,8 @@ def sort_key(v):
     if t == 'b':
         return (6, p)
     if t == 'r':
-        return (7, tuple(p.split('/')))
+        from .paths import path_key
+        return (7, path_key(p))
     if t == 'g':
         return (8, p[0], p[1])
     if t == 'a':

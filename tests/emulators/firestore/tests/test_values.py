@@ -165,3 +165,17 @@ class FieldPathTest(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class NumericIdTest(unittest.TestCase):
+    def test_numeric_ids_sort_before_names_in_references_only(self):
+        lo = V.parse_value({'referenceValue': REF + 'c/__id-9223372036854775808__'})
+        mid = V.parse_value({'referenceValue': REF + 'c/__id7__'})
+        for name in ('0', 'A', '_', 'a', '__id__x'):
+            v = V.parse_value({'referenceValue': REF + 'c/' + name})
+            self.assertEqual(V.compare(lo, v), -1, name)
+            self.assertEqual(V.compare(mid, v), -1, name)
+        self.assertEqual(V.compare(lo, mid), -1)
+        with self.assertRaises(ApiError):
+            from fsemu.paths import check_document_path
+            check_document_path('c/__id7__')  # not as the id of a written document

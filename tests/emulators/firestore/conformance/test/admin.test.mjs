@@ -315,3 +315,20 @@ test('fault injection reaches the client as the configured status', () => served
   await expectError(db.doc('videos/v1').get(), (e) => code(e, 503, 14));
   assert.equal((await db.doc('videos/v1').get()).data().x, 1, 'only the next matching request fails');
 }));
+
+test('BulkWriter (batchWrite), recursiveDelete and read-only transactions at a readTime', () => served([], async () => {
+  const bw = db.bulkWriter();
+  for (let i = 0; i < 30; i++) bw.set(db.doc(`bulk/d${i}`), { i });
+  bw.set(db.doc('bulk/d0/sub/s1'), { deep: true });
+  bw.update(db.doc('bulk/d1'), { i: FieldValue.increment(100) });
+  await bw.close();
+  assert.equal((await db.collection('bulk').count().get()).data().count, 30);
+  assert.equal((await db.doc('bulk/d1').get()).data().i, 101);
+  const before = (await db.doc('bulk/d2').get()).readTime;
+  await db.doc('bulk/d2').set({ i: -2 });
+  const old = await db.runTransaction((tx) => tx.get(db.doc('bulk/d2')), { readOnly: true, readTime: before });
+  assert.equal(old.data().i, 2, 'a read-only transaction at readTime sees the old version');
+  await db.recursiveDelete(db.collection('bulk'));
+  assert.equal((await db.collection('bulk').get()).size, 0);
+  assert.equal((await db.doc('bulk/d0/sub/s1').get()).exists, false, 'subcollections are deleted too');
+}));
