@@ -399,11 +399,15 @@ class Emulator:
             check_path(rel, True)
         return rel
 
+    @staticmethod
+    def _no_explain(req):
+        if req.get('explainOptions') is not None:
+            raise ApiError('UNIMPLEMENTED', 'Query explain (explainOptions) is not supported by this emulator.')
+
     def _runQuery(self, db, rel, qs, body):
         parent = self._parent(db, rel)
         req = self._json_body(body, 'RunQueryRequest')
-        if req.get('explainOptions') is not None and req['explainOptions'].get('analyze'):
-            raise ApiError('UNIMPLEMENTED', 'Query explain is not supported by this emulator.')
+        self._no_explain(req)
         q = Q.parse(db, parent, req.get('structuredQuery'))
         if self.index_check:
             self.indexes.check(q)
@@ -430,6 +434,7 @@ class Emulator:
     def _runAggregationQuery(self, db, rel, qs, body):
         parent = self._parent(db, rel)
         req = self._json_body(body, 'RunAggregationQueryRequest')
+        self._no_explain(req)
         saq = req.get('structuredAggregationQuery')
         if not saq:
             raise invalid('structuredAggregationQuery is required.')
