@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # nginx-prod-site: the production site nginx/clipapi.conf passes `nginx -t` with generated
-# certificates and paths (a temp prefix, runnable without root), then, served on a free loopback
-# port, answers what nginx makes itself in the contract's JSON error shape: 404 for non-API paths,
-# 502 when the pool is down, 413 over client_max_body_size, 429 from limit_req, 403 on /api/internal/ and /metrics from
-# a non-allowed address; with HSTS, an X-Request-Id equal to the body's request_id, HTTP/2, and
-# TLS 1.1 refused; and with the real pool on the socket: /healthz 200 and the pool's own JSON 404
-# carrying nginx's request id.
+# certificates and paths (a temp prefix, runnable without root). Then, served on free loopback
+# ports, it answers what nginx makes itself in the contract's JSON error shape: 404 outside the
+# API, 502 when the pool is down, 504 when it does not answer, 413 over client_max_body_size, 429
+# from limit_req, 403 on /api/internal/ and /metrics from a non-allowed address; with HSTS, one
+# X-Request-Id equal to the body's request_id, HTTP/2, TLS 1.1 refused, HTTP redirected. With the
+# real pool on the socket: /healthz 200, the pool's own JSON 404 carrying nginx's request id, and
+# a load run through fastcgi_keep_conn that sees only 200s.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$PWD
@@ -41,6 +42,9 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=api.example.com \
 # with the certificate paths, the socket and the listen addresses pointed into the temp prefix.
 mkdir -p "$tmp/conf/sites-enabled" "$tmp/logs" "$tmp/www"
 cp -r nginx/clipapi "$tmp/conf/clipapi"
+# A short read timeout, so that the 504 check below does not wait the production 30 s.
+sed -i 's|^fastcgi_read_timeout 30s;$|fastcgi_read_timeout 2s;|' "$tmp/conf/clipapi/fastcgi.conf"
+grep -qx 'fastcgi_read_timeout 2s;' "$tmp/conf/clipapi/fastcgi.conf" || fail "rewrite missed: read timeout"
 sed -e "s|/etc/letsencrypt/live/api.example.com/|$tmp/|g" \
     -e "s|unix:/run/clipapi/fcgi.sock|unix:$tmp/fcgi.sock|" \
     -e "s|listen 443 ssl http2;|listen 127.0.0.1:$https_port ssl http2;|" \
@@ -126,6 +130,21 @@ expect_json_error 404 not_found /index.html
 expect_json_error 502 bad_gateway /api/videos               # no pool on the socket
 expect_json_error 502 bad_gateway /healthz
 expect_json_error 502 bad_gateway /metrics                  # loopback may, the pool is down
+# A pool that accepts but never answers: nginx's 504, in JSON.
+python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(16)
+conns = []
+end = time.time() + 30
+while time.time() < end:
+    s.settimeout(end - time.time())
+    try: conns.append(s.accept()[0])
+    except OSError: break
+' "$tmp/fcgi.sock" &
+hole=$!
+for _ in $(seq 50); do [ -S "$tmp/fcgi.sock" ] && break; sleep 0.1; done
+expect_json_error 504 deadline_exceeded /api/videos
+kill "$hole"; wait "$hole" 2>/dev/null || true; rm -f "$tmp/fcgi.sock"
 head -c 1100000 /dev/zero >"$tmp/big"
 expect_json_error 413 too_large /api/internal/users/u/videos/v -X PUT \
     -H 'Content-Type: application/json' --data-binary @"$tmp/big"
