@@ -385,6 +385,35 @@ static void test_internal_keys_from_credentials_directory(void)
     fcgic_resp_free(&r);
 }
 
+static void test_long_params_and_body_in_many_records(void)
+{
+    /* What nginx sends for a big PUT: a header longer than 127 bytes (4-byte FastCGI length) and
+     * a body spread over several STDIN records of at most 65535 bytes. The pool reads it all
+     * (the body is read before auth), then refuses the key. */
+    enum { BODY_LEN = 200000, LONG_VALUE = 300 };
+    char *body = malloc(BODY_LEN);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(body);
+    memset(body, ' ', BODY_LEN);
+    body[0] = '{';
+    body[BODY_LEN - 1] = '}';
+    char longhdr[LONG_VALUE + 32];
+    int n = snprintf(longhdr, sizeof longhdr, "HTTP_X_LONG_HEADER=");
+    memset(longhdr + n, 'v', LONG_VALUE);
+    longhdr[n + LONG_VALUE] = '\0';
+    char *extra[] = {"HTTP_AUTHORIZATION=Bearer not-the-workflow-key-0000000000",
+                     "CONTENT_TYPE=application/json", longhdr, NULL};
+    fcgic_resp r;
+    clip_err rc = fcgic_call(sock_addr, "PUT", "/api/internal/users/u1/videos/v1", extra, body,
+                             BODY_LEN, REQUEST_TIMEOUT_MS, &r);
+    free(body);
+    if (rc != CLIP_OK)
+        fprintf(stderr, "big PUT: %s\n", r.error);
+    CU_ASSERT_EQUAL_FATAL(rc, CLIP_OK);
+    CU_ASSERT_EQUAL(r.status, 401);
+    CU_ASSERT_PTR_NULL(strstr(r.body, "shorter than Content-Length"));
+    fcgic_resp_free(&r);
+}
+
 static void test_keep_conn_like_nginx(void)
 {
     /* nginx's fastcgi_keep_conn: several requests, one after another, on one connection. */
@@ -578,6 +607,7 @@ int main(void)
     CU_TestInfo tests[] = {UNIT_TEST(test_ready_sent),
                            UNIT_TEST(test_serves_on_the_passed_socket),
                            UNIT_TEST(test_internal_keys_from_credentials_directory),
+                           UNIT_TEST(test_long_params_and_body_in_many_records),
                            UNIT_TEST(test_keep_conn_like_nginx),
                            UNIT_TEST(test_watchdog_within_interval),
                            UNIT_TEST(test_sighup_reloading_then_ready),
