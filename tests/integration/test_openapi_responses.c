@@ -1,0 +1,500 @@
+/* Real answers of every documented response case of docs/openapi.yaml, through nginx over TLS on
+ * the real backends: each request's status is asserted here, and each answer (method, route
+ * pattern, status, headers, body) is written as one JSON line to $CLIPAPI_OPENAPI_RECORD (a temp
+ * file when unset), which tests/checks/openapi-conformance.sh validates against the document. */
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "clips.h"
+#include "firestore.h"
+#include "fullstack.h"
+#include "unit.h"
+#include "videos.h"
+
+#define POOL_BODY_MAX 65536          /* request_body_max of the pool under test */
+#define NGINX_BODY_OVER (1536 * 1024) /* over nginx's client_max_body_size (1m) */
+
+static fullstack F;
+static char alice[4096], bob[4096], carol[4096], svc[200];
+static FILE *rec_file;
+static char rec_path[600];
+static int nrecorded;
+
+/* ---- seeding ---------------------------------------------------------------------------------- */
+
+static int seed(void)
+{
+    char err[256] = "";
+    fs_client *fs = NULL;
+    arena_t a;
+    arena_init(&a, 0);
+    int rc = -1;
+    if (fs_client_new(F.cfg, &fs, err, sizeof err) != CLIP_OK)
+        goto out;
+    static const char *styles[] = {"vertical", "square"}, *cats[] = {"funny", "insightful"};
+    video_rec v;
+    memset(&v, 0, sizeof v);
+    v.video_url = "https://youtube.com/watch?v=abc";
+    v.video_title = "A talk";
+    v.youtube_id = "abc";
+    v.status = "completed";
+    v.custom_prompt = "the funny bits";
+    v.styles_processed = styles;
+    v.nstyles = 2;
+    v.crop_mode = "smart";
+    v.target_aspect = "9:16";
+    v.highlights_count = 4;
+    v.highlights_total_duration = 118.75;
+    v.categories = cats;
+    v.ncategories = 2;
+    unsigned all = VIDEO_F_URL | VIDEO_F_TITLE | VIDEO_F_YOUTUBE_ID | VIDEO_F_STATUS |
+                   VIDEO_F_CUSTOM_PROMPT | VIDEO_F_STYLES | VIDEO_F_CROP_MODE |
+                   VIDEO_F_TARGET_ASPECT | VIDEO_F_HIGHLIGHTS_COUNT | VIDEO_F_HIGHLIGHTS_SUMMARY;
+    if (videos_create_or_update(fs, &a, "alice", "vid1", &v, all, NULL, NULL, err, sizeof err) ||
+        videos_create_or_update(fs, &a, "bob", "vidb", &v, all, NULL, NULL, err, sizeof err))
+        goto out;
+    /* a sparse video: the nulls, the empty arrays and clip_stats null of the schema */
+    video_rec sparse;
+    memset(&sparse, 0, sizeof sparse);
+    sparse.status = "queued";
+    if (videos_create_or_update(fs, &a, "alice", "vid2", &sparse, VIDEO_F_STATUS, NULL, NULL, err,
+                                sizeof err))
+        goto out;
+    struct {
+        const char *id, *style, *status, *start, *end, *error, *desc;
+        int scene, prio, thumb;
+        long long size;
+    } cl[] = {
+        {"clip_3_vertical", "vertical", "completed", "00:01:02.5", "00:01:31", NULL, "The punchline", 3, 1, 1, 12897484},
+        {"clip_1_vertical", "vertical", "completed", "5", "35.25", NULL, NULL, 1, 2, 0, 1048576},
+        {"clip_2_vertical", "vertical", "processing", "00:02:00", "00:02:30", NULL, NULL, 2, 1, 0, 0},
+        {"clip_4_square", "square", "failed", "00:03:00", "00:03:30", "ffmpeg exited with 1", NULL, 4, 3, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cl / sizeof cl[0]; i++) {
+        clip_new n;
+        memset(&n, 0, sizeof n);
+        n.scene_id = cl[i].scene;
+        n.scene_title = "Scene title";
+        n.scene_description = cl[i].desc;
+        n.style = cl[i].style;
+        n.start_time = cl[i].start;
+        n.end_time = cl[i].end;
+        n.has_priority = 1;
+        n.priority = cl[i].prio;
+        n.status = "pending";
+        if (clips_create(fs, &a, "alice", "vid1", cl[i].id, &n, NULL, NULL, err, sizeof err))
+            goto out;
+        clip_status_update u = {cl[i].status, cl[i].error, 1, cl[i].size, cl[i].thumb};
+        if (clips_update_status(fs, &a, "alice", "vid1", cl[i].id, &u, NULL, err, sizeof err))
+            goto out;
+    }
+    if (videos_update_clip_statistics(fs, &a, "alice", "vid1", NULL, err, sizeof err))
+        goto out;
+    if (fullstack_s3_put(&F, "alice/vid1/clips/clip_3_vertical.mp4", "MP4DATA-3", 9, "video/mp4") ||
+        fullstack_s3_put(&F, "alice/vid1/thumbnails/clip_3_vertical.jpg", "JPEGDATA-3", 10,
+                         "image/jpeg"))
+        goto out;
+    rc = 0;
+out:
+    if (rc)
+        fprintf(stderr, "seed failed: %s\n", err);
+    fs_client_free(fs);
+    arena_free(&a);
+    return rc;
+}
+
+static int start(void)
+{
+    const char *env = getenv("CLIPAPI_OPENAPI_RECORD");
+    char extra[128];
+    snprintf(extra, sizeof extra, "request_body_max = %d\n", POOL_BODY_MAX);
+    if (fullstack_start(&F, "openapi", 2, extra) != 0)
+        return 1;
+    if (env && *env)
+        snprintf(rec_path, sizeof rec_path, "%s", env);
+    else
+        snprintf(rec_path, sizeof rec_path, "%s/responses.jsonl", F.dir);
+    rec_file = fopen(rec_path, "w");
+    if (!rec_file) {
+        fprintf(stderr, "cannot write %s\n", rec_path);
+        return 1;
+    }
+    snprintf(svc, sizeof svc, "Authorization: Bearer %s", F.internal_key);
+    if (fullstack_auth_header(&F, "alice", alice, sizeof alice) ||
+        fullstack_auth_header(&F, "bob", bob, sizeof bob) ||
+        fullstack_auth_header(&F, "carol", carol, sizeof carol))
+        return 1;
+    return seed() == 0 ? 0 : 1;
+}
+
+static int stop(void)
+{
+    if (rec_file)
+        fclose(rec_file);
+    rec_file = NULL;
+    fprintf(stderr, "%d answers recorded in %s\n", nrecorded, rec_path);
+    fullstack_stop(&F);
+    return 0;
+}
+
+/* ---- recording -------------------------------------------------------------------------------- */
+
+/* The response headers (curl's raw header text) as an object of lower-case names; repeated
+ * headers are joined with ", ". Only the last header block counts (after any 1xx). */
+static json_object *headers_object(const char *raw)
+{
+    json_object *o = json_object_new_object();
+    const char *p = raw;
+    while (p && *p) {
+        const char *eol = strstr(p, "\r\n");
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+            json_object_put(o);
+            o = json_object_new_object();
+        } else {
+            const char *colon = memchr(p, ':', n);
+            if (colon && colon > p) {
+                char name[128];
+                size_t nn = (size_t)(colon - p) < sizeof name - 1 ? (size_t)(colon - p) : sizeof name - 1;
+                for (size_t i = 0; i < nn; i++)
+                    name[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] - 'A' + 'a' : p[i]);
+                name[nn] = '\0';
+                const char *v = colon + 1;
+                while (v < p + n && (*v == ' ' || *v == '\t'))
+                    v++;
+                size_t vn = (size_t)(p + n - v);
+                json_object *old = NULL;
+                if (json_object_object_get_ex(o, name, &old)) {
+                    char *joined = NULL;
+                    if (asprintf(&joined, "%s, %.*s", json_object_get_string(old), (int)vn, v) > 0) {
+                        json_object_object_add(o, name, json_object_new_string(joined));
+                        free(joined);
+                    }
+                } else {
+                    json_object_object_add(o, name, json_object_new_string_len(v, (int)vn));
+                }
+            }
+        }
+        p = eol ? eol + 2 : NULL;
+    }
+    return o;
+}
+
+/* One request through nginx; asserts its status is `want`, records the answer, and returns it
+ * (the caller frees it) for more checks. route: the documented path pattern, or NULL for a path
+ * the API does not have. */
+static tp_http_resp call(const char *method, const char *route, const char *path,
+                         char *const headers[], const char *body, size_t body_len, long want)
+{
+    tp_http_resp r;
+    int rc = stack_http(&F.st, method, path, headers, body, body_len, &r);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_EQUAL(r.status, want);
+    if (rc != 0 || r.status != want)
+        fprintf(stderr, "%s %s: expected %ld, got %ld: %.400s\n", method, path, want, r.status,
+                r.body ? r.body : "");
+    if (rc == 0 && rec_file) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "method", json_object_new_string(method));
+        json_object_object_add(o, "route", route ? json_object_new_string(route) : NULL);
+        json_object_object_add(o, "path", json_object_new_string_len(path, (int)strnlen(path, 300)));
+        json_object_object_add(o, "status", json_object_new_int64(r.status));
+        json_object_object_add(o, "headers", headers_object(r.headers));
+        json_object_object_add(o, "body", json_object_new_string_len(r.body, (int)r.len));
+        fprintf(rec_file, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        fflush(rec_file);
+        json_object_put(o);
+        nrecorded++;
+    }
+    return r;
+}
+
+static void expect(const char *method, const char *route, const char *path, char *const headers[],
+                   const char *body, long want)
+{
+    tp_http_resp r = call(method, route, path, headers, body, body ? strlen(body) : 0, want);
+    tp_http_free(&r);
+}
+
+/* The value of a response header (lower-case name) in out, or "" */
+static void header_value(const tp_http_resp *r, const char *name, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    for (const char *p = r->headers; p && *p;) {
+        const char *eol = strstr(p, "\r\n");
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        size_t nl = strlen(name);
+        if (n > nl + 1 && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+            const char *v = p + nl + 1;
+            while (*v == ' ')
+                v++;
+            snprintf(out, outlen, "%.*s", (int)(p + n - v), v);
+        }
+        p = eol ? eol + 2 : NULL;
+    }
+}
+
+static const char *jstr(json_object *o, const char *k)
+{
+    json_object *v;
+    return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
+               ? json_object_get_string(v)
+               : NULL;
+}
+
+/* ---- user endpoints --------------------------------------------------------------------------- */
+
+#define R_VIDEOS "/api/videos"
+#define R_VIDEO "/api/videos/{video_id}"
+#define R_CLIPS "/api/videos/{video_id}/clips"
+#define R_CLIP "/api/videos/{video_id}/clips/{filename}"
+
+static void test_videos_list(void)
+{
+    char *a[] = {alice, NULL}, *b[] = {bob, NULL};
+    expect("GET", R_VIDEOS, "/api/videos", a, NULL, 200);
+    expect("GET", R_VIDEOS, "/api/videos", b, NULL, 200);
+    /* a page of one: next_cursor is a string, and following it works */
+    tp_http_resp r = call("GET", R_VIDEOS, "/api/videos?limit=1", a, NULL, 0, 200);
+    json_object *j = json_tokener_parse(r.body);
+    const char *next = jstr(j, "next_cursor");
+    CU_ASSERT_PTR_NOT_NULL(next);
+    if (next) {
+        char path[4096];
+        snprintf(path, sizeof path, "/api/videos?limit=1&cursor=%s", next);
+        expect("GET", R_VIDEOS, path, a, NULL, 200);
+    }
+    json_object_put(j);
+    tp_http_free(&r);
+    expect("GET", R_VIDEOS, "/api/videos?limit=0", a, NULL, 400);
+    expect("GET", R_VIDEOS, "/api/videos?limit=101", a, NULL, 400);
+    expect("GET", R_VIDEOS, "/api/videos?cursor=not-a-cursor", a, NULL, 400);
+    expect("GET", R_VIDEOS, "/api/videos?colour=red", a, NULL, 400);
+    expect("GET", R_VIDEOS, "/api/videos", NULL, NULL, 401);
+    char *bad[] = {"Authorization: Bearer a.b.c", NULL};
+    expect("GET", R_VIDEOS, "/api/videos", bad, NULL, 401);
+    expect("DELETE", R_VIDEOS, "/api/videos", a, NULL, 405);
+    expect("POST", R_VIDEOS, "/api/videos", a, "{}", 405);
+}
+
+static void test_video_info(void)
+{
+    char *a[] = {alice, NULL}, *b[] = {bob, NULL};
+    tp_http_resp r = call("GET", R_VIDEO, "/api/videos/vid1", a, NULL, 0, 200);
+    char etag[64], inm[96];
+    header_value(&r, "etag", etag, sizeof etag);
+    CU_ASSERT_TRUE(etag[0] == '"');
+    json_object *j = json_tokener_parse(r.body);
+    json_object *clips = NULL;
+    CU_ASSERT_TRUE(json_object_object_get_ex(j, "clips", &clips) &&
+                   json_object_array_length(clips) == 2);
+    json_object_put(j);
+    tp_http_free(&r);
+    snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
+    char *cond[] = {alice, inm, NULL};
+    expect("GET", R_VIDEO, "/api/videos/vid1", cond, NULL, 304);
+    expect("GET", R_VIDEO, "/api/videos/vid2", a, NULL, 200);      /* sparse: nulls */
+    expect("GET", R_VIDEO, "/api/videos/vidb", b, NULL, 200);      /* no clips, no stats */
+    expect("GET", R_VIDEO, "/api/videos/vid1", b, NULL, 404);      /* another user's */
+    expect("GET", R_VIDEO, "/api/videos/nosuch", a, NULL, 404);
+    expect("GET", R_VIDEO, "/api/videos/a.b", a, NULL, 400);
+    expect("GET", R_VIDEO, "/api/videos/caf%C3%A9", a, NULL, 400);
+    expect("GET", R_VIDEO, "/api/videos/vid1?x=1", a, NULL, 400);
+    expect("GET", R_VIDEO, "/api/videos/vid1", NULL, NULL, 401);
+    expect("PUT", R_VIDEO, "/api/videos/vid1", a, "{}", 405);
+}
+
+static void test_clips_list(void)
+{
+    char *a[] = {alice, NULL}, *b[] = {bob, NULL};
+    expect("GET", R_CLIPS, "/api/videos/vid1/clips", a, NULL, 200);
+    expect("GET", R_CLIPS, "/api/videos/vid1/clips?status=failed", a, NULL, 200); /* with error */
+    expect("GET", R_CLIPS, "/api/videos/vid1/clips?style=square&scene_id=4", a, NULL, 200);
+    expect("GET", R_CLIPS, "/api/videos/vid2/clips", a, NULL, 200); /* a video without clips */
+    tp_http_resp r = call("GET", R_CLIPS, "/api/videos/vid1/clips?limit=1", a, NULL, 0, 200);
+    json_object *j = json_tokener_parse(r.body);
+    const char *next = jstr(j, "next_cursor");
+    CU_ASSERT_PTR_NOT_NULL(next);
+    if (next) {
+        char path[4096];
+        snprintf(path, sizeof path, "/api/videos/vid1/clips?limit=1&cursor=%s", next);
+        expect("GET", R_CLIPS, path, a, NULL, 200);
+    }
+    json_object_put(j);
+    tp_http_free(&r);
+    expect("GET", R_CLIPS, "/api/videos/vid1/clips?status=done", a, NULL, 400);
+    expect("GET", R_CLIPS, "/api/videos/vid1/clips?style=Vertical", a, NULL, 400);
+    expect("GET", R_CLIPS, "/api/videos/vid1/clips?scene_id=-1", a, NULL, 400);
+    expect("GET", R_CLIPS, "/api/videos/vid1/clips?limit=1001", a, NULL, 400);
+    expect("GET", R_CLIPS, "/api/videos/vid1/clips?cursor=bogus", a, NULL, 400);
+    expect("GET", R_CLIPS, "/api/videos/vid1/clips", NULL, NULL, 401);
+    expect("GET", R_CLIPS, "/api/videos/vid1/clips", b, NULL, 404);
+    expect("PATCH", R_CLIPS, "/api/videos/vid1/clips", a, "{}", 405);
+}
+
+static void test_clip_link(void)
+{
+    char *a[] = {alice, NULL}, *b[] = {bob, NULL};
+    tp_http_resp r = call("GET", R_CLIP, "/api/videos/vid1/clips/clip_3_vertical.mp4", a, NULL, 0, 302);
+    char loc[2048];
+    header_value(&r, "location", loc, sizeof loc);
+    CU_ASSERT_TRUE(strncmp(loc, "http://127.0.0.1:", 17) == 0);
+    tp_http_free(&r);
+    expect("GET", R_CLIP, "/api/videos/vid1/clips/clip_3_vertical.mp4?download=1", a, NULL, 302);
+    expect("GET", R_CLIP, "/api/videos/vid1/clips/clip_3_vertical.mp4?redirect=0", a, NULL, 200);
+    expect("GET", R_CLIP, "/api/videos/vid1/clips/clip_3_vertical.mp4?download=yes", a, NULL, 400);
+    expect("GET", R_CLIP, "/api/videos/vid1/clips/.hidden", a, NULL, 400);
+    expect("GET", R_CLIP, "/api/videos/vid1/clips/..%2fetc", a, NULL, 400);
+    expect("GET", R_CLIP, "/api/videos/vid1/clips/clip_3_vertical.mp4", NULL, NULL, 401);
+    expect("GET", R_CLIP, "/api/videos/vid1/clips/clip_9_vertical.mp4", a, NULL, 404);
+    expect("GET", R_CLIP, "/api/videos/vid1/clips/clip_2_vertical.mp4", a, NULL, 404); /* not ready */
+    expect("GET", R_CLIP, "/api/videos/vid1/clips/clip_3_vertical.mp4", b, NULL, 404);
+    expect("DELETE", R_CLIP, "/api/videos/vid1/clips/clip_3_vertical.mp4", a, NULL, 405);
+}
+
+/* ---- health, metrics, limits ------------------------------------------------------------------ */
+
+static void test_health_and_metrics(void)
+{
+    expect("GET", "/healthz", "/healthz", NULL, NULL, 200);
+    expect("GET", "/api/healthz", "/api/healthz", NULL, NULL, 200);
+    expect("POST", "/healthz", "/healthz", NULL, "{}", 405);
+    expect("GET", "/readyz", "/readyz", NULL, NULL, 200);
+    expect("DELETE", "/readyz", "/readyz", NULL, NULL, 405);
+    expect("GET", "/metrics", "/metrics", NULL, NULL, 200);
+    expect("PUT", "/metrics", "/metrics", NULL, "x", 405);
+    /* paths the API does not have: the generic JSON 404 (from the pool and from nginx) */
+    expect("GET", NULL, "/api/nothing-here", NULL, NULL, 404);
+    expect("GET", NULL, "/not-the-api", NULL, NULL, 404);
+}
+
+static void test_body_limits(void)
+{
+    char *a[] = {alice, NULL};
+    /* over the pool's request_body_max but within nginx's: the pool's 413 */
+    size_t n = POOL_BODY_MAX + 1000;
+    char *big = malloc(NGINX_BODY_OVER);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+    memset(big, 'x', NGINX_BODY_OVER);
+    tp_http_resp r = call("GET", R_VIDEOS, "/api/videos", a, big, n, 413); /* before routing */
+    tp_http_free(&r);
+    char *h[] = {svc, "Content-Type: application/json", NULL};
+    r = call("PUT", "/api/internal/users/{uid}/videos/{video_id}", "/api/internal/users/alice/videos/vid9",
+             h, big, n, 413);
+    tp_http_free(&r);
+    /* over nginx's client_max_body_size: nginx's own JSON 413 */
+    r = call("PUT", "/api/internal/users/{uid}/videos/{video_id}", "/api/internal/users/alice/videos/vid9",
+             h, big, NGINX_BODY_OVER, 413);
+    tp_http_free(&r);
+    free(big);
+}
+
+/* ---- internal endpoints ----------------------------------------------------------------------- */
+
+#define R_IVIDEO "/api/internal/users/{uid}/videos/{video_id}"
+#define R_ICLIP "/api/internal/users/{uid}/videos/{video_id}/clips/{clip_id}"
+#define R_ISTATS "/api/internal/users/{uid}/videos/{video_id}/stats"
+#define R_IUPLOAD "/api/internal/users/{uid}/videos/{video_id}/clips/{clip_id}/upload-urls"
+
+static void expect_write(const char *method, const char *route, const char *path, const char *body,
+                         long want)
+{
+    char *h[] = {svc, "Content-Type: application/json", NULL};
+    expect(method, route, path, h, body, want);
+}
+
+static void test_internal(void)
+{
+    const char *vp = "/api/internal/users/carol/videos/cv1";
+    const char *cp = "/api/internal/users/carol/videos/cv1/clips/clip_1_vertical";
+    const char *sp = "/api/internal/users/carol/videos/cv1/stats";
+    const char *up = "/api/internal/users/carol/videos/cv1/clips/clip_1_vertical/upload-urls";
+    const char *routes[] = {R_IVIDEO, R_ICLIP, R_ICLIP, R_ISTATS, R_IUPLOAD};
+    const char *paths[] = {vp, cp, cp, sp, up};
+    const char *methods[] = {"PUT", "PUT", "PATCH", "POST", "POST"};
+    char *none[] = {"Content-Type: application/json", NULL};
+    char *wrong[] = {"Authorization: Bearer not-the-key", "Content-Type: application/json", NULL};
+    char *user[] = {alice, "Content-Type: application/json", NULL};
+    for (size_t i = 0; i < 5; i++) {
+        expect(methods[i], routes[i], paths[i], none, "{}", 401);
+        expect(methods[i], routes[i], paths[i], wrong, "{}", 401);
+        expect(methods[i], routes[i], paths[i], user, "{}", 401); /* an ID token is no service key */
+    }
+    /* path parameters are checked before the key */
+    expect("PUT", R_IVIDEO, "/api/internal/users/a.b/videos/cv1", none, "{}", 400);
+    expect("PUT", R_ICLIP, "/api/internal/users/carol/videos/cv1/clips/x%2Fy", none, "{}", 400);
+    char *h[] = {svc, "Content-Type: application/json", NULL};
+    expect("GET", R_IVIDEO, vp, h, NULL, 405);
+    expect("DELETE", R_ICLIP, cp, h, NULL, 405);
+    expect("GET", R_ISTATS, sp, h, NULL, 405);
+    expect("PUT", R_IUPLOAD, up, h, "{}", 405);
+
+    /* the write path, in the workflow's order */
+    expect_write("PUT", R_IVIDEO, vp,
+                 "{\"video_url\":\"https://youtube.com/watch?v=xyz\",\"video_title\":\"Carol's talk\","
+                 "\"status\":\"processing\",\"styles_processed\":[\"vertical\"],\"crop_mode\":\"smart\","
+                 "\"target_aspect\":\"9:16\",\"highlights\":[{\"id\":1,\"title\":\"Opening\","
+                 "\"start\":\"00:00:05\",\"end\":\"00:00:35.5\",\"hook_category\":\"funny\"}]}",
+                 201);
+    expect_write("PUT", R_IVIDEO, vp, "{\"custom_prompt\":null,\"youtube_id\":\"xyz\"}", 200);
+    expect_write("PUT", R_IVIDEO, vp, "{\"status\":\"done\"}", 400);
+    expect_write("PUT", R_IVIDEO, vp, "{\"colour\":\"red\"}", 400);
+    expect_write("PUT", R_IVIDEO, vp, "{not json", 400);
+    expect_write("PUT", R_IVIDEO, vp, "{\"highlights_summary\":{\"total_duration\":1},\"highlights\":[]}", 400);
+    const char *clip =
+        "{\"scene_id\":1,\"scene_title\":\"Opening\",\"style\":\"vertical\","
+        "\"start_time\":\"00:00:05\",\"end_time\":\"00:00:35.5\",\"priority\":1}";
+    expect_write("PUT", R_ICLIP, cp, clip, 201);
+    expect_write("PUT", R_ICLIP, cp, clip, 200); /* the same create again */
+    expect_write("PUT", R_ICLIP, cp,
+                 "{\"scene_id\":2,\"scene_title\":\"Opening\",\"style\":\"vertical\","
+                 "\"start_time\":\"00:00:05\",\"end_time\":\"00:00:35.5\",\"priority\":1}",
+                 409); /* another clip under the same id */
+    expect_write("PUT", R_ICLIP, cp, "{\"scene_id\":-1}", 400);
+    expect_write("PUT", R_ICLIP, cp, "{\"style\":\"vertical\"}", 400);
+    expect_write("POST", R_IUPLOAD, up, "{}", 200);
+    expect_write("POST", R_IUPLOAD, up, "{\"filename\":\"clip_1_vertical.webm\",\"expires_in\":600}", 200);
+    expect_write("POST", R_IUPLOAD, up, "{\"expires_in\":0}", 400);
+    expect_write("PATCH", R_ICLIP, cp,
+                 "{\"status\":\"completed\",\"file_size_bytes\":1048576,\"has_thumbnail\":true}", 200);
+    expect_write("PATCH", R_ICLIP, cp, "{\"status\":\"failed\",\"error\":\"ffmpeg exited with 1\"}", 200);
+    expect_write("PATCH", R_ICLIP, cp, "{\"status\":\"finished\"}", 400);
+    expect_write("PATCH", R_ICLIP, cp, "{\"file_size_bytes\":1}", 400);
+    expect_write("PATCH", R_ICLIP, "/api/internal/users/carol/videos/cv1/clips/clip_9_vertical",
+                 "{\"status\":\"completed\"}", 404);
+    expect_write("POST", R_ISTATS, sp, "", 200);
+    expect_write("POST", R_ISTATS, sp, "{}", 200);
+    expect_write("POST", R_ISTATS, sp, "{\"total\":1}", 400);
+    expect_write("POST", R_ISTATS, "/api/internal/users/carol/videos/nosuch/stats", "", 404);
+    /* the user API sees what the workflow wrote */
+    char *c[] = {carol, NULL};
+    expect("GET", R_VIDEO, "/api/videos/cv1", c, NULL, 200);
+}
+
+/* Last: the emulator is stopped for good. */
+static void test_firestore_down(void)
+{
+    char *a[] = {alice, NULL};
+    tp_stop(&F.fs_emu, SIGKILL, 5000);
+    expect("GET", R_VIDEO, "/api/videos/vid1", a, NULL, 503);
+    expect("GET", R_VIDEOS, "/api/videos", a, NULL, 503);
+    expect("GET", "/readyz", "/readyz", NULL, NULL, 503);
+    char *h[] = {svc, "Content-Type: application/json", NULL};
+    expect("PUT", R_IVIDEO, "/api/internal/users/carol/videos/cv2", h, "{\"status\":\"queued\"}", 503);
+    expect("POST", R_ISTATS, "/api/internal/users/carol/videos/cv1/stats", h, "", 503);
+    expect("GET", "/healthz", "/healthz", NULL, NULL, 200);
+}
+
+int main(void)
+{
+    CU_TestInfo tests[] = {UNIT_TEST(test_videos_list),   UNIT_TEST(test_video_info),
+                           UNIT_TEST(test_clips_list),    UNIT_TEST(test_clip_link),
+                           UNIT_TEST(test_health_and_metrics), UNIT_TEST(test_body_limits),
+                           UNIT_TEST(test_internal),      UNIT_TEST(test_firestore_down),
+                           CU_TEST_INFO_NULL};
+    return unit_run("openapi_responses", tests, start, stop);
+}
