@@ -1,4 +1,5 @@
-/* fs_bench: the Firestore figures of `make bench`: runQuery documents decoded per second, and the peak memory of listing 5,000 clips. */
+/* fs_bench: the Firestore figures of `make bench`: runQuery documents decoded per second, and the
+ * peak memory of listing 5,000 clips. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,8 @@ static int load(const char *host, int n)
     if (!fs)
         return 1;
     static const char *const styles[] = {"vertical", "square", "wide"};
-    static const char *const statuses[] = {"completed", "completed", "completed", "failed", "pending"};
+    static const char *const statuses[] = {"completed", "completed", "completed", "failed",
+                                           "pending"};
     arena_t a;
     arena_init(&a, 0);
     fs_write *ws = arena_calloc(&a, FS_COMMIT_WRITES_MAX, sizeof *ws);
@@ -53,12 +55,18 @@ static int load(const char *host, int n)
         snprintf(id, sizeof id, "clip_%d_%s", i / 3, styles[i % 3]);
         snprintf(fn, sizeof fn, "%s.mp4", id);
         snprintf(title, sizeof title, "Scene %d: the moment it all changed", i / 3);
-        clip_new in = {.filename = arena_strdup(&a, fn), .scene_id = i / 3,
+        clip_new in = {.filename = arena_strdup(&a, fn),
+                       .scene_id = i / 3,
                        .scene_title = arena_strdup(&a, title),
                        .scene_description = "A speaker explains why the plan failed, with a joke.",
-                       .style = styles[i % 3], .start_time = "00:01:02.500", .end_time = "00:01:31",
-                       .has_priority = 1, .priority = i % 10, .status = statuses[i % 5],
-                       .file_size_bytes = 12897484 + i, .has_thumbnail = 1};
+                       .style = styles[i % 3],
+                       .start_time = "00:01:02.500",
+                       .end_time = "00:01:31",
+                       .has_priority = 1,
+                       .priority = i % 10,
+                       .status = statuses[i % 5],
+                       .file_size_bytes = 12897484 + i,
+                       .has_thumbnail = 1};
         if (clips_create_write(&a, BENCH_UID, BENCH_VID, arena_strdup(&a, id), &in, 0, &ws[nw], err,
                                sizeof err) != CLIP_OK) {
             fprintf(stderr, "fs_bench: %s\n", err);
@@ -85,18 +93,27 @@ static int record(const char *host, int n, const char *path)
     char url[512], body[512];
     snprintf(url, sizeof url,
              "http://%s/v1/projects/demo-clip/databases/(default)/documents/users/" BENCH_UID
-             "/videos/" BENCH_VID ":runQuery", host);
+             "/videos/" BENCH_VID ":runQuery",
+             host);
     snprintf(body, sizeof body,
              "{\"structuredQuery\":{\"from\":[{\"collectionId\":\"clips\"}],\"orderBy\":["
              "{\"field\":{\"fieldPath\":\"priority\"}},{\"field\":{\"fieldPath\":\"scene_id\"}},"
-             "{\"field\":{\"fieldPath\":\"style\"}}],\"limit\":%d}}", n);
+             "{\"field\":{\"fieldPath\":\"style\"}}],\"limit\":%d}}",
+             n);
     const char *hdrs[] = {"Authorization: Bearer owner", "Content-Type: application/json"};
-    http_req req = {.method = "POST", .url = url, .headers = hdrs, .nheaders = 2, .body = body,
-                    .body_len = strlen(body), .deadline_ms = 30000, .max_response = FS_RESPONSE_MAX,
+    http_req req = {.method = "POST",
+                    .url = url,
+                    .headers = hdrs,
+                    .nheaders = 2,
+                    .body = body,
+                    .body_len = strlen(body),
+                    .deadline_ms = 30000,
+                    .max_response = FS_RESPONSE_MAX,
                     .retry = HTTP_RETRY_IDEMPOTENT};
     http_resp resp;
     char err[256];
-    if (http_global_init() != CLIP_OK || http_do(&req, &resp, err, sizeof err) != CLIP_OK || resp.status != 200) {
+    if (http_global_init() != CLIP_OK || http_do(&req, &resp, err, sizeof err) != CLIP_OK ||
+        resp.status != 200) {
         fprintf(stderr, "fs_bench: record failed (status %ld)\n", resp.status);
         http_resp_free(&resp);
         return 1;
@@ -146,7 +163,8 @@ static int decode(const char *path)
         t = now_s();
     }
     printf("fs_decode_docs_per_s: %.0f\n", (double)docs / (t - t0));
-    fprintf(stderr, "fs_bench: %zu documents, %zu bytes per answer, %ld rounds\n", per, b.len, rounds);
+    fprintf(stderr, "fs_bench: %zu documents, %zu bytes per answer, %ld rounds\n", per, b.len,
+            rounds);
     arena_free(&a);
     buf_free(&b);
     return per > 0 ? 0 : 1;
@@ -180,7 +198,8 @@ static int list(const char *host, long limit, int expect)
     char err[512];
     for (int guard = 0; guard < 10000; guard++) {
         clips_page p;
-        if (clips_list(fs, &a, BENCH_UID, BENCH_VID, NULL, limit, cursor, &p, err, sizeof err) != CLIP_OK) {
+        if (clips_list(fs, &a, BENCH_UID, BENCH_VID, NULL, limit, cursor, &p, err, sizeof err) !=
+            CLIP_OK) {
             fprintf(stderr, "fs_bench: %s\n", err);
             rc = 1;
             break;
@@ -212,6 +231,7 @@ int main(int argc, char **argv)
         return decode(argv[2]);
     if (argc == 5 && strcmp(argv[1], "list") == 0)
         return list(argv[2], atol(argv[3]), atoi(argv[4]));
-    fprintf(stderr, "usage: fs_bench load HOST N | record HOST N FILE | decode FILE | list HOST LIMIT EXPECT\n");
+    fprintf(stderr, "usage: fs_bench load HOST N | record HOST N FILE | decode FILE | list HOST "
+                    "LIMIT EXPECT\n");
     return 2;
 }

@@ -155,9 +155,9 @@ clip_err clips_from_doc(arena_t *a, const fs_doc *d, clip_rec *out, char *err, s
 }
 
 /* The fields of a new clip; the keys compared by an idempotent re-create come first. */
-static const char *const descriptive[] = {"filename", "scene_id", "scene_title", "scene_description",
-                                          "style", "start_time", "end_time", "duration_seconds",
-                                          "priority"};
+static const char *const descriptive[] = {
+    "filename",   "scene_id", "scene_title",      "scene_description", "style",
+    "start_time", "end_time", "duration_seconds", "priority"};
 
 static clip_err new_fields(arena_t *a, const char *uid, const char *video_id, const char *clip_id,
                            const clip_new *in, fs_value *f, char *err, size_t errlen)
@@ -173,25 +173,29 @@ static clip_err new_fields(arena_t *a, const char *uid, const char *video_id, co
     const char *dot = strrchr(filename, '.');
     size_t stem = dot ? (size_t)(dot - filename) : strlen(filename);
     if (stem != strlen(clip_id) || memcmp(filename, clip_id, stem) != 0)
-        return clip_fail(CLIP_EINVAL, err, errlen, "filename: %s does not name clip %s", filename, clip_id);
+        return clip_fail(CLIP_EINVAL, err, errlen, "filename: %s does not name clip %s", filename,
+                         clip_id);
     if (!in->style || !ids_valid_style(in->style, strlen(in->style)))
         return clip_fail(CLIP_EINVAL, err, errlen, "style: required, [a-z0-9-]+");
     const char *status = in->status ? in->status : "pending";
     if (!clips_status_valid(status))
-        return clip_fail(CLIP_EINVAL, err, errlen, "status: one of pending, processing, completed, failed");
+        return clip_fail(CLIP_EINVAL, err, errlen,
+                         "status: one of pending, processing, completed, failed");
     if (!in->start_time || !in->end_time)
         return clip_fail(CLIP_EINVAL, err, errlen, "start_time and end_time: required");
     if (!text_ok(in->scene_title) || !text_ok(in->scene_description) || !text_ok(in->error) ||
         strlen(in->start_time) > 32 || strlen(in->end_time) > 32)
-        return clip_fail(CLIP_EINVAL, err, errlen, "a text field is longer than %d bytes", CLIPS_TEXT_MAX);
+        return clip_fail(CLIP_EINVAL, err, errlen, "a text field is longer than %d bytes",
+                         CLIPS_TEXT_MAX);
     if (in->file_size_bytes < 0)
         return clip_fail(CLIP_EINVAL, err, errlen, "file_size_bytes: negative");
     double duration = in->duration_seconds;
     if (!in->has_duration) {
         double s = clips_parse_time(in->start_time), e = clips_parse_time(in->end_time);
         if (s < 0 || e < 0 || e < s)
-            return clip_fail(CLIP_EINVAL, err, errlen,
-                             "duration_seconds: not given, and start_time / end_time do not give it");
+            return clip_fail(
+                CLIP_EINVAL, err, errlen,
+                "duration_seconds: not given, and start_time / end_time do not give it");
         /* round to the millisecond the times are written in */
         duration = round((e - s) * 1000.0) / 1000.0;
     } else if (!isfinite(duration) || duration < 0) {
@@ -199,7 +203,9 @@ static clip_err new_fields(arena_t *a, const char *uid, const char *video_id, co
     }
     int64_t priority = in->has_priority ? in->priority : CLIPS_PRIORITY_DEFAULT;
     const char *r2_key = join(a, uid, "/", video_id, "/clips/", filename, (char *)NULL);
-    const char *thumb = in->has_thumbnail ? join(a, uid, "/", video_id, "/thumbnails/", clip_id, ".jpg", (char *)NULL) : NULL;
+    const char *thumb = in->has_thumbnail ? join(a, uid, "/", video_id, "/thumbnails/", clip_id,
+                                                 ".jpg", (char *)NULL)
+                                          : NULL;
     if (!r2_key || (in->has_thumbnail && !thumb))
         return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
     *f = fs_map();
@@ -217,7 +223,8 @@ static clip_err new_fields(arena_t *a, const char *uid, const char *video_id, co
     r |= fs_map_put(a, f, "status", fs_str(status));
     r |= fs_map_put(a, f, "error", fs_str(in->error));
     r |= fs_map_put(a, f, "file_size_bytes", fs_int(in->file_size_bytes));
-    r |= fs_map_put(a, f, "file_size_mb", fs_double((double)in->file_size_bytes / CLIPS_BYTES_PER_MB));
+    r |= fs_map_put(a, f, "file_size_mb",
+                    fs_double((double)in->file_size_bytes / CLIPS_BYTES_PER_MB));
     r |= fs_map_put(a, f, "has_thumbnail", fs_bool(in->has_thumbnail));
     r |= fs_map_put(a, f, "r2_key", fs_str(r2_key));
     r |= fs_map_put(a, f, "thumbnail_r2_key", fs_str(thumb));
@@ -294,14 +301,16 @@ clip_err clips_create(fs_client *fs, arena_t *a, const char *uid, const char *vi
         /* The stored clip is what was sent plus the two server times: no read needed. */
         fs_time t = res.nresults ? res.update_times[0] : res.commit_time;
         const fs_value *tr = res.nresults ? &res.transform_results[0] : NULL;
-        fs_doc d = {.name = w.path, .id = clip_id, .fields = fs_map(), .create_time = t, .update_time = t};
+        fs_doc d = {
+            .name = w.path, .id = clip_id, .fields = fs_map(), .create_time = t, .update_time = t};
         int r = 0;
         for (size_t i = 0; i < fields->u.map.n; i++)
-            r |= fs_map_putn(a, &d.fields, fields->u.map.fields[i].key, fields->u.map.fields[i].key_len,
-                             fields->u.map.fields[i].value);
+            r |= fs_map_putn(a, &d.fields, fields->u.map.fields[i].key,
+                             fields->u.map.fields[i].key_len, fields->u.map.fields[i].value);
         for (size_t i = 0; i < 2; i++) {
-            fs_value v = tr && i < tr->u.arr.n && tr->u.arr.items[i].type == FS_TIMESTAMP ? tr->u.arr.items[i]
-                                                                                           : fs_timestamp(t);
+            fs_value v = tr && i < tr->u.arr.n && tr->u.arr.items[i].type == FS_TIMESTAMP
+                             ? tr->u.arr.items[i]
+                             : fs_timestamp(t);
             r |= fs_map_put(a, &d.fields, create_transforms[i].field_path, v);
         }
         if (r)
@@ -336,7 +345,8 @@ clip_err clips_update_status(fs_client *fs, arena_t *a, const char *uid, const c
     if (e != CLIP_OK)
         return e;
     if (!clips_status_valid(u->status))
-        return clip_fail(CLIP_EINVAL, err, errlen, "status: one of pending, processing, completed, failed");
+        return clip_fail(CLIP_EINVAL, err, errlen,
+                         "status: one of pending, processing, completed, failed");
     if (!text_ok(u->error))
         return clip_fail(CLIP_EINVAL, err, errlen, "error: longer than %d bytes", CLIPS_TEXT_MAX);
     if (u->has_file_size && u->file_size_bytes < 0)
@@ -351,12 +361,15 @@ clip_err clips_update_status(fs_client *fs, arena_t *a, const char *uid, const c
     mask[nmask++] = "error";
     if (u->has_file_size) {
         r |= fs_map_put(a, &f, "file_size_bytes", fs_int(u->file_size_bytes));
-        r |= fs_map_put(a, &f, "file_size_mb", fs_double((double)u->file_size_bytes / CLIPS_BYTES_PER_MB));
+        r |= fs_map_put(a, &f, "file_size_mb",
+                        fs_double((double)u->file_size_bytes / CLIPS_BYTES_PER_MB));
         mask[nmask++] = "file_size_bytes";
         mask[nmask++] = "file_size_mb";
     }
     if (u->has_thumbnail >= 0) {
-        const char *thumb = u->has_thumbnail ? join(a, uid, "/", video_id, "/thumbnails/", clip_id, ".jpg", (char *)NULL) : NULL;
+        const char *thumb = u->has_thumbnail ? join(a, uid, "/", video_id, "/thumbnails/", clip_id,
+                                                    ".jpg", (char *)NULL)
+                                             : NULL;
         if (u->has_thumbnail && !thumb)
             return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
         r |= fs_map_put(a, &f, "has_thumbnail", fs_bool(u->has_thumbnail));
@@ -367,10 +380,17 @@ clip_err clips_update_status(fs_client *fs, arena_t *a, const char *uid, const c
     if (r)
         return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
     fs_transform tr = {"updated_at", FS_TRANSFORM_REQUEST_TIME, fs_null()};
-    fs_write w = {.path = path, .fields = &f, .mask = mask, .nmask = nmask, .use_mask = 1,
-                  .transforms = &tr, .ntransforms = 1, .precond = FS_PRECOND_EXISTS};
+    fs_write w = {.path = path,
+                  .fields = &f,
+                  .mask = mask,
+                  .nmask = nmask,
+                  .use_mask = 1,
+                  .transforms = &tr,
+                  .ntransforms = 1,
+                  .precond = FS_PRECOND_EXISTS};
     e = fs_commit(fs, a, &w, 1, NULL, err, errlen);
-    if (e == CLIP_ENOTFOUND || e == CLIP_ECONFLICT) /* exists=false fails as NOT_FOUND or FAILED_PRECONDITION */
+    if (e == CLIP_ENOTFOUND ||
+        e == CLIP_ECONFLICT) /* exists=false fails as NOT_FOUND or FAILED_PRECONDITION */
         return clip_fail(CLIP_ENOTFOUND, err, errlen, "no clip %s in video %s", clip_id, video_id);
     if (e != CLIP_OK)
         return e;
@@ -433,7 +453,8 @@ clip_err clips_list(fs_client *fs, arena_t *a, const char *uid, const char *vide
     if (limit < 0 || limit > CLIPS_LIST_LIMIT_MAX)
         return clip_fail(CLIP_EINVAL, err, errlen, "limit: 1 to %d", CLIPS_LIST_LIMIT_MAX);
     if (f && f->status && !clips_status_valid(f->status))
-        return clip_fail(CLIP_EINVAL, err, errlen, "status: one of pending, processing, completed, failed");
+        return clip_fail(CLIP_EINVAL, err, errlen,
+                         "status: one of pending, processing, completed, failed");
     if (f && f->style && !ids_valid_style(f->style, strlen(f->style)))
         return clip_fail(CLIP_EINVAL, err, errlen, "style: [a-z0-9-]+");
     clips_plan p;
@@ -444,8 +465,12 @@ clip_err clips_list(fs_client *fs, arena_t *a, const char *uid, const char *vide
         buf_free(&sc);
         return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
     }
-    fs_query q = {.collection = "clips", .filters = p.filters, .nfilters = p.nfilters,
-                  .order = p.order, .norder = p.norder, .limit = limit + 1};
+    fs_query q = {.collection = "clips",
+                  .filters = p.filters,
+                  .nfilters = p.nfilters,
+                  .order = p.order,
+                  .norder = p.norder,
+                  .limit = limit + 1};
     if (cursor && cursor[0]) {
         fs_value *vals = NULL;
         size_t nv = 0;

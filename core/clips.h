@@ -1,4 +1,5 @@
-/* clips: the clip repository of CONTRACT section 2 (users/{uid}/videos/{video_id}/clips/{clip_id}): create, get, update_status, list. */
+/* clips: the clip repository of CONTRACT section 2 (users/{uid}/videos/{video_id}/clips/{clip_id}):
+ * create, get, update_status, list. */
 #ifndef CLIP_CLIPS_H
 #define CLIP_CLIPS_H
 
@@ -13,15 +14,15 @@
 #define CLIPS_PRIORITY_DEFAULT 99
 #define CLIPS_LIST_LIMIT_DEFAULT 50
 #define CLIPS_LIST_LIMIT_MAX 1000
-#define CLIPS_TEXT_MAX 4096   /* scene_title, scene_description, error, start/end time */
+#define CLIPS_TEXT_MAX 4096 /* scene_title, scene_description, error, start/end time */
 #define CLIPS_BYTES_PER_MB 1048576.0
 
 /* One clip document as stored. Strings belong to the arena the call was given; optional fields
  * that are null in Firestore are NULL here. Documents written by older code may lack fields:
  * strings then read "", numbers 0, priority CLIPS_PRIORITY_DEFAULT. */
 typedef struct {
-    const char *clip_id;           /* = document id = filename without its extension */
-    const char *filename;          /* e.g. "clip_3_vertical.mp4" */
+    const char *clip_id;  /* = document id = filename without its extension */
+    const char *filename; /* e.g. "clip_3_vertical.mp4" */
     int64_t scene_id;
     const char *scene_title;
     const char *scene_description; /* NULL = null */
@@ -29,20 +30,21 @@ typedef struct {
     const char *start_time;        /* as the workflow gave it: "HH:MM:SS(.fff)" or seconds */
     const char *end_time;
     double duration_seconds;
-    int64_t priority;              /* lower shows first */
-    const char *status;            /* "pending", "processing", "completed", "failed" */
-    const char *error;             /* NULL = null */
+    int64_t priority;   /* lower shows first */
+    const char *status; /* "pending", "processing", "completed", "failed" */
+    const char *error;  /* NULL = null */
     int64_t file_size_bytes;
-    double file_size_mb;           /* file_size_bytes / 1048576 */
+    double file_size_mb; /* file_size_bytes / 1048576 */
     int has_thumbnail;
-    const char *r2_key;            /* "{uid}/{video_id}/clips/{filename}" */
-    const char *thumbnail_r2_key;  /* "{uid}/{video_id}/thumbnails/{clip_id}.jpg" or NULL */
+    const char *r2_key;           /* "{uid}/{video_id}/clips/{filename}" */
+    const char *thumbnail_r2_key; /* "{uid}/{video_id}/thumbnails/{clip_id}.jpg" or NULL */
     fs_time created_at, updated_at;
 } clip_rec;
 
 /* What create_clip takes (the PUT body of the internal API). */
 typedef struct {
-    const char *filename;          /* NULL: clip_id + ".mp4"; else its name without the extension must be clip_id */
+    const char
+        *filename; /* NULL: clip_id + ".mp4"; else its name without the extension must be clip_id */
     int64_t scene_id;
     const char *scene_title;       /* NULL = "" */
     const char *scene_description; /* NULL = null */
@@ -51,21 +53,21 @@ typedef struct {
     const char *end_time;          /* required */
     int has_duration;              /* 0: computed from end_time - start_time */
     double duration_seconds;
-    int has_priority;              /* 0: CLIPS_PRIORITY_DEFAULT */
+    int has_priority; /* 0: CLIPS_PRIORITY_DEFAULT */
     int64_t priority;
-    const char *status;            /* NULL = "pending" */
-    const char *error;             /* NULL = null */
-    int64_t file_size_bytes;       /* >= 0 */
+    const char *status;      /* NULL = "pending" */
+    const char *error;       /* NULL = null */
+    int64_t file_size_bytes; /* >= 0 */
     int has_thumbnail;
 } clip_new;
 
 /* What update_clip_status takes (the PATCH body). */
 typedef struct {
-    const char *status;            /* required */
-    const char *error;             /* written as given: NULL clears it */
-    int has_file_size;             /* 0: file_size_bytes / file_size_mb left as they are */
+    const char *status; /* required */
+    const char *error;  /* written as given: NULL clears it */
+    int has_file_size;  /* 0: file_size_bytes / file_size_mb left as they are */
     int64_t file_size_bytes;
-    int has_thumbnail;             /* -1: left as it is; 0 / 1: set, thumbnail_r2_key follows */
+    int has_thumbnail; /* -1: left as it is; 0 / 1: set, thumbnail_r2_key follows */
 } clip_status_update;
 
 /* Optional equality filters of a listing (NULL / has_scene_id 0 = no filter). */
@@ -77,9 +79,9 @@ typedef struct {
 } clips_filter;
 
 typedef struct {
-    clip_rec *items;               /* arena array, ordered priority, scene_id, style, clip_id */
+    clip_rec *items; /* arena array, ordered priority, scene_id, style, clip_id */
     size_t n;
-    const char *next_cursor;       /* NULL on the last page */
+    const char *next_cursor; /* NULL on the last page */
 } clips_page;
 
 /* Creates the clip (created_at = updated_at = server time). Idempotent: when it already exists

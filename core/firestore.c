@@ -1,4 +1,5 @@
-/* firestore: the Firestore REST v1 client; the only code that knows Firestore's request and response JSON. */
+/* firestore: the Firestore REST v1 client; the only code that knows Firestore's request and
+ * response JSON. */
 #include "firestore.h"
 
 #include <json-c/json.h>
@@ -20,9 +21,9 @@
 #define FS_PAGE_TOKEN_MAX 4096
 
 struct fs_client {
-    char *base;      /* "https://firestore.googleapis.com/v1/" or "http://HOST/v1/" */
-    char *root;      /* "projects/P/databases/D/documents" */
-    char *database;  /* "projects/P/databases/D" */
+    char *base;     /* "https://firestore.googleapis.com/v1/" or "http://HOST/v1/" */
+    char *root;     /* "projects/P/databases/D/documents" */
+    char *database; /* "projects/P/databases/D" */
     long timeout_ms;
     gauth *auth;
 };
@@ -176,8 +177,8 @@ static json_object *status_of(json_object *j)
     if (j && json_object_is_type(j, json_type_array) && json_object_array_length(j) > 0)
         j = json_object_array_get_idx(j, 0);
     json_object *e = NULL;
-    if (j && json_object_is_type(j, json_type_object) && json_object_object_get_ex(j, "error", &e) &&
-        json_object_is_type(e, json_type_object))
+    if (j && json_object_is_type(j, json_type_object) &&
+        json_object_object_get_ex(j, "error", &e) && json_object_is_type(e, json_type_object))
         return e;
     return NULL;
 }
@@ -204,8 +205,8 @@ clip_err fs_error_from_response(long http_status, const char *body, size_t len, 
     if (st)
         e = error_from_status_obj(st, http_status, err, errlen);
     else
-        e = clip_fail(error_by_http(http_status), err, errlen, "firestore: HTTP %ld without a status",
-                      http_status);
+        e = clip_fail(error_by_http(http_status), err, errlen,
+                      "firestore: HTTP %ld without a status", http_status);
     json_object_put(j);
     return e;
 }
@@ -615,7 +616,8 @@ clip_err fs_commit(fs_client *c, arena_t *a, const fs_write *writes, size_t n,
         if (time_of(j, "commitTime", &res->commit_time) != 0)
             e = clip_fail(CLIP_EBACKEND, err, errlen, "firestore: bad commitTime");
         json_object_object_get_ex(j, "writeResults", &wr);
-        size_t nr = wr && json_object_is_type(wr, json_type_array) ? json_object_array_length(wr) : 0;
+        size_t nr =
+            wr && json_object_is_type(wr, json_type_array) ? json_object_array_length(wr) : 0;
         if (e == CLIP_OK && nr) {
             res->update_times = arena_calloc(a, nr, sizeof(fs_time));
             res->transform_results = arena_calloc(a, nr, sizeof(fs_value));
@@ -715,7 +717,8 @@ static int encode_query(buf_t *b, const fs_query *q)
                 buf_putc(b, ',');
             buf_puts(b, "{\"field\":{\"fieldPath\":");
             buf_json_str(b, q->order[i].field, strlen(q->order[i].field));
-            buf_printf(b, "},\"direction\":\"%s\"}", q->order[i].descending ? "DESCENDING" : "ASCENDING");
+            buf_printf(b, "},\"direction\":\"%s\"}",
+                       q->order[i].descending ? "DESCENDING" : "ASCENDING");
         }
         buf_putc(b, ']');
     }
@@ -759,14 +762,15 @@ static clip_err post_stream(fs_client *c, const char *parent, const char *op, co
     if (e == CLIP_OK && !json_object_is_type(*out, json_type_array)) {
         json_object_put(*out);
         *out = NULL;
-        return clip_fail(CLIP_EBACKEND, err, errlen, "firestore: %s answer is not an array", op + 1);
+        return clip_fail(CLIP_EBACKEND, err, errlen, "firestore: %s answer is not an array",
+                         op + 1);
     }
     return e;
 }
 
 /* The documents of a runQuery answer (a JSON array of RunQueryResponse). */
-static clip_err decode_query_stream(arena_t *a, json_object *j, fs_doc **docs, size_t *n,
-                                    char *err, size_t errlen)
+static clip_err decode_query_stream(arena_t *a, json_object *j, fs_doc **docs, size_t *n, char *err,
+                                    size_t errlen)
 {
     *docs = NULL;
     *n = 0;
@@ -805,7 +809,8 @@ clip_err fs_decode_query_response(arena_t *a, const char *body, size_t len, fs_d
     json_object *j = parse_json(body, len);
     if (!j || !json_object_is_type(j, json_type_array)) {
         json_object_put(j);
-        return clip_fail(CLIP_EBACKEND, err, errlen, "firestore: runQuery answer is not a JSON array");
+        return clip_fail(CLIP_EBACKEND, err, errlen,
+                         "firestore: runQuery answer is not a JSON array");
     }
     clip_err e = decode_query_stream(a, j, docs, n, err, errlen);
     json_object_put(j);
@@ -934,7 +939,8 @@ clip_err fs_list(fs_client *c, arena_t *a, const char *collection_path, long pag
     if (e != CLIP_OK)
         return e;
     json_object_object_get_ex(j, "documents", &arr);
-    size_t len = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+    size_t len =
+        arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
     fs_doc *out = len ? arena_calloc(a, len, sizeof *out) : NULL;
     if (len && !out)
         e = clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory");
@@ -942,8 +948,8 @@ clip_err fs_list(fs_client *c, arena_t *a, const char *collection_path, long pag
         e = fs_doc_decode(a, json_object_array_get_idx(arr, i), &out[i], err, errlen);
     if (e == CLIP_OK && json_object_object_get_ex(j, "nextPageToken", &tok) &&
         json_object_is_type(tok, json_type_string) && json_object_get_string_len(tok) > 0) {
-        *next_token = arena_strndup(a, json_object_get_string(tok),
-                                    (size_t)json_object_get_string_len(tok));
+        *next_token =
+            arena_strndup(a, json_object_get_string(tok), (size_t)json_object_get_string_len(tok));
         if (!*next_token)
             e = clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory");
     }

@@ -1,4 +1,5 @@
-/* firestore: the Firestore REST v1 client (get, commit, batchGet, runQuery, runAggregationQuery, list) mapping google.rpc.Status to clip_err. */
+/* firestore: the Firestore REST v1 client (get, commit, batchGet, runQuery, runAggregationQuery,
+ * list) mapping google.rpc.Status to clip_err. */
 #ifndef CLIP_FIRESTORE_H
 #define CLIP_FIRESTORE_H
 
@@ -56,40 +57,41 @@ typedef enum {
     FS_TRANSFORM_INCREMENT,        /* not idempotent: the commit is retried only when unapplied */
     FS_TRANSFORM_MAXIMUM,
     FS_TRANSFORM_MINIMUM,
-    FS_TRANSFORM_APPEND_MISSING,   /* value: an FS_ARRAY */
-    FS_TRANSFORM_REMOVE_ALL,       /* value: an FS_ARRAY */
+    FS_TRANSFORM_APPEND_MISSING, /* value: an FS_ARRAY */
+    FS_TRANSFORM_REMOVE_ALL,     /* value: an FS_ARRAY */
 } fs_transform_kind;
 
 typedef struct {
     const char *field_path; /* an encoded field path (see fs_field_path_segment) */
     fs_transform_kind kind;
-    fs_value value;         /* unused for REQUEST_TIME */
+    fs_value value; /* unused for REQUEST_TIME */
 } fs_transform;
 
 typedef struct {
-    int is_delete;                    /* 1: delete path; fields/mask/transforms unused */
-    const char *path;                 /* relative document path */
-    const fs_value *fields;           /* FS_MAP, or NULL for a transform-only write */
-    const char *const *mask;          /* updateMask field paths (encoded) when use_mask */
+    int is_delete;           /* 1: delete path; fields/mask/transforms unused */
+    const char *path;        /* relative document path */
+    const fs_value *fields;  /* FS_MAP, or NULL for a transform-only write */
+    const char *const *mask; /* updateMask field paths (encoded) when use_mask */
     size_t nmask;
-    int use_mask;                     /* 0: replace the whole document; 1: only the mask's fields */
+    int use_mask; /* 0: replace the whole document; 1: only the mask's fields */
     const fs_transform *transforms;
     size_t ntransforms;
     fs_precond precond;
-    fs_time update_time;              /* for FS_PRECOND_UPDATE_TIME */
+    fs_time update_time; /* for FS_PRECOND_UPDATE_TIME */
 } fs_write;
 
 typedef struct {
     fs_time commit_time;
     size_t nresults;
-    fs_time *update_times;  /* per write (arena); zero for a delete */
+    fs_time *update_times;       /* per write (arena); zero for a delete */
     fs_value *transform_results; /* per write: FS_ARRAY of the transform results (arena) */
 } fs_commit_result;
 
 /* Applies the writes atomically. A commit whose writes are all idempotent (set, merge, delete,
  * server time, max/min, array union/removal) is retried like a read; one with an increment or an
  * exists=false/updateTime precondition only when the server certainly did not apply it.
- * res may be NULL. ALREADY_EXISTS / FAILED_PRECONDITION -> CLIP_ECONFLICT, NOT_FOUND -> CLIP_ENOTFOUND. */
+ * res may be NULL. ALREADY_EXISTS / FAILED_PRECONDITION -> CLIP_ECONFLICT, NOT_FOUND ->
+ * CLIP_ENOTFOUND. */
 clip_err fs_commit(fs_client *c, arena_t *a, const fs_write *writes, size_t n,
                    fs_commit_result *res, char *err, size_t errlen);
 
@@ -120,18 +122,18 @@ typedef struct {
 } fs_order;
 
 typedef struct {
-    const char *collection;       /* collection id under the parent */
-    int all_descendants;          /* collection group query */
-    const fs_filter *filters;     /* ANDed */
+    const char *collection;   /* collection id under the parent */
+    int all_descendants;      /* collection group query */
+    const fs_filter *filters; /* ANDed */
     size_t nfilters;
     const fs_order *order;
     size_t norder;
     const fs_value *start_values; /* cursor: one value per order entry (or a prefix) */
     size_t nstart;
-    int start_before;             /* 1: startAt (inclusive); 0: start after the values */
-    const char *const *select;    /* projection field paths, NULL = whole documents */
+    int start_before;          /* 1: startAt (inclusive); 0: start after the values */
+    const char *const *select; /* projection field paths, NULL = whole documents */
     size_t nselect;
-    long limit;                   /* 0 = none */
+    long limit; /* 0 = none */
     long offset;
 } fs_query;
 
@@ -150,7 +152,8 @@ typedef enum { FS_AGG_COUNT = 0, FS_AGG_SUM, FS_AGG_AVG } fs_agg_kind;
 typedef struct {
     fs_agg_kind kind;
     const char *field; /* for SUM and AVG */
-    fs_value result;   /* out: integerValue for COUNT, integer or double for SUM, double or null for AVG */
+    fs_value
+        result; /* out: integerValue for COUNT, integer or double for SUM, double or null for AVG */
 } fs_aggregation;
 
 /* Runs up to 5 aggregations over q (its order/cursor/limit apply as Firestore defines). */
@@ -158,7 +161,8 @@ clip_err fs_run_aggregation(fs_client *c, arena_t *a, const char *parent, const 
                             fs_aggregation *aggs, size_t naggs, char *err, size_t errlen);
 
 /* One page of a collection by listDocuments: page_token NULL/"" for the first; *next_token
- * gets the token of the next page or NULL at the end. order_by: e.g. "priority,__name__" or NULL. */
+ * gets the token of the next page or NULL at the end. order_by: e.g. "priority,__name__" or NULL.
+ */
 clip_err fs_list(fs_client *c, arena_t *a, const char *collection_path, long page_size,
                  const char *order_by, const char *page_token, fs_doc **docs, size_t *n,
                  const char **next_token, char *err, size_t errlen);

@@ -367,8 +367,8 @@ int fs_time_parse(const char *s, size_t n, fs_time *out)
         return -1;
     if (sec == 60)
         sec = 59; /* a leap second is smeared into the one before, as Google does */
-    int64_t secs = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + sec -
-                   offset;
+    int64_t secs =
+        days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + sec - offset;
     if (secs < FS_TIME_MIN_SECONDS || secs > FS_TIME_MAX_SECONDS)
         return -1;
     out->seconds = secs;
@@ -395,7 +395,8 @@ static int time_format(fs_time t, char out[FS_TIME_TEXT_MAX], int with_fraction)
                        (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
     if (with_fraction && t.nanos) {
         if (t.nanos % 1000000 == 0)
-            len += snprintf(out + len, (size_t)(FS_TIME_TEXT_MAX - len), ".%03d", t.nanos / 1000000);
+            len +=
+                snprintf(out + len, (size_t)(FS_TIME_TEXT_MAX - len), ".%03d", t.nanos / 1000000);
         else if (t.nanos % 1000 == 0)
             len += snprintf(out + len, (size_t)(FS_TIME_TEXT_MAX - len), ".%06d", t.nanos / 1000);
         else
@@ -430,7 +431,8 @@ int fs_base64_encode(buf_t *b, const void *p, size_t n, int url)
     char q[4];
     for (; i + 3 <= n; i += 3) {
         unsigned v = (unsigned)u[i] << 16 | (unsigned)u[i + 1] << 8 | u[i + 2];
-        q[0] = alpha[v >> 18], q[1] = alpha[v >> 12 & 63], q[2] = alpha[v >> 6 & 63], q[3] = alpha[v & 63];
+        q[0] = alpha[v >> 18], q[1] = alpha[v >> 12 & 63], q[2] = alpha[v >> 6 & 63],
+        q[3] = alpha[v & 63];
         buf_append(b, q, 4);
     }
     if (n - i == 1) {
@@ -727,8 +729,10 @@ static clip_err value_decode(arena_t *a, json_object *v, fs_value *out, int dept
             /* proto3 JSON leaves zero values out */
             double la = lat ? json_object_get_double(lat) : 0.0;
             double lo = lng ? json_object_get_double(lng) : 0.0;
-            if ((lat && !json_object_is_type(lat, json_type_double) && !json_object_is_type(lat, json_type_int)) ||
-                (lng && !json_object_is_type(lng, json_type_double) && !json_object_is_type(lng, json_type_int)) ||
+            if ((lat && !json_object_is_type(lat, json_type_double) &&
+                 !json_object_is_type(lat, json_type_int)) ||
+                (lng && !json_object_is_type(lng, json_type_double) &&
+                 !json_object_is_type(lng, json_type_int)) ||
                 !(la >= -90 && la <= 90) || !(lo >= -180 && lo <= 180))
                 return bad(err, errlen, "geoPointValue");
             *out = fs_geo(la, lo);

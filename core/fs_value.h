@@ -1,4 +1,5 @@
-/* fs_value: Firestore Values, Documents and field paths in C, and their REST JSON encoding (the codec). */
+/* fs_value: Firestore Values, Documents and field paths in C, and their REST JSON encoding (the
+ * codec). */
 #ifndef CLIP_FS_VALUE_H
 #define CLIP_FS_VALUE_H
 
@@ -22,9 +23,9 @@ typedef enum {
     FS_DOUBLE,    /* doubleValue; NaN and the infinities travel as "NaN", "Infinity", "-Infinity" */
     FS_TIMESTAMP, /* timestampValue */
     FS_STRING,
-    FS_BYTES,     /* bytesValue, base64 on the wire, raw bytes here */
-    FS_REF,       /* referenceValue: a full document name */
-    FS_GEO,       /* geoPointValue */
+    FS_BYTES, /* bytesValue, base64 on the wire, raw bytes here */
+    FS_REF,   /* referenceValue: a full document name */
+    FS_GEO,   /* geoPointValue */
     FS_ARRAY,
     FS_MAP,
 } fs_type;
@@ -48,7 +49,7 @@ struct fs_value {
         struct {
             const char *p; /* NUL-terminated too, but may hold NULs: trust n */
             size_t n;
-        } s;               /* FS_STRING, FS_BYTES, FS_REF */
+        } s; /* FS_STRING, FS_BYTES, FS_REF */
         struct {
             double lat, lng;
         } geo;
@@ -71,9 +72,9 @@ struct fs_field {
 
 /* One document as read. Memory belongs to the arena it was decoded into. */
 typedef struct {
-    const char *name;  /* full name: projects/P/databases/D/documents/... */
-    const char *id;    /* last segment of name */
-    fs_value fields;   /* FS_MAP */
+    const char *name; /* full name: projects/P/databases/D/documents/... */
+    const char *id;   /* last segment of name */
+    fs_value fields;  /* FS_MAP */
     fs_time create_time, update_time;
 } fs_doc;
 
@@ -83,15 +84,16 @@ fs_value fs_bool(int b);
 fs_value fs_int(int64_t i);
 fs_value fs_double(double d);
 fs_value fs_timestamp(fs_time t);
-fs_value fs_str(const char *s);                 /* NULL gives fs_null() */
+fs_value fs_str(const char *s); /* NULL gives fs_null() */
 fs_value fs_strn(const char *s, size_t n);
 fs_value fs_bytes(const void *p, size_t n);
 fs_value fs_ref(const char *name);
 fs_value fs_geo(double lat, double lng);
-fs_value fs_array(void);                        /* empty; grow with fs_array_push */
-fs_value fs_map(void);                          /* empty; grow with fs_map_put */
+fs_value fs_array(void); /* empty; grow with fs_array_push */
+fs_value fs_map(void);   /* empty; grow with fs_map_put */
 
-/* Appends to an array / sets a map key (replacing an existing key), growing in the arena. 0 ok, -1 oom. */
+/* Appends to an array / sets a map key (replacing an existing key), growing in the arena. 0 ok, -1
+ * oom. */
 int fs_array_push(arena_t *a, fs_value *arr, fs_value v);
 int fs_map_put(arena_t *a, fs_value *map, const char *key, fs_value v);
 int fs_map_putn(arena_t *a, fs_value *map, const char *key, size_t key_len, fs_value v);
@@ -106,7 +108,8 @@ int fs_get_double(const fs_value *map, const char *key, double *out);
 int fs_get_bool(const fs_value *map, const char *key, int *out);
 int fs_get_time(const fs_value *map, const char *key, fs_time *out);
 
-/* Deep equality (doubles compare by bit pattern for NaN, so NaN equals NaN; -0.0 == 0.0 as IEEE). */
+/* Deep equality (doubles compare by bit pattern for NaN, so NaN equals NaN; -0.0 == 0.0 as IEEE).
+ */
 int fs_value_equal(const fs_value *a, const fs_value *b);
 
 /* JSON -> C. v is a Firestore Value object ({"stringValue": ...}); strings are copied into a. */
@@ -132,7 +135,8 @@ int fs_time_format_seconds(fs_time t, char out[FS_TIME_TEXT_MAX]);
  * ([A-Za-z_][A-Za-z0-9_]*), with ` and \ escaped by a backslash. 0 ok, -1 oom. */
 int fs_field_path_segment(buf_t *b, const char *seg, size_t n);
 
-/* base64 (standard alphabet, padded) and base64url (no padding). Decoders return -1 on bad input. */
+/* base64 (standard alphabet, padded) and base64url (no padding). Decoders return -1 on bad input.
+ */
 int fs_base64_encode(buf_t *b, const void *p, size_t n, int url);
 int fs_base64_decode(buf_t *b, const char *s, size_t n, int url);
 

@@ -1,4 +1,5 @@
-/* gauth: Google access tokens from the emulator, a service-account key (RS256 JWT exchange) or the GCE metadata server. */
+/* gauth: Google access tokens from the emulator, a service-account key (RS256 JWT exchange) or the
+ * GCE metadata server. */
 #include "gauth.h"
 
 #include <errno.h>
@@ -85,7 +86,8 @@ static clip_err load_service_account(gauth *g, const char *path, char *err, size
     buf_free(&b);
     if (!j || !json_object_is_type(j, json_type_object)) {
         json_object_put(j);
-        return clip_fail(CLIP_EINVAL, err, errlen, "google_credentials_file %s: not a JSON object", path);
+        return clip_fail(CLIP_EINVAL, err, errlen, "google_credentials_file %s: not a JSON object",
+                         path);
     }
     char *type = dup_member(j, "type");
     char *pem = dup_member(j, "private_key");
@@ -94,9 +96,10 @@ static clip_err load_service_account(gauth *g, const char *path, char *err, size
     g->token_uri = dup_member(j, "token_uri");
     json_object_put(j);
     if (!type || strcmp(type, "service_account") != 0) {
-        e = clip_fail(CLIP_EINVAL, err, errlen,
-                      "google_credentials_file %s: type is \"%s\", only service_account keys are supported",
-                      path, type ? type : "(missing)");
+        e = clip_fail(
+            CLIP_EINVAL, err, errlen,
+            "google_credentials_file %s: type is \"%s\", only service_account keys are supported",
+            path, type ? type : "(missing)");
     } else if (!g->client_email || !pem) {
         e = clip_fail(CLIP_EINVAL, err, errlen,
                       "google_credentials_file %s: client_email or private_key missing", path);
@@ -104,7 +107,8 @@ static clip_err load_service_account(gauth *g, const char *path, char *err, size
                strncmp(g->token_uri, "http://127.0.0.1", 16) != 0 &&
                strncmp(g->token_uri, "http://localhost", 16) != 0) {
         /* An assertion sent in clear text to another host would leak a reusable credential. */
-        e = clip_fail(CLIP_EINVAL, err, errlen, "google_credentials_file %s: token_uri must be https", path);
+        e = clip_fail(CLIP_EINVAL, err, errlen,
+                      "google_credentials_file %s: token_uri must be https", path);
     } else {
         BIO *bio = BIO_new_mem_buf(pem, -1);
         g->key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
@@ -272,7 +276,8 @@ static clip_err token_refused(const http_resp *resp, const char *what, char *err
     json_object *j = resp->body.len ? json_tokener_parse(resp->body.p) : NULL;
     json_object *e1 = NULL, *e2 = NULL;
     const char *code = "", *desc = "";
-    if (j && json_object_object_get_ex(j, "error", &e1) && json_object_is_type(e1, json_type_string))
+    if (j && json_object_object_get_ex(j, "error", &e1) &&
+        json_object_is_type(e1, json_type_string))
         code = json_object_get_string(e1);
     if (j && json_object_object_get_ex(j, "error_description", &e2) &&
         json_object_is_type(e2, json_type_string))
@@ -296,9 +301,15 @@ static clip_err fetch_service_account(gauth *g, long deadline_ms, char *err, siz
     buf_append(&body, jwt.p, jwt.len); /* base64url and dots need no form encoding */
     buf_free(&jwt);
     const char *hdrs[] = {"Content-Type: application/x-www-form-urlencoded"};
-    http_req req = {.method = "POST", .url = g->token_uri, .headers = hdrs, .nheaders = 1,
-                    .body = body.p, .body_len = body.len, .deadline_ms = deadline_ms,
-                    .max_response = GAUTH_TOKEN_RESPONSE_MAX, .retry = HTTP_RETRY_IDEMPOTENT,
+    http_req req = {.method = "POST",
+                    .url = g->token_uri,
+                    .headers = hdrs,
+                    .nheaders = 1,
+                    .body = body.p,
+                    .body_len = body.len,
+                    .deadline_ms = deadline_ms,
+                    .max_response = GAUTH_TOKEN_RESPONSE_MAX,
+                    .retry = HTTP_RETRY_IDEMPOTENT,
                     .backend = "token"};
     http_resp resp;
     char herr[256] = "";
@@ -322,9 +333,14 @@ static clip_err fetch_service_account(gauth *g, long deadline_ms, char *err, siz
 static clip_err fetch_metadata(gauth *g, long deadline_ms, char *err, size_t errlen)
 {
     const char *hdrs[] = {"Metadata-Flavor: Google"};
-    http_req req = {.method = "GET", .url = g->metadata_url, .headers = hdrs, .nheaders = 1,
-                    .deadline_ms = deadline_ms, .max_response = GAUTH_TOKEN_RESPONSE_MAX,
-                    .retry = HTTP_RETRY_IDEMPOTENT, .backend = "token"};
+    http_req req = {.method = "GET",
+                    .url = g->metadata_url,
+                    .headers = hdrs,
+                    .nheaders = 1,
+                    .deadline_ms = deadline_ms,
+                    .max_response = GAUTH_TOKEN_RESPONSE_MAX,
+                    .retry = HTTP_RETRY_IDEMPOTENT,
+                    .backend = "token"};
     http_resp resp;
     char herr[256] = "";
     char what[GAUTH_FIELD_MAX];
@@ -355,8 +371,9 @@ clip_err gauth_header(gauth *g, char *out, size_t outlen, long deadline_ms, char
     double left = (double)g->expires.tv_sec + (double)g->expires.tv_nsec / 1e9 - mono_s();
     if (!g->have_token || left <= GAUTH_REFRESH_MARGIN_S) {
         g->have_token = 0;
-        clip_err e = g->kind == GAUTH_SERVICE_ACCOUNT ? fetch_service_account(g, deadline_ms, err, errlen)
-                                                      : fetch_metadata(g, deadline_ms, err, errlen);
+        clip_err e = g->kind == GAUTH_SERVICE_ACCOUNT
+                         ? fetch_service_account(g, deadline_ms, err, errlen)
+                         : fetch_metadata(g, deadline_ms, err, errlen);
         if (e != CLIP_OK)
             return e;
     }

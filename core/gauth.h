@@ -1,4 +1,5 @@
-/* gauth: Google OAuth2 access tokens for Firestore: emulator, service-account JWT (RS256) exchange or GCE metadata, cached until shortly before expiry. */
+/* gauth: Google OAuth2 access tokens for Firestore: emulator, service-account JWT (RS256) exchange
+ * or GCE metadata, cached until shortly before expiry. */
 #ifndef CLIP_GAUTH_H
 #define CLIP_GAUTH_H
 
@@ -21,7 +22,7 @@
 #define GAUTH_HEADER_MAX (GAUTH_TOKEN_MAX + 32)
 
 typedef enum {
-    GAUTH_EMULATOR = 0,   /* "Bearer owner", no network */
+    GAUTH_EMULATOR = 0, /* "Bearer owner", no network */
     GAUTH_SERVICE_ACCOUNT,
     GAUTH_METADATA,
 } gauth_kind;
@@ -48,7 +49,8 @@ void gauth_invalidate(gauth *g);
 
 /* Builds the signed assertion of a service account for time now:
  * base64url(header).base64url(claims).base64url(RS256 signature), claims
- * {"iss":client_email,"scope":scope,"aud":token_uri,"iat":now,"exp":now+3600}. Exposed for tests. */
+ * {"iss":client_email,"scope":scope,"aud":token_uri,"iat":now,"exp":now+3600}. Exposed for tests.
+ */
 clip_err gauth_jwt(const gauth *g, time_t now, buf_t *out, char *err, size_t errlen);
 
 #endif

@@ -1,4 +1,5 @@
-/* http: outbound HTTP(S) on per-process libcurl easy handles, with a deadline, a cap and retries. */
+/* http: outbound HTTP(S) on per-process libcurl easy handles, with a deadline, a cap and retries.
+ */
 #include "http.h"
 
 #include <curl/curl.h>
@@ -26,7 +27,7 @@ static struct {
     CURL *idle[HTTP_POOL_MAX];
     int nidle;
     uint64_t rng;
-    pthread_mutex_t lock;           /* guards idle[] and rng */
+    pthread_mutex_t lock; /* guards idle[] and rng */
     pthread_mutex_t share_lock[CURL_LOCK_DATA_LAST];
 } g = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -199,12 +200,12 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 
 /* What one attempt ended with. */
 typedef enum {
-    ATT_ANSWER,      /* an HTTP status arrived */
-    ATT_NOCONNECT,   /* nothing was sent: resolve/connect/TLS handshake failed */
-    ATT_BROKEN,      /* the connection broke after the request may have been sent */
-    ATT_TIMEOUT,     /* the deadline ended the attempt */
+    ATT_ANSWER,    /* an HTTP status arrived */
+    ATT_NOCONNECT, /* nothing was sent: resolve/connect/TLS handshake failed */
+    ATT_BROKEN,    /* the connection broke after the request may have been sent */
+    ATT_TIMEOUT,   /* the deadline ended the attempt */
     ATT_TOOBIG,
-    ATT_LOCAL,       /* our own mistake (bad URL, out of memory) */
+    ATT_LOCAL, /* our own mistake (bad URL, out of memory) */
 } attempt_end;
 
 static attempt_end classify_curl(CURLcode rc, const sink *s)
@@ -293,7 +294,8 @@ static clip_err set_opts(CURL *h, const http_req *req, struct curl_slist *hdrs, 
     SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->cap);
     SET(CURLOPT_HTTPHEADER, hdrs);
     /* libcurl silently resends a request once when a reused connection dies before any answer
-     * byte; the server may have applied it, so a non-idempotent call gets a connection of its own. */
+     * byte; the server may have applied it, so a non-idempotent call gets a connection of its own.
+     */
     if (req->retry == HTTP_RETRY_UNAPPLIED)
         SET(CURLOPT_FRESH_CONNECT, 1L);
     const char *m = req->method ? req->method : "GET";
@@ -366,8 +368,9 @@ clip_err http_do(const http_req *req, http_resp *resp, char *err, size_t errlen)
     for (int attempt = 1;; attempt++) {
         double left = deadline - now_ms();
         if (left < 1) {
-            result = clip_fail(CLIP_ETIMEOUT, err, errlen, "%s: deadline of %ld ms passed after %d attempt(s)",
-                               backend, req->deadline_ms, attempt - 1);
+            result = clip_fail(CLIP_ETIMEOUT, err, errlen,
+                               "%s: deadline of %ld ms passed after %d attempt(s)", backend,
+                               req->deadline_ms, attempt - 1);
             break;
         }
         buf_reset(&resp->body);
@@ -401,8 +404,9 @@ clip_err http_do(const http_req *req, http_resp *resp, char *err, size_t errlen)
         if (retry && now_ms() + (double)wait >= deadline - 1)
             retry = 0; /* the back-off alone would reach the deadline: answer now */
         if (retry) {
-            log_msg(CFG_LOG_DEBUG, "http_retry", "%s %s attempt %d: %s (status %ld), again in %ld ms",
-                    backend, req->method ? req->method : "GET", attempt,
+            log_msg(CFG_LOG_DEBUG, "http_retry",
+                    "%s %s attempt %d: %s (status %ld), again in %ld ms", backend,
+                    req->method ? req->method : "GET", attempt,
                     end == ATT_ANSWER ? "answer" : curl_easy_strerror(rc), resp->status, wait);
             sleep_ms(wait);
             continue;
@@ -412,8 +416,9 @@ clip_err http_do(const http_req *req, http_resp *resp, char *err, size_t errlen)
             result = CLIP_OK;
             break;
         case ATT_TIMEOUT:
-            result = clip_fail(CLIP_ETIMEOUT, err, errlen, "%s: deadline of %ld ms passed (%d attempt(s))",
-                               backend, req->deadline_ms, attempt);
+            result = clip_fail(CLIP_ETIMEOUT, err, errlen,
+                               "%s: deadline of %ld ms passed (%d attempt(s))", backend,
+                               req->deadline_ms, attempt);
             break;
         case ATT_TOOBIG:
             result = clip_fail(CLIP_ETOOBIG, err, errlen, "%s: response over %zu bytes", backend,
@@ -425,9 +430,9 @@ clip_err http_do(const http_req *req, http_resp *resp, char *err, size_t errlen)
                                curl_msg[0] ? curl_msg : curl_easy_strerror(rc), attempt);
             break;
         case ATT_LOCAL:
-            result = clip_fail(rc == CURLE_OUT_OF_MEMORY || resp->body.oom ? CLIP_ENOMEM : CLIP_EINTERNAL,
-                               err, errlen, "%s: %s", backend,
-                               curl_msg[0] ? curl_msg : curl_easy_strerror(rc));
+            result = clip_fail(
+                rc == CURLE_OUT_OF_MEMORY || resp->body.oom ? CLIP_ENOMEM : CLIP_EINTERNAL, err,
+                errlen, "%s: %s", backend, curl_msg[0] ? curl_msg : curl_easy_strerror(rc));
             break;
         }
         break;
@@ -444,8 +449,8 @@ clip_err http_do(const http_req *req, http_resp *resp, char *err, size_t errlen)
     handle_put(h);
     curl_slist_free_all(hdrs);
     if (result != CLIP_OK && result != CLIP_ETOOBIG)
-        log_msg(CFG_LOG_DEBUG, "http_fail", "%s %s: %s", backend,
-                req->method ? req->method : "GET", clip_err_code(result));
+        log_msg(CFG_LOG_DEBUG, "http_fail", "%s %s: %s", backend, req->method ? req->method : "GET",
+                clip_err_code(result));
     return result;
 }
 

@@ -1,4 +1,5 @@
-/* http: outbound HTTP(S) on libcurl easy handles kept per process, with a deadline, a response cap and retries. */
+/* http: outbound HTTP(S) on libcurl easy handles kept per process, with a deadline, a response cap
+ * and retries. */
 #ifndef CLIP_HTTP_H
 #define CLIP_HTTP_H
 
@@ -24,16 +25,16 @@ typedef enum {
 } http_retry;
 
 typedef struct {
-    const char *method;          /* "GET", "POST", "PATCH", "PUT", "DELETE", "HEAD" */
+    const char *method; /* "GET", "POST", "PATCH", "PUT", "DELETE", "HEAD" */
     const char *url;
-    const char *const *headers;  /* "Name: value" strings */
+    const char *const *headers; /* "Name: value" strings */
     size_t nheaders;
-    const char *body;            /* may be NULL */
+    const char *body; /* may be NULL */
     size_t body_len;
-    long deadline_ms;            /* total time for every attempt and back-off; > 0 */
-    size_t max_response;         /* body cap, 0 = HTTP_RESPONSE_MAX_DEFAULT; over it -> CLIP_ETOOBIG */
+    long deadline_ms;    /* total time for every attempt and back-off; > 0 */
+    size_t max_response; /* body cap, 0 = HTTP_RESPONSE_MAX_DEFAULT; over it -> CLIP_ETOOBIG */
     http_retry retry;
-    const char *backend;         /* label for logs and metrics: "firestore", "r2", "token", "keys" */
+    const char *backend; /* label for logs and metrics: "firestore", "r2", "token", "keys" */
     /* Optional: decides whether an HTTP answer is retried, overriding the status rules above
      * (a Firestore read retries 409 ABORTED, which only the body tells apart from ALREADY_EXISTS).
      * Returns HTTP_CLASS_DEFAULT to keep the status rules. Left NULL by most callers. */
@@ -51,9 +52,9 @@ typedef struct {
 #define HTTP_BACKOFF_MAX_MS 5000
 
 typedef struct {
-    long status;       /* the last attempt's HTTP status, 0 when none answered */
+    long status; /* the last attempt's HTTP status, 0 when none answered */
     buf_t body;
-    buf_t headers;     /* the last attempt's raw header block ("Name: value\r\n" lines) */
+    buf_t headers; /* the last attempt's raw header block ("Name: value\r\n" lines) */
     int attempts;
     double elapsed_ms;
 } http_resp;

@@ -116,7 +116,8 @@ clip_err videos_from_doc(arena_t *a, const fs_doc *d, video_rec *out, char *err,
     out->target_aspect = str_or(m, "target_aspect", "");
     if (fs_get_int(m, "highlights_count", &out->highlights_count) != 0)
         out->highlights_count = 0;
-    clip_err e = str_list(a, fs_map_get(m, "styles_processed"), &out->styles_processed, &out->nstyles);
+    clip_err e =
+        str_list(a, fs_map_get(m, "styles_processed"), &out->styles_processed, &out->nstyles);
     const fs_value *hs = fs_map_get(m, "highlights_summary");
     if (e == CLIP_OK && hs && hs->type == FS_MAP) {
         fs_get_double(hs, "total_duration", &out->highlights_total_duration);
@@ -169,15 +170,21 @@ static clip_err build_fields(arena_t *a, const char *uid, const char *video_id, 
                              char *err, size_t errlen)
 {
     if ((mask & VIDEO_F_STATUS) && !videos_status_valid(in->status))
-        return clip_fail(CLIP_EINVAL, err, errlen, "status: one of queued, processing, completed, failed");
+        return clip_fail(CLIP_EINVAL, err, errlen,
+                         "status: one of queued, processing, completed, failed");
     if (!text_ok(in->video_url) || !text_ok(in->video_title) || !text_ok(in->youtube_id) ||
         !text_ok(in->custom_prompt) || !text_ok(in->crop_mode) || !text_ok(in->target_aspect))
-        return clip_fail(CLIP_EINVAL, err, errlen, "a text field is longer than %d bytes", VIDEOS_TEXT_MAX);
-    if (((mask & VIDEO_F_STYLES) && (in->nstyles > VIDEOS_LIST_ITEMS_MAX || (in->nstyles && !in->styles_processed))) ||
-        ((mask & VIDEO_F_HIGHLIGHTS_SUMMARY) && (in->ncategories > VIDEOS_LIST_ITEMS_MAX || (in->ncategories && !in->categories))))
-        return clip_fail(CLIP_EINVAL, err, errlen, "a list is longer than %d items", VIDEOS_LIST_ITEMS_MAX);
+        return clip_fail(CLIP_EINVAL, err, errlen, "a text field is longer than %d bytes",
+                         VIDEOS_TEXT_MAX);
+    if (((mask & VIDEO_F_STYLES) &&
+         (in->nstyles > VIDEOS_LIST_ITEMS_MAX || (in->nstyles && !in->styles_processed))) ||
+        ((mask & VIDEO_F_HIGHLIGHTS_SUMMARY) &&
+         (in->ncategories > VIDEOS_LIST_ITEMS_MAX || (in->ncategories && !in->categories))))
+        return clip_fail(CLIP_EINVAL, err, errlen, "a list is longer than %d items",
+                         VIDEOS_LIST_ITEMS_MAX);
     if ((mask & VIDEO_F_HIGHLIGHTS_SUMMARY) && !isfinite(in->highlights_total_duration))
-        return clip_fail(CLIP_EINVAL, err, errlen, "highlights_summary.total_duration: not a number");
+        return clip_fail(CLIP_EINVAL, err, errlen,
+                         "highlights_summary.total_duration: not a number");
     *f = fs_map();
     size_t n = 0;
     int r = 0;
@@ -187,7 +194,7 @@ static clip_err build_fields(arena_t *a, const char *uid, const char *video_id, 
     paths[n++] = "user_id";
 #define STR(bit, key, val, nullable)                                                               \
     if (mask & (bit)) {                                                                            \
-        r |= fs_map_put(a, f, key, (nullable) ? fs_str(val) : fs_str((val) ? (val) : ""));        \
+        r |= fs_map_put(a, f, key, (nullable) ? fs_str(val) : fs_str((val) ? (val) : ""));         \
         paths[n++] = key;                                                                          \
     }
     STR(VIDEO_F_URL, "video_url", in->video_url, 0)
@@ -238,8 +245,14 @@ clip_err videos_create_or_update(fs_client *fs, arena_t *a, const char *uid, con
     /* Update first (the common case once a video exists); a missing video is then created with
      * exists=false, so created_at is written exactly once even when two writers race. */
     for (int round = 0; round < 2; round++) {
-        fs_write w = {.path = path, .fields = &f, .mask = paths, .nmask = npaths, .use_mask = 1,
-                      .transforms = &upd, .ntransforms = 1, .precond = FS_PRECOND_EXISTS};
+        fs_write w = {.path = path,
+                      .fields = &f,
+                      .mask = paths,
+                      .nmask = npaths,
+                      .use_mask = 1,
+                      .transforms = &upd,
+                      .ntransforms = 1,
+                      .precond = FS_PRECOND_EXISTS};
         e = fs_commit(fs, a, &w, 1, NULL, err, errlen);
         if (e != CLIP_ENOTFOUND && e != CLIP_ECONFLICT)
             break;
@@ -301,7 +314,8 @@ clip_err videos_list(fs_client *fs, arena_t *a, const char *uid, long limit, con
     if (e == CLIP_OK) {
         out->n = keep;
         if (n > (size_t)limit) {
-            fs_value vals[] = {fs_timestamp(out->items[keep - 1].created_at), fs_ref(docs[keep - 1].name)};
+            fs_value vals[] = {fs_timestamp(out->items[keep - 1].created_at),
+                               fs_ref(docs[keep - 1].name)};
             buf_t c = BUF_INIT;
             if (fs_cursor_encode(&c, sc.p, vals, 2) != 0 ||
                 !(out->next_cursor = arena_strndup(a, c.p, c.len)))
@@ -396,8 +410,14 @@ clip_err videos_update_clip_statistics(fs_client *fs, arena_t *a, const char *ui
         return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
     const char *mask[] = {"clip_stats"};
     fs_transform upd = {"updated_at", FS_TRANSFORM_REQUEST_TIME, fs_null()};
-    fs_write w = {.path = path, .fields = &fields, .mask = mask, .nmask = 1, .use_mask = 1,
-                  .transforms = &upd, .ntransforms = 1, .precond = FS_PRECOND_EXISTS};
+    fs_write w = {.path = path,
+                  .fields = &fields,
+                  .mask = mask,
+                  .nmask = 1,
+                  .use_mask = 1,
+                  .transforms = &upd,
+                  .ntransforms = 1,
+                  .precond = FS_PRECOND_EXISTS};
     e = fs_commit(fs, a, &w, 1, NULL, err, errlen);
     if (e == CLIP_ENOTFOUND || e == CLIP_ECONFLICT)
         return clip_fail(CLIP_ENOTFOUND, err, errlen, "no video %s", video_id);

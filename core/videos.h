@@ -1,4 +1,5 @@
-/* videos: the video repository of CONTRACT section 2 (users/{uid}/videos/{video_id}): create_or_update, get, list, update_clip_statistics. */
+/* videos: the video repository of CONTRACT section 2 (users/{uid}/videos/{video_id}):
+ * create_or_update, get, list, update_clip_statistics. */
 #ifndef CLIP_VIDEOS_H
 #define CLIP_VIDEOS_H
 
@@ -12,7 +13,7 @@
 
 #define VIDEOS_LIST_LIMIT_DEFAULT 20
 #define VIDEOS_LIST_LIMIT_MAX 100
-#define VIDEOS_TEXT_MAX 4096   /* title, url, prompt and the other strings */
+#define VIDEOS_TEXT_MAX 4096      /* title, url, prompt and the other strings */
 #define VIDEOS_LIST_ITEMS_MAX 100 /* styles_processed, highlights_summary.categories */
 
 typedef struct {
@@ -25,29 +26,29 @@ typedef struct {
     int64_t total;
     int64_t completed;
     int64_t failed;
-    int64_t total_size_bytes;          /* sum of file_size_bytes over all clips */
-    double total_duration_seconds;     /* sum of duration_seconds over all clips */
-    video_style_count *by_style;       /* sorted by style; arena array */
+    int64_t total_size_bytes;      /* sum of file_size_bytes over all clips */
+    double total_duration_seconds; /* sum of duration_seconds over all clips */
+    video_style_count *by_style;   /* sorted by style; arena array */
     size_t nby_style;
 } video_clip_stats;
 
 /* One video document. Strings belong to the arena of the call; nullable fields are NULL when
  * null or absent. */
 typedef struct {
-    const char *video_id;              /* = document id */
-    const char *user_id;               /* = uid */
+    const char *video_id; /* = document id */
+    const char *user_id;  /* = uid */
     const char *video_url;
     const char *video_title;
-    const char *youtube_id;            /* NULL = null */
-    const char *status;                /* "queued", "processing", "completed", "failed" */
-    const char *custom_prompt;         /* NULL = null */
+    const char *youtube_id;    /* NULL = null */
+    const char *status;        /* "queued", "processing", "completed", "failed" */
+    const char *custom_prompt; /* NULL = null */
     const char *const *styles_processed;
     size_t nstyles;
     const char *crop_mode;
-    const char *target_aspect;         /* e.g. "9:16" */
+    const char *target_aspect; /* e.g. "9:16" */
     int64_t highlights_count;
-    double highlights_total_duration;  /* highlights_summary.total_duration */
-    const char *const *categories;     /* highlights_summary.categories */
+    double highlights_total_duration; /* highlights_summary.total_duration */
+    const char *const *categories;    /* highlights_summary.categories */
     size_t ncategories;
     int has_clip_stats;
     video_clip_stats clip_stats;
@@ -69,9 +70,9 @@ enum {
 };
 
 typedef struct {
-    video_rec *items;                  /* newest first (created_at, then id, descending) */
+    video_rec *items; /* newest first (created_at, then id, descending) */
     size_t n;
-    const char *next_cursor;           /* NULL on the last page */
+    const char *next_cursor; /* NULL on the last page */
 } videos_page;
 
 /* Merges the fields named by mask into the video (video_id and user_id always written),
@@ -87,7 +88,8 @@ clip_err videos_get(fs_client *fs, arena_t *a, const char *uid, const char *vide
                     video_rec *out, char *err, size_t errlen);
 
 /* One page of the user's videos, newest first. limit 0 = VIDEOS_LIST_LIMIT_DEFAULT, at most
- * VIDEOS_LIST_LIMIT_MAX; cursor NULL/"" or a next_cursor this user's listing gave (else CLIP_EINVAL). */
+ * VIDEOS_LIST_LIMIT_MAX; cursor NULL/"" or a next_cursor this user's listing gave (else
+ * CLIP_EINVAL). */
 clip_err videos_list(fs_client *fs, arena_t *a, const char *uid, long limit, const char *cursor,
                      videos_page *out, char *err, size_t errlen);
 

@@ -1,4 +1,5 @@
-/* Fuzzes the Firestore answer decoder: any bytes as a runQuery answer give documents or one error, and every decoded document survives an encode/decode round trip unchanged. */
+/* Fuzzes the Firestore answer decoder: any bytes as a runQuery answer give documents or one error,
+ * and every decoded document survives an encode/decode round trip unchanged. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

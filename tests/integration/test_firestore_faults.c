@@ -1,4 +1,6 @@
-/* Integration: the Firestore client under the emulator's injected faults: 503s and 429s retried to success, a hang ended at the deadline, an increment commit never applied twice, dropped reads retried. */
+/* Integration: the Firestore client under the emulator's injected faults: 503s and 429s retried to
+ * success, a hang ended at the deadline, an increment commit never applied twice, dropped reads
+ * retried. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +26,8 @@ static double now_ms(void)
 
 static int init(void)
 {
-    if (http_global_init() != CLIP_OK || fsemu_start(&emu, "fsemu-faults", "firestore.indexes.json") != 0)
+    if (http_global_init() != CLIP_OK ||
+        fsemu_start(&emu, "fsemu-faults", "firestore.indexes.json") != 0)
         return 1;
     char err[256];
     return fs_client_new(&emu.cfg, &fs, err, sizeof err) == CLIP_OK ? 0 : 1;
@@ -41,9 +44,14 @@ static int clean(void)
 static void setup_clip(arena_t *a)
 {
     char err[512] = "";
-    clip_new in = {.filename = "clip_1_vertical.mp4", .scene_id = 1, .style = "vertical",
-                   .start_time = "1", .end_time = "2"};
-    CU_ASSERT_EQUAL_FATAL(clips_create(fs, a, "fu", "fv", "clip_1_vertical", &in, NULL, NULL, err, sizeof err), CLIP_OK);
+    clip_new in = {.filename = "clip_1_vertical.mp4",
+                   .scene_id = 1,
+                   .style = "vertical",
+                   .start_time = "1",
+                   .end_time = "2"};
+    CU_ASSERT_EQUAL_FATAL(
+        clips_create(fs, a, "fu", "fv", "clip_1_vertical", &in, NULL, NULL, err, sizeof err),
+        CLIP_OK);
 }
 
 static void test_injected_503s_are_retried_to_success(void)
@@ -53,15 +61,21 @@ static void test_injected_503s_are_retried_to_success(void)
     char err[512] = "";
     setup_clip(&a);
     fsemu_clear_requests(&emu);
-    CU_ASSERT_EQUAL_FATAL(fsemu_fault(&emu, "{\"match\":\":runQuery\",\"times\":3,\"status\":503}"), 0);
+    CU_ASSERT_EQUAL_FATAL(fsemu_fault(&emu, "{\"match\":\":runQuery\",\"times\":3,\"status\":503}"),
+                          0);
     clips_page p;
     CU_ASSERT_EQUAL(clips_list(fs, &a, "fu", "fv", NULL, 10, NULL, &p, err, sizeof err), CLIP_OK);
     CU_ASSERT_EQUAL(p.n, 1);
-    CU_ASSERT_EQUAL(fsemu_count_requests(&emu, ":runQuery"), 4); /* 3 refused + the one that worked */
+    CU_ASSERT_EQUAL(fsemu_count_requests(&emu, ":runQuery"),
+                    4); /* 3 refused + the one that worked */
 
     /* RESOURCE_EXHAUSTED on a read, then on a get */
     fsemu_clear_requests(&emu);
-    CU_ASSERT_EQUAL_FATAL(fsemu_fault(&emu, "{\"match\":\"clips/clip_1_vertical\",\"method\":\"GET\",\"times\":2,\"status\":429}"), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        fsemu_fault(
+            &emu,
+            "{\"match\":\"clips/clip_1_vertical\",\"method\":\"GET\",\"times\":2,\"status\":429}"),
+        0);
     clip_rec c;
     CU_ASSERT_EQUAL(clips_get(fs, &a, "fu", "fv", "clip_1_vertical", &c, err, sizeof err), CLIP_OK);
     UNIT_ASSERT_STR(c.style, "vertical");
@@ -69,15 +83,18 @@ static void test_injected_503s_are_retried_to_success(void)
 
     /* a dropped connection on a read is retried too */
     fsemu_clear_requests(&emu);
-    CU_ASSERT_EQUAL_FATAL(fsemu_fault(&emu, "{\"match\":\":runQuery\",\"times\":1,\"action\":\"drop\"}"), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        fsemu_fault(&emu, "{\"match\":\":runQuery\",\"times\":1,\"action\":\"drop\"}"), 0);
     CU_ASSERT_EQUAL(clips_list(fs, &a, "fu", "fv", NULL, 10, NULL, &p, err, sizeof err), CLIP_OK);
     CU_ASSERT_EQUAL(fsemu_count_requests(&emu, ":runQuery"), 2);
 
     /* more 503s than the deadline allows: the last answer's error, before the deadline */
     fs_client_set_timeout(fs, 700);
-    CU_ASSERT_EQUAL_FATAL(fsemu_fault(&emu, "{\"match\":\":runQuery\",\"times\":-1,\"status\":503}"), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        fsemu_fault(&emu, "{\"match\":\":runQuery\",\"times\":-1,\"status\":503}"), 0);
     double t0 = now_ms();
-    CU_ASSERT_EQUAL(clips_list(fs, &a, "fu", "fv", NULL, 10, NULL, &p, err, sizeof err), CLIP_EUNAVAILABLE);
+    CU_ASSERT_EQUAL(clips_list(fs, &a, "fu", "fv", NULL, 10, NULL, &p, err, sizeof err),
+                    CLIP_EUNAVAILABLE);
     double dt = now_ms() - t0;
     CU_ASSERT_TRUE(dt < 700);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "UNAVAILABLE"));
@@ -93,10 +110,13 @@ static void test_hang_ends_at_the_deadline(void)
     arena_init(&a, 0);
     char err[512] = "";
     fs_client_set_timeout(fs, 500);
-    CU_ASSERT_EQUAL_FATAL(fsemu_fault(&emu, "{\"match\":\":runQuery\",\"times\":1,\"action\":\"delay\",\"ms\":3000}"), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        fsemu_fault(&emu, "{\"match\":\":runQuery\",\"times\":1,\"action\":\"delay\",\"ms\":3000}"),
+        0);
     clips_page p;
     double t0 = now_ms();
-    CU_ASSERT_EQUAL(clips_list(fs, &a, "fu", "fv", NULL, 10, NULL, &p, err, sizeof err), CLIP_ETIMEOUT);
+    CU_ASSERT_EQUAL(clips_list(fs, &a, "fu", "fv", NULL, 10, NULL, &p, err, sizeof err),
+                    CLIP_ETIMEOUT);
     double dt = now_ms() - t0;
     if (dt < 490 || dt > 800)
         fprintf(stderr, "hang ended after %.0f ms\n", dt);
@@ -143,7 +163,8 @@ static void test_increment_never_double_counts(void)
         "{\"match\":\":commit\",\"times\":1,\"action\":\"reset\"}",
         "{\"match\":\":commit\",\"times\":1,\"action\":\"delay\",\"ms\":900}",
     };
-    static const clip_err want[] = {CLIP_OK, CLIP_OK, CLIP_EUNAVAILABLE, CLIP_EUNAVAILABLE, CLIP_ETIMEOUT};
+    static const clip_err want[] = {CLIP_OK, CLIP_OK, CLIP_EUNAVAILABLE, CLIP_EUNAVAILABLE,
+                                    CLIP_ETIMEOUT};
     static const int applies[] = {1, 1, 0, 0, 1};
     int64_t expected = 0;
     fsemu_clear_requests(&emu);
@@ -171,7 +192,8 @@ static void test_increment_never_double_counts(void)
     fs_value seven = fs_map();
     fs_map_put(&a, &seven, "n", fs_int(7));
     fs_write set = {.path = "counters/views", .fields = &seven};
-    CU_ASSERT_EQUAL_FATAL(fsemu_fault(&emu, "{\"match\":\":commit\",\"times\":1,\"action\":\"drop\"}"), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        fsemu_fault(&emu, "{\"match\":\":commit\",\"times\":1,\"action\":\"drop\"}"), 0);
     CU_ASSERT_EQUAL(fs_commit(fs, &a, &set, 1, NULL, err, sizeof err), CLIP_OK);
     CU_ASSERT_TRUE(counter(&a) == 7);
     fsemu_clear_faults(&emu);
@@ -186,16 +208,25 @@ static void test_create_retried_after_lost_answer_is_idempotent(void)
     /* the create's answer is lost after the emulator applied it (delay past the deadline);
      * the workflow's retry then finds the same clip and succeeds without a duplicate */
     fs_client_set_timeout(fs, 300);
-    CU_ASSERT_EQUAL_FATAL(fsemu_fault(&emu, "{\"match\":\":commit\",\"times\":1,\"action\":\"delay\",\"ms\":600}"), 0);
-    clip_new in = {.filename = "clip_2_square.mp4", .scene_id = 2, .style = "square",
-                   .start_time = "00:00:01", .end_time = "00:00:04.25"};
-    CU_ASSERT_EQUAL(clips_create(fs, &a, "fu", "fv", "clip_2_square", &in, NULL, NULL, err, sizeof err), CLIP_ETIMEOUT);
+    CU_ASSERT_EQUAL_FATAL(
+        fsemu_fault(&emu, "{\"match\":\":commit\",\"times\":1,\"action\":\"delay\",\"ms\":600}"),
+        0);
+    clip_new in = {.filename = "clip_2_square.mp4",
+                   .scene_id = 2,
+                   .style = "square",
+                   .start_time = "00:00:01",
+                   .end_time = "00:00:04.25"};
+    CU_ASSERT_EQUAL(
+        clips_create(fs, &a, "fu", "fv", "clip_2_square", &in, NULL, NULL, err, sizeof err),
+        CLIP_ETIMEOUT);
     usleep(700 * 1000);
     fs_client_set_timeout(fs, 5000);
     fsemu_clear_faults(&emu);
     int created = -1;
     clip_rec c;
-    CU_ASSERT_EQUAL(clips_create(fs, &a, "fu", "fv", "clip_2_square", &in, &c, &created, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(
+        clips_create(fs, &a, "fu", "fv", "clip_2_square", &in, &c, &created, err, sizeof err),
+        CLIP_OK);
     CU_ASSERT_EQUAL(created, 0);
     CU_ASSERT_TRUE(c.duration_seconds == 3.25);
     clips_page p;
@@ -207,10 +238,9 @@ static void test_create_retried_after_lost_answer_is_idempotent(void)
 
 int main(void)
 {
-    CU_TestInfo tests[] = {UNIT_TEST(test_injected_503s_are_retried_to_success),
-                           UNIT_TEST(test_hang_ends_at_the_deadline),
-                           UNIT_TEST(test_increment_never_double_counts),
-                           UNIT_TEST(test_create_retried_after_lost_answer_is_idempotent),
-                           CU_TEST_INFO_NULL};
+    CU_TestInfo tests[] = {
+        UNIT_TEST(test_injected_503s_are_retried_to_success),
+        UNIT_TEST(test_hang_ends_at_the_deadline), UNIT_TEST(test_increment_never_double_counts),
+        UNIT_TEST(test_create_retried_after_lost_answer_is_idempotent), CU_TEST_INFO_NULL};
     return unit_run("firestore_faults", tests, init, clean);
 }

@@ -1,4 +1,6 @@
-/* Integration: every videos_/clips_ repository call against the Firestore emulator run with --indexes firestore.indexes.json: exact records, 404 and precondition errors, 2,500 clips paged each exactly once under every filter, statistics of 1,000 clips. */
+/* Integration: every videos_/clips_ repository call against the Firestore emulator run with
+ * --indexes firestore.indexes.json: exact records, 404 and precondition errors, 2,500 clips paged
+ * each exactly once under every filter, statistics of 1,000 clips. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +18,8 @@ static fs_client *fs;
 
 static int init(void)
 {
-    if (http_global_init() != CLIP_OK || fsemu_start(&emu, "fsemu-repos", "firestore.indexes.json") != 0)
+    if (http_global_init() != CLIP_OK ||
+        fsemu_start(&emu, "fsemu-repos", "firestore.indexes.json") != 0)
         return 1;
     char err[256];
     if (fs_client_new(&emu.cfg, &fs, err, sizeof err) != CLIP_OK) {
@@ -48,17 +51,27 @@ static void test_video_create_update_get(void)
     char err[512] = "";
     const char *styles[] = {"vertical", "square"};
     const char *cats[] = {"funny", "insightful"};
-    video_rec in = {.video_url = "https://youtube.com/watch?v=abc", .video_title = "Talk",
-                    .youtube_id = "abc", .status = "processing", .custom_prompt = NULL,
-                    .styles_processed = styles, .nstyles = 2, .crop_mode = "smart",
-                    .target_aspect = "9:16", .highlights_count = 7, .highlights_total_duration = 210.5,
-                    .categories = cats, .ncategories = 2};
-    unsigned all = VIDEO_F_URL | VIDEO_F_TITLE | VIDEO_F_YOUTUBE_ID | VIDEO_F_STATUS | VIDEO_F_CUSTOM_PROMPT |
-                   VIDEO_F_STYLES | VIDEO_F_CROP_MODE | VIDEO_F_TARGET_ASPECT | VIDEO_F_HIGHLIGHTS_COUNT |
-                   VIDEO_F_HIGHLIGHTS_SUMMARY;
+    video_rec in = {.video_url = "https://youtube.com/watch?v=abc",
+                    .video_title = "Talk",
+                    .youtube_id = "abc",
+                    .status = "processing",
+                    .custom_prompt = NULL,
+                    .styles_processed = styles,
+                    .nstyles = 2,
+                    .crop_mode = "smart",
+                    .target_aspect = "9:16",
+                    .highlights_count = 7,
+                    .highlights_total_duration = 210.5,
+                    .categories = cats,
+                    .ncategories = 2};
+    unsigned all = VIDEO_F_URL | VIDEO_F_TITLE | VIDEO_F_YOUTUBE_ID | VIDEO_F_STATUS |
+                   VIDEO_F_CUSTOM_PROMPT | VIDEO_F_STYLES | VIDEO_F_CROP_MODE |
+                   VIDEO_F_TARGET_ASPECT | VIDEO_F_HIGHLIGHTS_COUNT | VIDEO_F_HIGHLIGHTS_SUMMARY;
     video_rec v;
     int created = -1;
-    CU_ASSERT_EQUAL_FATAL(videos_create_or_update(fs, &a, "u1", "vid1", &in, all, &v, &created, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL_FATAL(
+        videos_create_or_update(fs, &a, "u1", "vid1", &in, all, &v, &created, err, sizeof err),
+        CLIP_OK);
     CU_ASSERT_EQUAL(created, 1);
     UNIT_ASSERT_STR(v.video_id, "vid1");
     UNIT_ASSERT_STR(v.user_id, "u1");
@@ -82,7 +95,9 @@ static void test_video_create_update_get(void)
 
     /* a merge of one field: the rest stays, created_at stays, updated_at moves */
     video_rec upd = {.status = "completed"};
-    CU_ASSERT_EQUAL(videos_create_or_update(fs, &a, "u1", "vid1", &upd, VIDEO_F_STATUS, &v, &created, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(videos_create_or_update(fs, &a, "u1", "vid1", &upd, VIDEO_F_STATUS, &v,
+                                            &created, err, sizeof err),
+                    CLIP_OK);
     CU_ASSERT_EQUAL(created, 0);
     UNIT_ASSERT_STR(v.status, "completed");
     UNIT_ASSERT_STR(v.video_title, "Talk");
@@ -90,15 +105,20 @@ static void test_video_create_update_get(void)
     CU_ASSERT_EQUAL(time_cmp(v.created_at, created_at), 0);
     CU_ASSERT_EQUAL(time_cmp(v.updated_at, created_at), 1);
     /* youtube_id set to null explicitly */
-    CU_ASSERT_EQUAL(videos_create_or_update(fs, &a, "u1", "vid1", &upd, VIDEO_F_YOUTUBE_ID, &v, NULL, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(videos_create_or_update(fs, &a, "u1", "vid1", &upd, VIDEO_F_YOUTUBE_ID, &v,
+                                            NULL, err, sizeof err),
+                    CLIP_OK);
     CU_ASSERT_PTR_NULL(v.youtube_id);
 
     CU_ASSERT_EQUAL(videos_get(fs, &a, "u1", "nope", &v, err, sizeof err), CLIP_ENOTFOUND);
     UNIT_ASSERT_STR(err, "no video nope");
-    CU_ASSERT_EQUAL(videos_get(fs, &a, "u2", "vid1", &v, err, sizeof err), CLIP_ENOTFOUND); /* another user's */
+    CU_ASSERT_EQUAL(videos_get(fs, &a, "u2", "vid1", &v, err, sizeof err),
+                    CLIP_ENOTFOUND); /* another user's */
     CU_ASSERT_EQUAL(videos_get(fs, &a, "u1", "../x", &v, err, sizeof err), CLIP_EINVAL);
     upd.status = "done";
-    CU_ASSERT_EQUAL(videos_create_or_update(fs, &a, "u1", "vid1", &upd, VIDEO_F_STATUS, NULL, NULL, err, sizeof err), CLIP_EINVAL);
+    CU_ASSERT_EQUAL(videos_create_or_update(fs, &a, "u1", "vid1", &upd, VIDEO_F_STATUS, NULL, NULL,
+                                            err, sizeof err),
+                    CLIP_EINVAL);
     arena_free(&a);
 }
 
@@ -112,8 +132,10 @@ static void test_videos_list_newest_first(void)
         char id[16];
         snprintf(id, sizeof id, "v%02d", i);
         video_rec in = {.video_title = id, .status = "queued"};
-        CU_ASSERT_EQUAL_FATAL(videos_create_or_update(fs, &a, "lister", id, &in, VIDEO_F_TITLE | VIDEO_F_STATUS,
-                                                      NULL, NULL, err, sizeof err), CLIP_OK);
+        CU_ASSERT_EQUAL_FATAL(videos_create_or_update(fs, &a, "lister", id, &in,
+                                                      VIDEO_F_TITLE | VIDEO_F_STATUS, NULL, NULL,
+                                                      err, sizeof err),
+                              CLIP_OK);
     }
     int seen[NV] = {0};
     const char *cursor = NULL;
@@ -122,7 +144,8 @@ static void test_videos_list_newest_first(void)
     const char *first_cursor = NULL;
     for (int guard = 0; guard < 10; guard++) {
         videos_page p;
-        CU_ASSERT_EQUAL_FATAL(videos_list(fs, &a, "lister", 10, cursor, &p, err, sizeof err), CLIP_OK);
+        CU_ASSERT_EQUAL_FATAL(videos_list(fs, &a, "lister", 10, cursor, &p, err, sizeof err),
+                              CLIP_OK);
         pages++;
         for (size_t i = 0; i < p.n; i++) {
             int k = atoi(p.items[i].video_id + 1);
@@ -151,7 +174,8 @@ static void test_videos_list_newest_first(void)
     UNIT_ASSERT_STR(p.items[2].video_id, "v22");
     /* a cursor is bound to its user and refuses edits */
     CU_ASSERT_PTR_NOT_NULL_FATAL(first_cursor);
-    CU_ASSERT_EQUAL(videos_list(fs, &a, "other", 10, first_cursor, &p, err, sizeof err), CLIP_EINVAL);
+    CU_ASSERT_EQUAL(videos_list(fs, &a, "other", 10, first_cursor, &p, err, sizeof err),
+                    CLIP_EINVAL);
     char *bad = arena_strdup(&a, first_cursor);
     bad[3] = bad[3] == 'x' ? 'y' : 'x';
     CU_ASSERT_EQUAL(videos_list(fs, &a, "lister", 10, bad, &p, err, sizeof err), CLIP_EINVAL);
@@ -165,9 +189,15 @@ static void test_videos_list_newest_first(void)
 
 static clip_new sample_clip(void)
 {
-    clip_new in = {.filename = "clip_3_vertical.mp4", .scene_id = 3, .scene_title = "The hook",
-                   .scene_description = NULL, .style = "vertical", .start_time = "00:01:02.5",
-                   .end_time = "00:01:31", .has_priority = 1, .priority = 1};
+    clip_new in = {.filename = "clip_3_vertical.mp4",
+                   .scene_id = 3,
+                   .scene_title = "The hook",
+                   .scene_description = NULL,
+                   .style = "vertical",
+                   .start_time = "00:01:02.5",
+                   .end_time = "00:01:31",
+                   .has_priority = 1,
+                   .priority = 1};
     return in;
 }
 
@@ -179,7 +209,9 @@ static void test_clip_create_is_idempotent(void)
     clip_new in = sample_clip();
     clip_rec c;
     int created = -1;
-    CU_ASSERT_EQUAL_FATAL(clips_create(fs, &a, "u1", "vid1", "clip_3_vertical", &in, &c, &created, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL_FATAL(
+        clips_create(fs, &a, "u1", "vid1", "clip_3_vertical", &in, &c, &created, err, sizeof err),
+        CLIP_OK);
     CU_ASSERT_EQUAL(created, 1);
     UNIT_ASSERT_STR(c.clip_id, "clip_3_vertical");
     UNIT_ASSERT_STR(c.filename, "clip_3_vertical.mp4");
@@ -201,7 +233,8 @@ static void test_clip_create_is_idempotent(void)
     CU_ASSERT_EQUAL(time_cmp(c.created_at, c.updated_at), 0);
     /* the record create gave (built from the commit's answer) is what a read gives */
     clip_rec g;
-    CU_ASSERT_EQUAL_FATAL(clips_get(fs, &a, "u1", "vid1", "clip_3_vertical", &g, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL_FATAL(clips_get(fs, &a, "u1", "vid1", "clip_3_vertical", &g, err, sizeof err),
+                          CLIP_OK);
     CU_ASSERT_EQUAL(time_cmp(g.created_at, c.created_at), 0);
     CU_ASSERT_EQUAL(time_cmp(g.updated_at, c.updated_at), 0);
     UNIT_ASSERT_STR(g.r2_key, c.r2_key);
@@ -209,28 +242,41 @@ static void test_clip_create_is_idempotent(void)
 
     /* the workflow retries: same data, no error, nothing changes */
     clip_rec again;
-    CU_ASSERT_EQUAL(clips_create(fs, &a, "u1", "vid1", "clip_3_vertical", &in, &again, &created, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(clips_create(fs, &a, "u1", "vid1", "clip_3_vertical", &in, &again, &created,
+                                 err, sizeof err),
+                    CLIP_OK);
     CU_ASSERT_EQUAL(created, 0);
     CU_ASSERT_EQUAL(time_cmp(again.created_at, c.created_at), 0);
     /* also after the clip moved on */
-    clip_status_update u = {.status = "completed", .has_file_size = 1, .file_size_bytes = 12897484, .has_thumbnail = 1};
-    CU_ASSERT_EQUAL(clips_update_status(fs, &a, "u1", "vid1", "clip_3_vertical", &u, NULL, err, sizeof err), CLIP_OK);
-    CU_ASSERT_EQUAL(clips_create(fs, &a, "u1", "vid1", "clip_3_vertical", &in, &again, &created, err, sizeof err), CLIP_OK);
+    clip_status_update u = {
+        .status = "completed", .has_file_size = 1, .file_size_bytes = 12897484, .has_thumbnail = 1};
+    CU_ASSERT_EQUAL(
+        clips_update_status(fs, &a, "u1", "vid1", "clip_3_vertical", &u, NULL, err, sizeof err),
+        CLIP_OK);
+    CU_ASSERT_EQUAL(clips_create(fs, &a, "u1", "vid1", "clip_3_vertical", &in, &again, &created,
+                                 err, sizeof err),
+                    CLIP_OK);
     CU_ASSERT_EQUAL(created, 0);
     UNIT_ASSERT_STR(again.status, "completed");
     /* other data under the same id is a conflict */
     in.scene_title = "Another";
-    CU_ASSERT_EQUAL(clips_create(fs, &a, "u1", "vid1", "clip_3_vertical", &in, NULL, NULL, err, sizeof err), CLIP_ECONFLICT);
+    CU_ASSERT_EQUAL(
+        clips_create(fs, &a, "u1", "vid1", "clip_3_vertical", &in, NULL, NULL, err, sizeof err),
+        CLIP_ECONFLICT);
     UNIT_ASSERT_STR(err, "clip clip_3_vertical already exists with a different scene_title");
     CU_ASSERT_EQUAL(clip_err_http_status(CLIP_ECONFLICT), 409);
     /* bad input never reaches Firestore */
     in = sample_clip();
     in.filename = "clip_4_vertical.mp4";
-    CU_ASSERT_EQUAL(clips_create(fs, &a, "u1", "vid1", "clip_3_vertical", &in, NULL, NULL, err, sizeof err), CLIP_EINVAL);
+    CU_ASSERT_EQUAL(
+        clips_create(fs, &a, "u1", "vid1", "clip_3_vertical", &in, NULL, NULL, err, sizeof err),
+        CLIP_EINVAL);
     UNIT_ASSERT_STR(err, "filename: clip_4_vertical.mp4 does not name clip clip_3_vertical");
     in = sample_clip();
     in.end_time = "00:01";
-    CU_ASSERT_EQUAL(clips_create(fs, &a, "u1", "vid1", "clip_3_vertical", &in, NULL, NULL, err, sizeof err), CLIP_EINVAL);
+    CU_ASSERT_EQUAL(
+        clips_create(fs, &a, "u1", "vid1", "clip_3_vertical", &in, NULL, NULL, err, sizeof err),
+        CLIP_EINVAL);
     CU_ASSERT_EQUAL(clips_get(fs, &a, "u1", "vid1", "clip_9", &c, err, sizeof err), CLIP_ENOTFOUND);
     UNIT_ASSERT_STR(err, "no clip clip_9 in video vid1");
     arena_free(&a);
@@ -247,12 +293,19 @@ static void test_update_status_keeps_fields_in_step(void)
     in.has_thumbnail = 1;
     in.file_size_bytes = 1048576;
     clip_rec c;
-    CU_ASSERT_EQUAL_FATAL(clips_create(fs, &a, "u1", "vid1", "clip_5_square", &in, &c, NULL, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL_FATAL(
+        clips_create(fs, &a, "u1", "vid1", "clip_5_square", &in, &c, NULL, err, sizeof err),
+        CLIP_OK);
     CU_ASSERT_TRUE(c.file_size_mb == 1.0);
     UNIT_ASSERT_STR(c.thumbnail_r2_key, "u1/vid1/thumbnails/clip_5_square.jpg");
 
-    clip_status_update u = {.status = "completed", .has_file_size = 1, .file_size_bytes = 12897484, .has_thumbnail = -1};
-    CU_ASSERT_EQUAL(clips_update_status(fs, &a, "u1", "vid1", "clip_5_square", &u, &c, err, sizeof err), CLIP_OK);
+    clip_status_update u = {.status = "completed",
+                            .has_file_size = 1,
+                            .file_size_bytes = 12897484,
+                            .has_thumbnail = -1};
+    CU_ASSERT_EQUAL(
+        clips_update_status(fs, &a, "u1", "vid1", "clip_5_square", &u, &c, err, sizeof err),
+        CLIP_OK);
     UNIT_ASSERT_STR(c.status, "completed");
     CU_ASSERT_TRUE(c.file_size_bytes == 12897484);
     CU_ASSERT_TRUE(c.file_size_mb == 12897484 / 1048576.0);
@@ -261,7 +314,9 @@ static void test_update_status_keeps_fields_in_step(void)
     CU_ASSERT_EQUAL(time_cmp(c.updated_at, c.created_at), 1);
 
     u = (clip_status_update){.status = "failed", .error = "ffmpeg exited 1", .has_thumbnail = 0};
-    CU_ASSERT_EQUAL(clips_update_status(fs, &a, "u1", "vid1", "clip_5_square", &u, &c, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(
+        clips_update_status(fs, &a, "u1", "vid1", "clip_5_square", &u, &c, err, sizeof err),
+        CLIP_OK);
     UNIT_ASSERT_STR(c.status, "failed");
     UNIT_ASSERT_STR(c.error, "ffmpeg exited 1");
     CU_ASSERT_EQUAL(c.has_thumbnail, 0);
@@ -270,13 +325,18 @@ static void test_update_status_keeps_fields_in_step(void)
     UNIT_ASSERT_STR(c.scene_title, "The hook");
 
     u = (clip_status_update){.status = "completed", .has_thumbnail = -1};
-    CU_ASSERT_EQUAL(clips_update_status(fs, &a, "u1", "vid1", "clip_5_square", &u, &c, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(
+        clips_update_status(fs, &a, "u1", "vid1", "clip_5_square", &u, &c, err, sizeof err),
+        CLIP_OK);
     CU_ASSERT_PTR_NULL(c.error);
-    CU_ASSERT_EQUAL(clips_update_status(fs, &a, "u1", "vid1", "nope", &u, NULL, err, sizeof err), CLIP_ENOTFOUND);
+    CU_ASSERT_EQUAL(clips_update_status(fs, &a, "u1", "vid1", "nope", &u, NULL, err, sizeof err),
+                    CLIP_ENOTFOUND);
     UNIT_ASSERT_STR(err, "no clip nope in video vid1");
     CU_ASSERT_EQUAL(clip_err_http_status(CLIP_ENOTFOUND), 404);
     u.status = "weird";
-    CU_ASSERT_EQUAL(clips_update_status(fs, &a, "u1", "vid1", "clip_5_square", &u, NULL, err, sizeof err), CLIP_EINVAL);
+    CU_ASSERT_EQUAL(
+        clips_update_status(fs, &a, "u1", "vid1", "clip_5_square", &u, NULL, err, sizeof err),
+        CLIP_EINVAL);
     arena_free(&a);
 }
 
@@ -294,9 +354,12 @@ static void test_preconditions_map_to_conflict(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "ALREADY_EXISTS"));
     w.precond = FS_PRECOND_UPDATE_TIME;
     w.update_time = res.update_times[0];
-    fs_map_put(&a, &f, "n", fs_int(2)); /* a real change: an unchanged document keeps its update time */
-    CU_ASSERT_EQUAL(fs_commit(fs, &a, &w, 1, NULL, err, sizeof err), CLIP_OK); /* current: applies */
-    CU_ASSERT_EQUAL(fs_commit(fs, &a, &w, 1, NULL, err, sizeof err), CLIP_ECONFLICT); /* stale now */
+    fs_map_put(&a, &f, "n",
+               fs_int(2)); /* a real change: an unchanged document keeps its update time */
+    CU_ASSERT_EQUAL(fs_commit(fs, &a, &w, 1, NULL, err, sizeof err),
+                    CLIP_OK); /* current: applies */
+    CU_ASSERT_EQUAL(fs_commit(fs, &a, &w, 1, NULL, err, sizeof err),
+                    CLIP_ECONFLICT); /* stale now */
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "FAILED_PRECONDITION"));
     w.path = "pre/missing";
     w.precond = FS_PRECOND_EXISTS;
@@ -321,7 +384,9 @@ static void test_unicode_field_paths_round_trip(void)
     fs_map_put(&a, &f, keys[3], fs_int(INT64_MAX));
     fs_map_put(&a, &f, "nested", inner);
     fs_map_put(&a, &f, "keep", fs_bool(1));
-    CU_ASSERT_EQUAL_FATAL(fs_commit(fs, &a, &(fs_write){.path = "paths/d", .fields = &f}, 1, NULL, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL_FATAL(
+        fs_commit(fs, &a, &(fs_write){.path = "paths/d", .fields = &f}, 1, NULL, err, sizeof err),
+        CLIP_OK);
     /* a masked update of exactly those keys, one of them nested: nested.`a.b` */
     buf_t p[4] = {BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT};
     fs_field_path_segment(&p[0], keys[0], strlen(keys[0]));
@@ -339,7 +404,11 @@ static void test_unicode_field_paths_round_trip(void)
     fs_map_put(&a, &upd, keys[3], fs_int(-1));
     fs_map_put(&a, &upd, "nested", upd_inner);
     /* x`y is in the mask but not in the fields: it is deleted */
-    fs_write w = {.path = "paths/d", .fields = &upd, .mask = mask, .nmask = 4, .use_mask = 1,
+    fs_write w = {.path = "paths/d",
+                  .fields = &upd,
+                  .mask = mask,
+                  .nmask = 4,
+                  .use_mask = 1,
                   .precond = FS_PRECOND_EXISTS};
     CU_ASSERT_EQUAL(fs_commit(fs, &a, &w, 1, NULL, err, sizeof err), CLIP_OK);
     fs_doc d;
@@ -371,10 +440,18 @@ static const char *const bulk_status[] = {"pending", "processing", "completed", 
 static clip_new bulk_clip(int i, char *filename, size_t fnlen)
 {
     snprintf(filename, fnlen, "c%04d.mp4", i);
-    clip_new in = {.filename = filename, .scene_id = i % 50, .scene_title = "t",
-                   .style = bulk_styles[i % 3], .start_time = "0", .end_time = "10",
-                   .has_priority = 1, .priority = (i * 7) % 5, .status = bulk_status[(i / 3) % 4],
-                   .file_size_bytes = 1000000 + i, .has_duration = 1, .duration_seconds = (i % 60) + 0.5};
+    clip_new in = {.filename = filename,
+                   .scene_id = i % 50,
+                   .scene_title = "t",
+                   .style = bulk_styles[i % 3],
+                   .start_time = "0",
+                   .end_time = "10",
+                   .has_priority = 1,
+                   .priority = (i * 7) % 5,
+                   .status = bulk_status[(i / 3) % 4],
+                   .file_size_bytes = 1000000 + i,
+                   .has_duration = 1,
+                   .duration_seconds = (i % 60) + 0.5};
     return in;
 }
 
@@ -387,7 +464,8 @@ static void load_bulk(arena_t *a, const char *uid, const char *vid, int n)
         char id[16], fn[32];
         snprintf(id, sizeof id, "c%04d", i);
         clip_new in = bulk_clip(i, fn, sizeof fn);
-        clip_err e = clips_create_write(a, uid, vid, arena_strdup(a, id), &in, 0, &ws[nw], err, sizeof err);
+        clip_err e =
+            clips_create_write(a, uid, vid, arena_strdup(a, id), &in, 0, &ws[nw], err, sizeof err);
         CU_ASSERT_EQUAL_FATAL(e, CLIP_OK);
         if (++nw == FS_COMMIT_WRITES_MAX || i == n - 1) {
             CU_ASSERT_EQUAL_FATAL(fs_commit(fs, a, ws, (size_t)nw, NULL, err, sizeof err), CLIP_OK);
@@ -508,7 +586,8 @@ static void test_unindexed_query_is_refused(void)
     fs_query q = {.collection = "clips", .order = o, .norder = 2, .limit = 5};
     fs_doc *docs;
     size_t n;
-    CU_ASSERT_EQUAL(fs_run_query(fs, &a, "users/bulk/videos/vbulk", &q, &docs, &n, err, sizeof err), CLIP_EBACKEND);
+    CU_ASSERT_EQUAL(fs_run_query(fs, &a, "users/bulk/videos/vbulk", &q, &docs, &n, err, sizeof err),
+                    CLIP_EBACKEND);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "index"));
     CU_ASSERT_EQUAL(clip_err_http_status(CLIP_EBACKEND), 502);
     arena_free(&a);
@@ -520,8 +599,10 @@ static void test_statistics_of_1000_clips(void)
     arena_init(&a, 0);
     char err[512] = "";
     video_rec in = {.video_title = "stats", .status = "completed"};
-    CU_ASSERT_EQUAL_FATAL(videos_create_or_update(fs, &a, "stat", "vstat", &in, VIDEO_F_TITLE | VIDEO_F_STATUS,
-                                                  NULL, NULL, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL_FATAL(videos_create_or_update(fs, &a, "stat", "vstat", &in,
+                                                  VIDEO_F_TITLE | VIDEO_F_STATUS, NULL, NULL, err,
+                                                  sizeof err),
+                          CLIP_OK);
     load_bulk(&a, "stat", "vstat", 1000);
     int64_t completed = 0, failed = 0, size = 0, by[3] = {0, 0, 0};
     double dur = 0;
@@ -534,7 +615,8 @@ static void test_statistics_of_1000_clips(void)
         by[i % 3]++;
     }
     video_clip_stats s;
-    CU_ASSERT_EQUAL_FATAL(videos_update_clip_statistics(fs, &a, "stat", "vstat", &s, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL_FATAL(
+        videos_update_clip_statistics(fs, &a, "stat", "vstat", &s, err, sizeof err), CLIP_OK);
     CU_ASSERT_TRUE(s.total == 1000);
     CU_ASSERT_TRUE(s.completed == completed && completed == 249);
     CU_ASSERT_TRUE(s.failed == failed && failed == 249);
@@ -551,14 +633,16 @@ static void test_statistics_of_1000_clips(void)
     video_rec v;
     CU_ASSERT_EQUAL_FATAL(videos_get(fs, &a, "stat", "vstat", &v, err, sizeof err), CLIP_OK);
     CU_ASSERT_EQUAL(v.has_clip_stats, 1);
-    CU_ASSERT_TRUE(v.clip_stats.total == 1000 && v.clip_stats.completed == 249 && v.clip_stats.failed == 249);
+    CU_ASSERT_TRUE(v.clip_stats.total == 1000 && v.clip_stats.completed == 249 &&
+                   v.clip_stats.failed == 249);
     CU_ASSERT_TRUE(v.clip_stats.total_size_bytes == 1000499500);
     CU_ASSERT_TRUE(v.clip_stats.total_duration_seconds == dur);
     CU_ASSERT_EQUAL(v.clip_stats.nby_style, 3);
     UNIT_ASSERT_STR(v.video_title, "stats"); /* the merge touched only clip_stats */
     CU_ASSERT_EQUAL(time_cmp(v.updated_at, v.created_at), 1);
 
-    CU_ASSERT_EQUAL(videos_update_clip_statistics(fs, &a, "stat", "nope", &s, err, sizeof err), CLIP_ENOTFOUND);
+    CU_ASSERT_EQUAL(videos_update_clip_statistics(fs, &a, "stat", "nope", &s, err, sizeof err),
+                    CLIP_ENOTFOUND);
     UNIT_ASSERT_STR(err, "no video nope");
     arena_free(&a);
 }

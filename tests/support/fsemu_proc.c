@@ -49,7 +49,8 @@ static int admin(fsemu *e, const char *method, const char *path, const char *bod
     int rc = tp_http(method, url, hdrs, body, body ? strlen(body) : 0, &r);
     int ok = rc == 0 && r.status == 200;
     if (!ok)
-        fprintf(stderr, "emulator %s %s: status %ld %s\n", method, path, r.status, r.body ? r.body : "");
+        fprintf(stderr, "emulator %s %s: status %ld %s\n", method, path, r.status,
+                r.body ? r.body : "");
     if (out && ok)
         *out = r;
     else
@@ -59,8 +60,9 @@ static int admin(fsemu *e, const char *method, const char *path, const char *bod
 
 int fsemu_reset(fsemu *e)
 {
-    return admin(e, "DELETE", "/emulator/v1/projects/" FSEMU_PROJECT "/databases/(default)/documents",
-                 NULL, NULL);
+    return admin(e, "DELETE",
+                 "/emulator/v1/projects/" FSEMU_PROJECT "/databases/(default)/documents", NULL,
+                 NULL);
 }
 
 int fsemu_fault(fsemu *e, const char *json)

@@ -1,4 +1,5 @@
-/* fsemu_proc: runs the Firestore emulator (tests/emulators/firestore/serve) for an integration test and drives its admin API (reset, faults, request log). */
+/* fsemu_proc: runs the Firestore emulator (tests/emulators/firestore/serve) for an integration test
+ * and drives its admin API (reset, faults, request log). */
 #ifndef CLIP_TEST_FSEMU_PROC_H
 #define CLIP_TEST_FSEMU_PROC_H
 
@@ -10,8 +11,8 @@
 typedef struct {
     tp_proc proc;
     int port;
-    char host[64];   /* "127.0.0.1:PORT" */
-    cfg_t cfg;       /* firestore_project, firestore_emulator_host, firestore_timeout_ms set */
+    char host[64]; /* "127.0.0.1:PORT" */
+    cfg_t cfg;     /* firestore_project, firestore_emulator_host, firestore_timeout_ms set */
 } fsemu;
 
 /* Starts the emulator with indexes (a firestore.indexes.json path relative to the repository

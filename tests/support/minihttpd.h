@@ -1,4 +1,5 @@
-/* minihttpd: an HTTP/1.1 server on 127.0.0.1 whose answers a test scripts, for unit tests of HTTP clients. */
+/* minihttpd: an HTTP/1.1 server on 127.0.0.1 whose answers a test scripts, for unit tests of HTTP
+ * clients. */
 #ifndef CLIP_TEST_MINIHTTPD_H
 #define CLIP_TEST_MINIHTTPD_H
 
@@ -14,7 +15,7 @@ typedef struct {
     char path[MH_PATH_MAX]; /* request target, e.g. "/token?x=1" */
     buf_t headers;          /* raw header lines after the request line */
     buf_t body;
-    int conn_requests;      /* 1 for the first request on its connection, 2 for the next... */
+    int conn_requests; /* 1 for the first request on its connection, 2 for the next... */
 } mh_request;
 
 typedef enum {
@@ -24,8 +25,8 @@ typedef enum {
 } mh_action;
 
 typedef struct {
-    int status;      /* 200 unless set */
-    buf_t headers;   /* extra "Name: value\r\n" lines */
+    int status;    /* 200 unless set */
+    buf_t headers; /* extra "Name: value\r\n" lines */
     buf_t body;
 } mh_response;
 

@@ -1,4 +1,5 @@
-/* Tests of core/firestore against a scripted local server: exact request bodies, answer parsing, error mapping, retry policy per call, cursors. */
+/* Tests of core/firestore against a scripted local server: exact request bodies, answer parsing,
+ * error mapping, retry policy per call, cursors. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +15,11 @@ typedef struct {
     int hits;
     char path[MH_PATH_MAX + 32];
     char auth[128];
-    buf_t body;           /* the last request body */
-    int fail_first;       /* answer the first N requests with fail_status/fail_body */
+    buf_t body;     /* the last request body */
+    int fail_first; /* answer the first N requests with fail_status/fail_body */
     int fail_status;
     const char *fail_body;
-    const char *answer;   /* body of the 200 answers */
+    const char *answer; /* body of the 200 answers */
 } server;
 
 static mh_action handler(const mh_request *req, mh_response *resp, void *ctx)
@@ -80,7 +81,8 @@ static void reset(const char *answer)
 
 static void test_get(void)
 {
-    reset("{\"name\":\"" ROOT "/users/u1/videos/v1\",\"fields\":{\"video_title\":{\"stringValue\":\"T\"}},"
+    reset("{\"name\":\"" ROOT
+          "/users/u1/videos/v1\",\"fields\":{\"video_title\":{\"stringValue\":\"T\"}},"
           "\"createTime\":\"2026-11-24T10:00:00Z\",\"updateTime\":\"2026-11-24T10:00:00.5Z\"}");
     arena_t a;
     arena_init(&a, 0);
@@ -98,9 +100,11 @@ static void test_get(void)
     reset(NULL);
     S.fail_first = 1;
     S.fail_status = 404;
-    S.fail_body = "{\"error\":{\"code\":404,\"message\":\"Document " ROOT "/users/u1/videos/nope not found.\",\"status\":\"NOT_FOUND\"}}";
+    S.fail_body = "{\"error\":{\"code\":404,\"message\":\"Document " ROOT
+                  "/users/u1/videos/nope not found.\",\"status\":\"NOT_FOUND\"}}";
     CU_ASSERT_EQUAL(fs_get(fs, &a, "users/u1/videos/nope", &d, err, sizeof err), CLIP_ENOTFOUND);
-    UNIT_ASSERT_STR(err, "firestore: NOT_FOUND (HTTP 404): Document " ROOT "/users/u1/videos/nope not found.");
+    UNIT_ASSERT_STR(err, "firestore: NOT_FOUND (HTTP 404): Document " ROOT
+                         "/users/u1/videos/nope not found.");
     CU_ASSERT_EQUAL(S.hits, 1);
     CU_ASSERT_EQUAL(fs_get(fs, &a, "users//x", &d, err, sizeof err), CLIP_EINTERNAL);
     arena_free(&a);
@@ -108,7 +112,8 @@ static void test_get(void)
 
 static void test_commit_body_and_result(void)
 {
-    reset("{\"writeResults\":[{\"updateTime\":\"2026-11-24T10:00:01.000000001Z\",\"transformResults\":"
+    reset("{\"writeResults\":[{\"updateTime\":\"2026-11-24T10:00:01.000000001Z\","
+          "\"transformResults\":"
           "[{\"timestampValue\":\"2026-11-24T10:00:01.000000001Z\"},{\"integerValue\":\"8\"}]},{}],"
           "\"commitTime\":\"2026-11-24T10:00:01.000000001Z\"}");
     arena_t a;
@@ -120,9 +125,17 @@ static void test_commit_body_and_result(void)
     fs_transform tr[] = {{"updated_at", FS_TRANSFORM_REQUEST_TIME, fs_null()},
                          {"views", FS_TRANSFORM_INCREMENT, fs_int(1)}};
     fs_write w[2] = {
-        {.path = "users/u1/videos/v1/clips/c1", .fields = &fields, .mask = mask, .nmask = 2,
-         .use_mask = 1, .transforms = tr, .ntransforms = 2, .precond = FS_PRECOND_EXISTS},
-        {.is_delete = 1, .path = "users/u1/videos/v1/clips/c2", .precond = FS_PRECOND_UPDATE_TIME,
+        {.path = "users/u1/videos/v1/clips/c1",
+         .fields = &fields,
+         .mask = mask,
+         .nmask = 2,
+         .use_mask = 1,
+         .transforms = tr,
+         .ntransforms = 2,
+         .precond = FS_PRECOND_EXISTS},
+        {.is_delete = 1,
+         .path = "users/u1/videos/v1/clips/c2",
+         .precond = FS_PRECOND_UPDATE_TIME,
          .update_time = {1795514400, 123000000}},
     };
     fs_commit_result res;
@@ -130,14 +143,16 @@ static void test_commit_body_and_result(void)
     CU_ASSERT_EQUAL(fs_commit(fs, &a, w, 2, &res, err, sizeof err), CLIP_OK);
     UNIT_ASSERT_STR(S.path, "POST /v1/" ROOT ":commit");
     UNIT_ASSERT_STR(S.body.p,
-        "{\"writes\":[{\"update\":{\"name\":\"" ROOT "/users/u1/videos/v1/clips/c1\",\"fields\":{"
-        "\"status\":{\"stringValue\":\"completed\"},\"error\":{\"nullValue\":null}}},"
-        "\"updateMask\":{\"fieldPaths\":[\"status\",\"error\"]},"
-        "\"updateTransforms\":[{\"fieldPath\":\"updated_at\",\"setToServerValue\":\"REQUEST_TIME\"},"
-        "{\"fieldPath\":\"views\",\"increment\":{\"integerValue\":\"1\"}}],"
-        "\"currentDocument\":{\"exists\":true}},"
-        "{\"delete\":\"" ROOT "/users/u1/videos/v1/clips/c2\","
-        "\"currentDocument\":{\"updateTime\":\"2026-11-24T10:00:00.123Z\"}}]}");
+                    "{\"writes\":[{\"update\":{\"name\":\"" ROOT
+                    "/users/u1/videos/v1/clips/c1\",\"fields\":{"
+                    "\"status\":{\"stringValue\":\"completed\"},\"error\":{\"nullValue\":null}}},"
+                    "\"updateMask\":{\"fieldPaths\":[\"status\",\"error\"]},"
+                    "\"updateTransforms\":[{\"fieldPath\":\"updated_at\",\"setToServerValue\":"
+                    "\"REQUEST_TIME\"},"
+                    "{\"fieldPath\":\"views\",\"increment\":{\"integerValue\":\"1\"}}],"
+                    "\"currentDocument\":{\"exists\":true}},"
+                    "{\"delete\":\"" ROOT "/users/u1/videos/v1/clips/c2\","
+                    "\"currentDocument\":{\"updateTime\":\"2026-11-24T10:00:00.123Z\"}}]}");
     CU_ASSERT_EQUAL(res.nresults, 2);
     CU_ASSERT_EQUAL(res.commit_time.nanos, 1);
     CU_ASSERT_EQUAL(res.transform_results[0].u.arr.n, 2);
@@ -147,8 +162,10 @@ static void test_commit_body_and_result(void)
     /* a transform-only write carries an empty mask and no fields */
     fs_write t = {.path = "c/d", .transforms = tr + 1, .ntransforms = 1};
     CU_ASSERT_EQUAL(fs_commit(fs, &a, &t, 1, NULL, err, sizeof err), CLIP_OK);
-    UNIT_ASSERT_STR(S.body.p, "{\"writes\":[{\"update\":{\"name\":\"" ROOT "/c/d\"},\"updateMask\":{\"fieldPaths\":[]},"
-                              "\"updateTransforms\":[{\"fieldPath\":\"views\",\"increment\":{\"integerValue\":\"1\"}}]}]}");
+    UNIT_ASSERT_STR(S.body.p, "{\"writes\":[{\"update\":{\"name\":\"" ROOT
+                              "/c/d\"},\"updateMask\":{\"fieldPaths\":[]},"
+                              "\"updateTransforms\":[{\"fieldPath\":\"views\",\"increment\":{"
+                              "\"integerValue\":\"1\"}}]}]}");
     arena_free(&a);
 }
 
@@ -192,7 +209,8 @@ static void test_commit_retry_policy(void)
     fs_query q = {.collection = "clips"};
     fs_doc *docs;
     size_t n = 99;
-    CU_ASSERT_EQUAL(fs_run_query(fs, &a, "users/u1/videos/v1", &q, &docs, &n, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(fs_run_query(fs, &a, "users/u1/videos/v1", &q, &docs, &n, err, sizeof err),
+                    CLIP_OK);
     CU_ASSERT_EQUAL(n, 0);
     CU_ASSERT_EQUAL(S.hits, 2);
     reset("{}");
@@ -206,52 +224,74 @@ static void test_commit_retry_policy(void)
 
 static void test_query_body_and_answer(void)
 {
-    reset("[{\"document\":{\"name\":\"" ROOT "/users/u1/videos/v1/clips/c1\",\"fields\":{\"priority\":{\"integerValue\":\"1\"}},"
-          "\"createTime\":\"2026-11-24T10:00:00Z\",\"updateTime\":\"2026-11-24T10:00:00Z\"},\"readTime\":\"2026-11-24T10:00:00Z\"},"
-          "{\"document\":{\"name\":\"" ROOT "/users/u1/videos/v1/clips/c2\",\"fields\":{}},\"readTime\":\"2026-11-24T10:00:00Z\"}]");
+    reset("[{\"document\":{\"name\":\"" ROOT
+          "/users/u1/videos/v1/clips/c1\",\"fields\":{\"priority\":{\"integerValue\":\"1\"}},"
+          "\"createTime\":\"2026-11-24T10:00:00Z\",\"updateTime\":\"2026-11-24T10:00:00Z\"},"
+          "\"readTime\":\"2026-11-24T10:00:00Z\"},"
+          "{\"document\":{\"name\":\"" ROOT
+          "/users/u1/videos/v1/clips/c2\",\"fields\":{}},\"readTime\":\"2026-11-24T10:00:00Z\"}]");
     arena_t a;
     arena_init(&a, 0);
-    fs_filter f[] = {{"status", FS_OP_EQUAL, fs_str("completed")}, {"scene_id", FS_OP_EQUAL, fs_int(3)}};
+    fs_filter f[] = {{"status", FS_OP_EQUAL, fs_str("completed")},
+                     {"scene_id", FS_OP_EQUAL, fs_int(3)}};
     fs_order o[] = {{"priority", 0}, {"style", 0}, {"__name__", 0}};
     fs_value start[] = {fs_int(1), fs_str("square"), fs_ref(ROOT "/users/u1/videos/v1/clips/c0")};
-    fs_query q = {.collection = "clips", .filters = f, .nfilters = 2, .order = o, .norder = 3,
-                  .start_values = start, .nstart = 3, .limit = 51};
+    fs_query q = {.collection = "clips",
+                  .filters = f,
+                  .nfilters = 2,
+                  .order = o,
+                  .norder = 3,
+                  .start_values = start,
+                  .nstart = 3,
+                  .limit = 51};
     fs_doc *docs = NULL;
     size_t n = 0;
     char err[256] = "";
-    CU_ASSERT_EQUAL(fs_run_query(fs, &a, "users/u1/videos/v1", &q, &docs, &n, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(fs_run_query(fs, &a, "users/u1/videos/v1", &q, &docs, &n, err, sizeof err),
+                    CLIP_OK);
     UNIT_ASSERT_STR(S.path, "POST /v1/" ROOT "/users/u1/videos/v1:runQuery");
-    UNIT_ASSERT_STR(S.body.p,
+    UNIT_ASSERT_STR(
+        S.body.p,
         "{\"structuredQuery\":{\"from\":[{\"collectionId\":\"clips\",\"allDescendants\":false}],"
         "\"where\":{\"compositeFilter\":{\"op\":\"AND\",\"filters\":["
-        "{\"fieldFilter\":{\"field\":{\"fieldPath\":\"status\"},\"op\":\"EQUAL\",\"value\":{\"stringValue\":\"completed\"}}},"
-        "{\"fieldFilter\":{\"field\":{\"fieldPath\":\"scene_id\"},\"op\":\"EQUAL\",\"value\":{\"integerValue\":\"3\"}}}]}},"
+        "{\"fieldFilter\":{\"field\":{\"fieldPath\":\"status\"},\"op\":\"EQUAL\",\"value\":{"
+        "\"stringValue\":\"completed\"}}},"
+        "{\"fieldFilter\":{\"field\":{\"fieldPath\":\"scene_id\"},\"op\":\"EQUAL\",\"value\":{"
+        "\"integerValue\":\"3\"}}}]}},"
         "\"orderBy\":[{\"field\":{\"fieldPath\":\"priority\"},\"direction\":\"ASCENDING\"},"
         "{\"field\":{\"fieldPath\":\"style\"},\"direction\":\"ASCENDING\"},"
         "{\"field\":{\"fieldPath\":\"__name__\"},\"direction\":\"ASCENDING\"}],"
         "\"startAt\":{\"values\":[{\"integerValue\":\"1\"},{\"stringValue\":\"square\"},"
-        "{\"referenceValue\":\"" ROOT "/users/u1/videos/v1/clips/c0\"}],\"before\":false},\"limit\":51}}");
+        "{\"referenceValue\":\"" ROOT
+        "/users/u1/videos/v1/clips/c0\"}],\"before\":false},\"limit\":51}}");
     CU_ASSERT_EQUAL(n, 2);
     UNIT_ASSERT_STR(docs[0].id, "c1");
     UNIT_ASSERT_STR(docs[1].id, "c2");
 
     /* aggregation */
-    reset("[{\"result\":{\"aggregateFields\":{\"a0\":{\"integerValue\":\"1000\"},\"a1\":{\"doubleValue\":12.5}}},"
+    reset("[{\"result\":{\"aggregateFields\":{\"a0\":{\"integerValue\":\"1000\"},\"a1\":{"
+          "\"doubleValue\":12.5}}},"
           "\"readTime\":\"2026-11-24T10:00:00Z\"}]");
     fs_aggregation aggs[] = {{FS_AGG_COUNT, NULL, {0}}, {FS_AGG_SUM, "duration_seconds", {0}}};
     fs_query all = {.collection = "clips", .filters = f, .nfilters = 1};
-    CU_ASSERT_EQUAL(fs_run_aggregation(fs, &a, "users/u1/videos/v1", &all, aggs, 2, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(
+        fs_run_aggregation(fs, &a, "users/u1/videos/v1", &all, aggs, 2, err, sizeof err), CLIP_OK);
     UNIT_ASSERT_STR(S.path, "POST /v1/" ROOT "/users/u1/videos/v1:runAggregationQuery");
-    UNIT_ASSERT_STR(S.body.p,
-        "{\"structuredAggregationQuery\":{\"structuredQuery\":{\"from\":[{\"collectionId\":\"clips\",\"allDescendants\":false}],"
-        "\"where\":{\"fieldFilter\":{\"field\":{\"fieldPath\":\"status\"},\"op\":\"EQUAL\",\"value\":{\"stringValue\":\"completed\"}}}},"
-        "\"aggregations\":[{\"alias\":\"a0\",\"count\":{}},{\"alias\":\"a1\",\"sum\":{\"field\":{\"fieldPath\":\"duration_seconds\"}}}]}}");
+    UNIT_ASSERT_STR(S.body.p, "{\"structuredAggregationQuery\":{\"structuredQuery\":{\"from\":[{"
+                              "\"collectionId\":\"clips\",\"allDescendants\":false}],"
+                              "\"where\":{\"fieldFilter\":{\"field\":{\"fieldPath\":\"status\"},"
+                              "\"op\":\"EQUAL\",\"value\":{\"stringValue\":\"completed\"}}}},"
+                              "\"aggregations\":[{\"alias\":\"a0\",\"count\":{}},{\"alias\":\"a1\","
+                              "\"sum\":{\"field\":{\"fieldPath\":\"duration_seconds\"}}}]}}");
     CU_ASSERT_TRUE(aggs[0].result.type == FS_INT && aggs[0].result.u.i == 1000);
     CU_ASSERT_TRUE(aggs[1].result.type == FS_DOUBLE && aggs[1].result.u.d == 12.5);
 
     /* batchGet answers out of order and with a missing document */
-    reset("[{\"missing\":\"" ROOT "/a/x\",\"readTime\":\"2026-11-24T10:00:00Z\"},"
-          "{\"found\":{\"name\":\"" ROOT "/a/y\",\"fields\":{\"k\":{\"booleanValue\":true}}},\"readTime\":\"2026-11-24T10:00:00Z\"}]");
+    reset(
+        "[{\"missing\":\"" ROOT "/a/x\",\"readTime\":\"2026-11-24T10:00:00Z\"},"
+        "{\"found\":{\"name\":\"" ROOT
+        "/a/"
+        "y\",\"fields\":{\"k\":{\"booleanValue\":true}}},\"readTime\":\"2026-11-24T10:00:00Z\"}]");
     const char *paths[] = {"a/y", "a/x"};
     fs_doc bd[2];
     int found[2] = {-1, -1};
@@ -264,8 +304,11 @@ static void test_query_body_and_answer(void)
     /* list with a page token */
     reset("{\"documents\":[{\"name\":\"" ROOT "/a/y\"}],\"nextPageToken\":\"t/2=\"}");
     const char *next = NULL;
-    CU_ASSERT_EQUAL(fs_list(fs, &a, "a", 1, "priority,__name__", "t/1=", &docs, &n, &next, err, sizeof err), CLIP_OK);
-    UNIT_ASSERT_STR(S.path, "GET /v1/" ROOT "/a?pageSize=1&orderBy=priority%2C__name__&pageToken=t%2F1%3D");
+    CU_ASSERT_EQUAL(
+        fs_list(fs, &a, "a", 1, "priority,__name__", "t/1=", &docs, &n, &next, err, sizeof err),
+        CLIP_OK);
+    UNIT_ASSERT_STR(S.path,
+                    "GET /v1/" ROOT "/a?pageSize=1&orderBy=priority%2C__name__&pageToken=t%2F1%3D");
     CU_ASSERT_EQUAL(n, 1);
     UNIT_ASSERT_STR(next, "t/2=");
     /* an error element inside a 200 stream */
@@ -286,8 +329,13 @@ static void test_error_mapping(void)
     } cases[] = {
         {404, "{\"error\":{\"status\":\"NOT_FOUND\",\"message\":\"x\"}}", CLIP_ENOTFOUND},
         {409, "{\"error\":{\"status\":\"ALREADY_EXISTS\",\"message\":\"x\"}}", CLIP_ECONFLICT},
-        {400, "{\"error\":{\"status\":\"FAILED_PRECONDITION\",\"message\":\"no document to update\"}}", CLIP_ECONFLICT},
-        {400, "{\"error\":{\"status\":\"FAILED_PRECONDITION\",\"message\":\"The query requires an index.\"}}", CLIP_EBACKEND},
+        {400,
+         "{\"error\":{\"status\":\"FAILED_PRECONDITION\",\"message\":\"no document to update\"}}",
+         CLIP_ECONFLICT},
+        {400,
+         "{\"error\":{\"status\":\"FAILED_PRECONDITION\",\"message\":\"The query requires an "
+         "index.\"}}",
+         CLIP_EBACKEND},
         {409, "{\"error\":{\"status\":\"ABORTED\",\"message\":\"x\"}}", CLIP_ECONFLICT},
         {400, "{\"error\":{\"status\":\"INVALID_ARGUMENT\",\"message\":\"x\"}}", CLIP_EINTERNAL},
         {503, "{\"error\":{\"status\":\"UNAVAILABLE\",\"message\":\"x\"}}", CLIP_EUNAVAILABLE},
@@ -303,9 +351,11 @@ static void test_error_mapping(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char err[256];
-        clip_err got = fs_error_from_response(cases[i].http, cases[i].body, strlen(cases[i].body), err, sizeof err);
+        clip_err got = fs_error_from_response(cases[i].http, cases[i].body, strlen(cases[i].body),
+                                              err, sizeof err);
         if (got != cases[i].want)
-            fprintf(stderr, "case %zu: got %s want %s\n", i, clip_err_code(got), clip_err_code(cases[i].want));
+            fprintf(stderr, "case %zu: got %s want %s\n", i, clip_err_code(got),
+                    clip_err_code(cases[i].want));
         CU_ASSERT_EQUAL(got, cases[i].want);
     }
     CU_ASSERT_EQUAL(clip_err_http_status(fs_error_from_status("NOT_FOUND", "")), 404);
@@ -325,14 +375,17 @@ static void test_cursors(void)
     fs_value *out = NULL;
     size_t n = 0;
     char err[128] = "";
-    CU_ASSERT_EQUAL(fs_cursor_decode(&a, "clips|u1|v1|", c.p, c.len, &out, &n, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(fs_cursor_decode(&a, "clips|u1|v1|", c.p, c.len, &out, &n, err, sizeof err),
+                    CLIP_OK);
     CU_ASSERT_EQUAL_FATAL(n, 3);
     for (size_t i = 0; i < 3; i++)
         CU_ASSERT_TRUE(fs_value_equal(&vals[i], &out[i]));
     /* only url-safe characters */
-    CU_ASSERT_EQUAL(strspn(c.p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."), c.len);
+    CU_ASSERT_EQUAL(
+        strspn(c.p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."), c.len);
     /* another listing's scope */
-    CU_ASSERT_EQUAL(fs_cursor_decode(&a, "clips|u2|v1|", c.p, c.len, &out, &n, err, sizeof err), CLIP_EINVAL);
+    CU_ASSERT_EQUAL(fs_cursor_decode(&a, "clips|u2|v1|", c.p, c.len, &out, &n, err, sizeof err),
+                    CLIP_EINVAL);
     UNIT_ASSERT_STR(err, "bad cursor");
     /* every single-character edit is refused */
     int refused = 0;
@@ -353,8 +406,12 @@ static void test_cursors(void)
 
 int main(void)
 {
-    CU_TestInfo tests[] = {UNIT_TEST(test_get), UNIT_TEST(test_commit_body_and_result),
-                           UNIT_TEST(test_commit_retry_policy), UNIT_TEST(test_query_body_and_answer),
-                           UNIT_TEST(test_error_mapping), UNIT_TEST(test_cursors), CU_TEST_INFO_NULL};
+    CU_TestInfo tests[] = {UNIT_TEST(test_get),
+                           UNIT_TEST(test_commit_body_and_result),
+                           UNIT_TEST(test_commit_retry_policy),
+                           UNIT_TEST(test_query_body_and_answer),
+                           UNIT_TEST(test_error_mapping),
+                           UNIT_TEST(test_cursors),
+                           CU_TEST_INFO_NULL};
     return unit_run("firestore", tests, init, clean);
 }

@@ -71,7 +71,8 @@ static void test_doubles(void)
     UNIT_ASSERT_STR(round_trip(&a, "{\"doubleValue\":\"-Infinity\"}", &v),
                     "{\"doubleValue\":\"-Infinity\"}");
     CU_ASSERT_TRUE(isinf(v.u.d) && v.u.d < 0);
-    UNIT_ASSERT_STR(round_trip(&a, "{\"doubleValue\":\"Infinity\"}", NULL), "{\"doubleValue\":\"Infinity\"}");
+    UNIT_ASSERT_STR(round_trip(&a, "{\"doubleValue\":\"Infinity\"}", NULL),
+                    "{\"doubleValue\":\"Infinity\"}");
     UNIT_ASSERT_STR(round_trip(&a, "{\"doubleValue\":0.1}", &v), "{\"doubleValue\":0.1}");
     CU_ASSERT_TRUE(v.u.d == 0.1);
     UNIT_ASSERT_STR(round_trip(&a, "{\"doubleValue\":28.5}", NULL), "{\"doubleValue\":28.5}");
@@ -135,26 +136,36 @@ static void test_scalars(void)
     UNIT_ASSERT_STR(round_trip(&a, "{\"stringValue\":\"a\\u0000b \\u00e9\\\"\"}", &v),
                     "{\"stringValue\":\"a\\u0000b \xc3\xa9\\\"\"}");
     CU_ASSERT_EQUAL(v.u.s.n, 7);
-    UNIT_ASSERT_STR(round_trip(&a, "{\"referenceValue\":\"projects/p/databases/(default)/documents/a/b\"}", &v),
-                    "{\"referenceValue\":\"projects/p/databases/(default)/documents/a/b\"}");
+    UNIT_ASSERT_STR(
+        round_trip(&a, "{\"referenceValue\":\"projects/p/databases/(default)/documents/a/b\"}", &v),
+        "{\"referenceValue\":\"projects/p/databases/(default)/documents/a/b\"}");
     CU_ASSERT_EQUAL(v.type, FS_REF);
-    UNIT_ASSERT_STR(round_trip(&a, "{\"geoPointValue\":{\"latitude\":48.85,\"longitude\":-2.5}}", NULL),
-                    "{\"geoPointValue\":{\"latitude\":48.85,\"longitude\":-2.5}}");
+    UNIT_ASSERT_STR(
+        round_trip(&a, "{\"geoPointValue\":{\"latitude\":48.85,\"longitude\":-2.5}}", NULL),
+        "{\"geoPointValue\":{\"latitude\":48.85,\"longitude\":-2.5}}");
     UNIT_ASSERT_STR(round_trip(&a, "{\"geoPointValue\":{}}", NULL),
                     "{\"geoPointValue\":{\"latitude\":0,\"longitude\":0}}");
     CU_ASSERT_EQUAL(decode_only(&a, "{\"bytesValue\":\"a!k=\"}"), CLIP_EBACKEND);
     CU_ASSERT_EQUAL(decode_only(&a, "{\"stringValue\":1}"), CLIP_EBACKEND);
     CU_ASSERT_EQUAL(decode_only(&a, "{\"weirdValue\":1}"), CLIP_EBACKEND);
     CU_ASSERT_EQUAL(decode_only(&a, "{\"stringValue\":\"bad \xff utf-8\"}"), CLIP_EBACKEND);
-    CU_ASSERT_EQUAL(decode_only(&a, "{\"stringValue\":\"\xed\xa0\x80\"}"), CLIP_EBACKEND); /* a surrogate */
-    CU_ASSERT_EQUAL(decode_only(&a, "{\"mapValue\":{\"fields\":{\"k\xc0\xaf\":{\"nullValue\":null}}}}"), CLIP_EBACKEND);
-    CU_ASSERT_EQUAL(decode_only(&a, "{\"geoPointValue\":{\"latitude\":91,\"longitude\":0}}"), CLIP_EBACKEND);
+    CU_ASSERT_EQUAL(decode_only(&a, "{\"stringValue\":\"\xed\xa0\x80\"}"),
+                    CLIP_EBACKEND); /* a surrogate */
+    CU_ASSERT_EQUAL(
+        decode_only(&a, "{\"mapValue\":{\"fields\":{\"k\xc0\xaf\":{\"nullValue\":null}}}}"),
+        CLIP_EBACKEND);
+    CU_ASSERT_EQUAL(decode_only(&a, "{\"geoPointValue\":{\"latitude\":91,\"longitude\":0}}"),
+                    CLIP_EBACKEND);
     CU_ASSERT_EQUAL(decode_only(&a, "{\"geoPointValue\":{\"latitude\":\"1\"}}"), CLIP_EBACKEND);
-    CU_ASSERT_EQUAL(decode_only(&a, "{\"timestampValue\":\"0000-12-31T23:59:59Z\"}"), CLIP_EBACKEND);
-    CU_ASSERT_EQUAL(decode_only(&a, "{\"timestampValue\":\"0001-01-01T00:30:00+01:00\"}"), CLIP_EBACKEND);
+    CU_ASSERT_EQUAL(decode_only(&a, "{\"timestampValue\":\"0000-12-31T23:59:59Z\"}"),
+                    CLIP_EBACKEND);
+    CU_ASSERT_EQUAL(decode_only(&a, "{\"timestampValue\":\"0001-01-01T00:30:00+01:00\"}"),
+                    CLIP_EBACKEND);
     CU_ASSERT_EQUAL(decode_only(&a, "{\"timestampValue\":\"0001-01-01T00:00:00Z\"}"), CLIP_OK);
-    CU_ASSERT_EQUAL(decode_only(&a, "{\"timestampValue\":\"9999-12-31T23:59:59.999999999Z\"}"), CLIP_OK);
-    CU_ASSERT_EQUAL(decode_only(&a, "{\"stringValue\":\"a\",\"integerValue\":\"1\"}"), CLIP_EBACKEND);
+    CU_ASSERT_EQUAL(decode_only(&a, "{\"timestampValue\":\"9999-12-31T23:59:59.999999999Z\"}"),
+                    CLIP_OK);
+    CU_ASSERT_EQUAL(decode_only(&a, "{\"stringValue\":\"a\",\"integerValue\":\"1\"}"),
+                    CLIP_EBACKEND);
     arena_free(&a);
 }
 
@@ -162,16 +173,19 @@ static void test_nested(void)
 {
     arena_t a;
     arena_init(&a, 0);
-    const char *in = "{\"mapValue\":{\"fields\":{\"clip_stats\":{\"mapValue\":{\"fields\":{"
-                     "\"by_style\":{\"mapValue\":{\"fields\":{\"vertical\":{\"integerValue\":\"3\"},"
-                     "\"clé \xe2\x9c\x93\":{\"integerValue\":\"1\"}}}},"
-                     "\"list\":{\"arrayValue\":{\"values\":[{\"stringValue\":\"a\"},"
-                     "{\"arrayValue\":{}},{\"mapValue\":{}},{\"nullValue\":null}]}}}}}}}}";
-    const char *want = "{\"mapValue\":{\"fields\":{\"clip_stats\":{\"mapValue\":{\"fields\":{"
-                       "\"by_style\":{\"mapValue\":{\"fields\":{\"vertical\":{\"integerValue\":\"3\"},"
-                       "\"clé \xe2\x9c\x93\":{\"integerValue\":\"1\"}}}},"
-                       "\"list\":{\"arrayValue\":{\"values\":[{\"stringValue\":\"a\"},"
-                       "{\"arrayValue\":{\"values\":[]}},{\"mapValue\":{\"fields\":{}}},{\"nullValue\":null}]}}}}}}}}";
+    const char *in =
+        "{\"mapValue\":{\"fields\":{\"clip_stats\":{\"mapValue\":{\"fields\":{"
+        "\"by_style\":{\"mapValue\":{\"fields\":{\"vertical\":{\"integerValue\":\"3\"},"
+        "\"clé \xe2\x9c\x93\":{\"integerValue\":\"1\"}}}},"
+        "\"list\":{\"arrayValue\":{\"values\":[{\"stringValue\":\"a\"},"
+        "{\"arrayValue\":{}},{\"mapValue\":{}},{\"nullValue\":null}]}}}}}}}}";
+    const char *want =
+        "{\"mapValue\":{\"fields\":{\"clip_stats\":{\"mapValue\":{\"fields\":{"
+        "\"by_style\":{\"mapValue\":{\"fields\":{\"vertical\":{\"integerValue\":\"3\"},"
+        "\"clé \xe2\x9c\x93\":{\"integerValue\":\"1\"}}}},"
+        "\"list\":{\"arrayValue\":{\"values\":[{\"stringValue\":\"a\"},"
+        "{\"arrayValue\":{\"values\":[]}},{\"mapValue\":{\"fields\":{}}},{\"nullValue\":null}]}}}}}"
+        "}}}";
     fs_value v;
     UNIT_ASSERT_STR(round_trip(&a, in, &v), want);
     const fs_value *stats = fs_map_get(&v, "clip_stats");
@@ -242,9 +256,10 @@ static void test_builders_and_document(void)
     CU_ASSERT_EQUAL(fs_get_str(&m, "n", &s), -1);
     buf_free(&b);
 
-    const char *doc = "{\"name\":\"projects/p/databases/(default)/documents/users/u1/videos/v1\","
-                      "\"fields\":{\"title\":{\"stringValue\":\"T\"},\"n\":{\"integerValue\":\"7\"}},"
-                      "\"createTime\":\"2026-11-24T10:00:00.000001Z\",\"updateTime\":\"2026-11-24T10:00:01Z\"}";
+    const char *doc =
+        "{\"name\":\"projects/p/databases/(default)/documents/users/u1/videos/v1\","
+        "\"fields\":{\"title\":{\"stringValue\":\"T\"},\"n\":{\"integerValue\":\"7\"}},"
+        "\"createTime\":\"2026-11-24T10:00:00.000001Z\",\"updateTime\":\"2026-11-24T10:00:01Z\"}";
     json_object *j = json_tokener_parse(doc);
     fs_doc d;
     char err[128];
@@ -324,10 +339,9 @@ static void test_base64(void)
 
 int main(void)
 {
-    CU_TestInfo tests[] = {UNIT_TEST(test_integers),    UNIT_TEST(test_doubles),
-                           UNIT_TEST(test_timestamps),  UNIT_TEST(test_scalars),
-                           UNIT_TEST(test_nested),      UNIT_TEST(test_builders_and_document),
-                           UNIT_TEST(test_field_paths), UNIT_TEST(test_base64),
-                           CU_TEST_INFO_NULL};
+    CU_TestInfo tests[] = {
+        UNIT_TEST(test_integers),    UNIT_TEST(test_doubles), UNIT_TEST(test_timestamps),
+        UNIT_TEST(test_scalars),     UNIT_TEST(test_nested),  UNIT_TEST(test_builders_and_document),
+        UNIT_TEST(test_field_paths), UNIT_TEST(test_base64),  CU_TEST_INFO_NULL};
     return unit_run("fs_value", tests, NULL, NULL);
 }

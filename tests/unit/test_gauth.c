@@ -1,4 +1,5 @@
-/* Tests of core/gauth: the RS256 JWT (built, then verified with the public key), the token exchange against a local token endpoint, caching, the metadata server, the emulator and the errors. */
+/* Tests of core/gauth: the RS256 JWT (built, then verified with the public key), the token exchange
+ * against a local token endpoint, caching, the metadata server, the emulator and the errors. */
 #include <json-c/json.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -22,7 +23,7 @@ static EVP_PKEY *pub;
 
 typedef struct {
     char token_uri[128];
-    int issued;       /* tokens handed out */
+    int issued; /* tokens handed out */
     long expires_in;
     char failure[256]; /* why the last assertion was refused, "" if none */
     int metadata_hits;
@@ -70,13 +71,15 @@ static void check_assertion(endpoint *ep, const char *jwt, size_t n)
         long long now = (long long)time(NULL);
         if (!hj || !cj)
             snprintf(ep->failure, sizeof ep->failure, "not JSON");
-        else if (strcmp(str_member(hj, "alg"), "RS256") != 0 || strcmp(str_member(hj, "kid"), "kid-1") != 0)
+        else if (strcmp(str_member(hj, "alg"), "RS256") != 0 ||
+                 strcmp(str_member(hj, "kid"), "kid-1") != 0)
             snprintf(ep->failure, sizeof ep->failure, "header %s", h.p);
         else if (strcmp(str_member(cj, "iss"), EMAIL) != 0 ||
                  strcmp(str_member(cj, "scope"), GAUTH_SCOPE) != 0 ||
                  strcmp(str_member(cj, "aud"), ep->token_uri) != 0)
             snprintf(ep->failure, sizeof ep->failure, "claims %s", c.p);
-        else if (!json_object_object_get_ex(cj, "iat", &iat) || !json_object_object_get_ex(cj, "exp", &exp) ||
+        else if (!json_object_object_get_ex(cj, "iat", &iat) ||
+                 !json_object_object_get_ex(cj, "exp", &exp) ||
                  llabs(json_object_get_int64(iat) - now) > 5 ||
                  json_object_get_int64(exp) != json_object_get_int64(iat) + 3600)
             snprintf(ep->failure, sizeof ep->failure, "times %s", c.p);
@@ -99,11 +102,13 @@ static mh_action handler(const mh_request *req, mh_response *resp, void *ctx)
             return MH_RESPOND;
         }
         ep->metadata_hits++;
-        buf_printf(&resp->body, "{\"access_token\":\"meta-%d\",\"expires_in\":3599,\"token_type\":\"Bearer\"}",
+        buf_printf(&resp->body,
+                   "{\"access_token\":\"meta-%d\",\"expires_in\":3599,\"token_type\":\"Bearer\"}",
                    ep->metadata_hits);
         return MH_RESPOND;
     }
-    const char prefix[] = "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=";
+    const char prefix[] =
+        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=";
     char ctype[64] = "";
     mh_header(req, "Content-Type", ctype, sizeof ctype);
     if (strcmp(req->path, "/token") != 0 || strcmp(req->method, "POST") != 0 ||
@@ -115,11 +120,13 @@ static mh_action handler(const mh_request *req, mh_response *resp, void *ctx)
     }
     if (ep->failure[0]) {
         resp->status = 400;
-        buf_printf(&resp->body, "{\"error\":\"invalid_grant\",\"error_description\":\"%s\"}", "Invalid JWT Signature.");
+        buf_printf(&resp->body, "{\"error\":\"invalid_grant\",\"error_description\":\"%s\"}",
+                   "Invalid JWT Signature.");
         return MH_RESPOND;
     }
     ep->issued++;
-    buf_printf(&resp->body, "{\"access_token\":\"tok-%d\",\"expires_in\":%ld,\"token_type\":\"Bearer\"}",
+    buf_printf(&resp->body,
+               "{\"access_token\":\"tok-%d\",\"expires_in\":%ld,\"token_type\":\"Bearer\"}",
                ep->issued, ep->expires_in);
     return MH_RESPOND;
 }
@@ -134,7 +141,10 @@ static int write_sa(const char *path, const char *token_uri, const char *type)
         buf_append(&pem, chunk, n);
     if (f)
         fclose(f);
-    buf_printf(&out, "{\"type\":\"%s\",\"project_id\":\"demo-clip\",\"private_key_id\":\"kid-1\",\"private_key\":", type);
+    buf_printf(&out,
+               "{\"type\":\"%s\",\"project_id\":\"demo-clip\",\"private_key_id\":\"kid-1\","
+               "\"private_key\":",
+               type);
     buf_json_str(&out, pem.p, pem.len);
     buf_printf(&out, ",\"client_email\":\"%s\",\"token_uri\":\"%s\"}", EMAIL, token_uri);
     f = fopen(path, "w");
@@ -205,8 +215,9 @@ static void test_jwt_built_and_verified(void)
     CU_ASSERT_EQUAL(gauth_jwt(g, (time_t)1795514400, &jwt, err, sizeof err), CLIP_OK);
     CU_ASSERT_EQUAL(jwt_verify(jwt.p, jwt.len, &h, &cl), 0);
     UNIT_ASSERT_STR(h.p, "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"kid-1\"}");
-    UNIT_ASSERT_STR(cl.p, "{\"iss\":\"" EMAIL "\",\"scope\":\"https://www.googleapis.com/auth/datastore\","
-                          "\"aud\":\"http://127.0.0.1:9/token\",\"iat\":1795514400,\"exp\":1795518000}");
+    UNIT_ASSERT_STR(
+        cl.p, "{\"iss\":\"" EMAIL "\",\"scope\":\"https://www.googleapis.com/auth/datastore\","
+              "\"aud\":\"http://127.0.0.1:9/token\",\"iat\":1795514400,\"exp\":1795518000}");
     /* one changed claim byte breaks the signature */
     char *d1 = strchr(jwt.p, '.');
     d1[5] = d1[5] == 'A' ? 'B' : 'A';
@@ -277,7 +288,8 @@ static void test_refused_credentials(void)
     CU_ASSERT_EQUAL(gauth_header(g, hdr, sizeof hdr, 3000, err, sizeof err), CLIP_EAUTH);
     snprintf(want, sizeof want,
              "token endpoint %s (service account " EMAIL " from %s) refused the credentials: "
-             "HTTP 400 invalid_grant Invalid JWT Signature.", uri, sa_path);
+             "HTTP 400 invalid_grant Invalid JWT Signature.",
+             uri, sa_path);
     UNIT_ASSERT_STR(err, want);
     CU_ASSERT_EQUAL(ep.issued, 0);
     gauth_free(g);
@@ -286,14 +298,16 @@ static void test_refused_credentials(void)
 
 static void test_bad_key_files(void)
 {
-    CU_ASSERT_EQUAL_FATAL(write_sa(bad_path, "https://oauth2.googleapis.com/token", "authorized_user"), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        write_sa(bad_path, "https://oauth2.googleapis.com/token", "authorized_user"), 0);
     cfg_t c = sa_cfg(bad_path);
     gauth *g = NULL;
     char err[512] = "", want[512];
     CU_ASSERT_EQUAL(gauth_new(&c, &g, err, sizeof err), CLIP_EINVAL);
     CU_ASSERT_PTR_NULL(g);
     snprintf(want, sizeof want,
-             "google_credentials_file %s: type is \"authorized_user\", only service_account keys are supported",
+             "google_credentials_file %s: type is \"authorized_user\", only service_account keys "
+             "are supported",
              bad_path);
     UNIT_ASSERT_STR(err, want);
     CU_ASSERT_EQUAL_FATAL(write_sa(bad_path, "http://evil.example/token", "service_account"), 0);
@@ -345,10 +359,11 @@ static void test_metadata_server(void)
     /* nobody there: the error names every source tried */
     CU_ASSERT_EQUAL_FATAL(gauth_new(&c, &g, err, sizeof err), CLIP_OK);
     CU_ASSERT_EQUAL(gauth_header(g, hdr, sizeof hdr, 300, err, sizeof err), CLIP_EUNAVAILABLE);
-    snprintf(want, sizeof want,
-             "no Google credentials: FIRESTORE_EMULATOR_HOST and google_credentials_file / "
-             "GOOGLE_APPLICATION_CREDENTIALS are unset, and the GCE metadata server %s did not answer",
-             host);
+    snprintf(
+        want, sizeof want,
+        "no Google credentials: FIRESTORE_EMULATOR_HOST and google_credentials_file / "
+        "GOOGLE_APPLICATION_CREDENTIALS are unset, and the GCE metadata server %s did not answer",
+        host);
     CU_ASSERT_EQUAL(strncmp(err, want, strlen(want)), 0);
     if (strncmp(err, want, strlen(want)) != 0)
         fprintf(stderr, "got: %s\n", err);
@@ -358,9 +373,12 @@ static void test_metadata_server(void)
 
 int main(void)
 {
-    CU_TestInfo tests[] = {UNIT_TEST(test_jwt_built_and_verified), UNIT_TEST(test_exchange_and_cache),
-                           UNIT_TEST(test_refused_credentials), UNIT_TEST(test_bad_key_files),
-                           UNIT_TEST(test_emulator), UNIT_TEST(test_metadata_server),
+    CU_TestInfo tests[] = {UNIT_TEST(test_jwt_built_and_verified),
+                           UNIT_TEST(test_exchange_and_cache),
+                           UNIT_TEST(test_refused_credentials),
+                           UNIT_TEST(test_bad_key_files),
+                           UNIT_TEST(test_emulator),
+                           UNIT_TEST(test_metadata_server),
                            CU_TEST_INFO_NULL};
     return unit_run("gauth", tests, init, clean);
 }

@@ -1,4 +1,5 @@
-/* Tests of core/http: answers, keep-alive, retries per policy, deadline, size cap, back-off, fork. */
+/* Tests of core/http: answers, keep-alive, retries per policy, deadline, size cap, back-off, fork.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,8 @@ static void test_get_and_keepalive(void)
     minihttpd *m;
     char url[128];
     CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
-    http_req req = {.method = "GET", .url = url, .deadline_ms = 2000, .retry = HTTP_RETRY_IDEMPOTENT};
+    http_req req = {
+        .method = "GET", .url = url, .deadline_ms = 2000, .retry = HTTP_RETRY_IDEMPOTENT};
     for (int i = 0; i < 3; i++) {
         http_resp resp;
         char err[256] = "";
@@ -91,8 +93,13 @@ static void test_post_headers_body(void)
     char url[128];
     CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/echo"), 0);
     const char *hdrs[] = {"X-Test: v1", "Content-Type: application/json"};
-    http_req req = {.method = "PATCH", .url = url, .headers = hdrs, .nheaders = 2,
-                    .body = "{\"a\":1}", .body_len = 7, .deadline_ms = 2000};
+    http_req req = {.method = "PATCH",
+                    .url = url,
+                    .headers = hdrs,
+                    .nheaders = 2,
+                    .body = "{\"a\":1}",
+                    .body_len = 7,
+                    .deadline_ms = 2000};
     http_resp resp;
     CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK);
     CU_ASSERT_EQUAL(resp.status, 200);
@@ -112,7 +119,8 @@ static void test_retry_503_idempotent(void)
     minihttpd *m;
     char url[128];
     CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
-    http_req req = {.method = "GET", .url = url, .deadline_ms = 5000, .retry = HTTP_RETRY_IDEMPOTENT};
+    http_req req = {
+        .method = "GET", .url = url, .deadline_ms = 5000, .retry = HTTP_RETRY_IDEMPOTENT};
     http_resp resp;
     CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK);
     CU_ASSERT_EQUAL(resp.status, 200);
@@ -129,7 +137,11 @@ static void test_never_and_unapplied_statuses(void)
     minihttpd *m;
     char url[128];
     CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
-    http_req req = {.method = "POST", .url = url, .body = "x", .body_len = 1, .deadline_ms = 3000,
+    http_req req = {.method = "POST",
+                    .url = url,
+                    .body = "x",
+                    .body_len = 1,
+                    .deadline_ms = 3000,
                     .retry = HTTP_RETRY_NEVER};
     http_resp resp;
     CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK);
@@ -162,7 +174,8 @@ static void test_dropped_connection(void)
     char url[128];
     CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
     /* A dropped connection after the request went out: a read goes again... */
-    http_req req = {.method = "GET", .url = url, .deadline_ms = 3000, .retry = HTTP_RETRY_IDEMPOTENT};
+    http_req req = {
+        .method = "GET", .url = url, .deadline_ms = 3000, .retry = HTTP_RETRY_IDEMPOTENT};
     http_resp resp;
     CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK);
     CU_ASSERT_EQUAL(resp.status, 200);
@@ -189,7 +202,8 @@ static void test_hang_ends_at_deadline(void)
     minihttpd *m;
     char url[128];
     CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
-    http_req req = {.method = "GET", .url = url, .deadline_ms = 400, .retry = HTTP_RETRY_IDEMPOTENT};
+    http_req req = {
+        .method = "GET", .url = url, .deadline_ms = 400, .retry = HTTP_RETRY_IDEMPOTENT};
     http_resp resp;
     char err[256] = "";
     CU_ASSERT_EQUAL(http_do(&req, &resp, err, sizeof err), CLIP_ETIMEOUT);
@@ -206,7 +220,8 @@ static void test_retries_stop_before_deadline(void)
     minihttpd *m;
     char url[128];
     CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
-    http_req req = {.method = "GET", .url = url, .deadline_ms = 600, .retry = HTTP_RETRY_IDEMPOTENT};
+    http_req req = {
+        .method = "GET", .url = url, .deadline_ms = 600, .retry = HTTP_RETRY_IDEMPOTENT};
     http_resp resp;
     CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK);
     CU_ASSERT_EQUAL(resp.status, 503); /* the last answer, handed back before the deadline */
@@ -223,7 +238,10 @@ static void test_response_cap(void)
     minihttpd *m;
     char url[128];
     CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
-    http_req req = {.method = "GET", .url = url, .deadline_ms = 2000, .max_response = 2999,
+    http_req req = {.method = "GET",
+                    .url = url,
+                    .deadline_ms = 2000,
+                    .max_response = 2999,
                     .retry = HTTP_RETRY_IDEMPOTENT};
     http_resp resp;
     char err[256] = "";
@@ -248,7 +266,8 @@ static void test_refused_is_unavailable(void)
     mh_stop(m);
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
-    http_req req = {.method = "POST", .url = url, .deadline_ms = 800, .retry = HTTP_RETRY_UNAPPLIED};
+    http_req req = {
+        .method = "POST", .url = url, .deadline_ms = 800, .retry = HTTP_RETRY_UNAPPLIED};
     http_resp resp;
     char err[256] = "";
     CU_ASSERT_EQUAL(http_do(&req, &resp, err, sizeof err), CLIP_EUNAVAILABLE);
@@ -273,8 +292,12 @@ static void test_classify_hook(void)
     char url[128];
     CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
     int calls = 0;
-    http_req req = {.method = "GET", .url = url, .deadline_ms = 3000, .retry = HTTP_RETRY_IDEMPOTENT,
-                    .classify = classify_conflict, .classify_ctx = &calls};
+    http_req req = {.method = "GET",
+                    .url = url,
+                    .deadline_ms = 3000,
+                    .retry = HTTP_RETRY_IDEMPOTENT,
+                    .classify = classify_conflict,
+                    .classify_ctx = &calls};
     http_resp resp;
     CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK);
     CU_ASSERT_EQUAL(resp.status, 200);
@@ -296,7 +319,7 @@ static void test_backoff_schedule(void)
     CU_ASSERT_EQUAL(http_backoff_ms(2, 0.0), 0);
     CU_ASSERT_EQUAL(http_backoff_ms(3, 0.999), 199);
     CU_ASSERT_EQUAL(http_backoff_ms(9, 0.999), 4995);
-    CU_ASSERT_EQUAL(http_backoff_ms(4, 1.5), 399);  /* out-of-range jitter is clamped */
+    CU_ASSERT_EQUAL(http_backoff_ms(4, 1.5), 399); /* out-of-range jitter is clamped */
     CU_ASSERT_EQUAL(http_backoff_ms(4, -1.0), 0);
 }
 
@@ -343,13 +366,18 @@ static int clean(void)
 
 int main(void)
 {
-    CU_TestInfo tests[] = {UNIT_TEST(test_get_and_keepalive), UNIT_TEST(test_post_headers_body),
+    CU_TestInfo tests[] = {UNIT_TEST(test_get_and_keepalive),
+                           UNIT_TEST(test_post_headers_body),
                            UNIT_TEST(test_retry_503_idempotent),
                            UNIT_TEST(test_never_and_unapplied_statuses),
-                           UNIT_TEST(test_dropped_connection), UNIT_TEST(test_hang_ends_at_deadline),
-                           UNIT_TEST(test_retries_stop_before_deadline), UNIT_TEST(test_response_cap),
-                           UNIT_TEST(test_refused_is_unavailable), UNIT_TEST(test_classify_hook),
-                           UNIT_TEST(test_backoff_schedule), UNIT_TEST(test_after_fork),
+                           UNIT_TEST(test_dropped_connection),
+                           UNIT_TEST(test_hang_ends_at_deadline),
+                           UNIT_TEST(test_retries_stop_before_deadline),
+                           UNIT_TEST(test_response_cap),
+                           UNIT_TEST(test_refused_is_unavailable),
+                           UNIT_TEST(test_classify_hook),
+                           UNIT_TEST(test_backoff_schedule),
+                           UNIT_TEST(test_after_fork),
                            CU_TEST_INFO_NULL};
     return unit_run("http", tests, init, clean);
 }
