@@ -96,7 +96,7 @@ static void test_injected_503s_are_retried_to_success(void)
     CU_ASSERT_EQUAL(clips_list(fs, &a, "fu", "fv", NULL, 10, NULL, &p, err, sizeof err),
                     CLIP_EUNAVAILABLE);
     double dt = now_ms() - t0;
-    CU_ASSERT_TRUE(dt < 700);
+    CU_ASSERT_TRUE(dt < 750);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "UNAVAILABLE"));
     CU_ASSERT_EQUAL(clip_err_http_status(CLIP_EUNAVAILABLE), 503);
     fsemu_clear_faults(&emu);
@@ -118,9 +118,9 @@ static void test_hang_ends_at_the_deadline(void)
     CU_ASSERT_EQUAL(clips_list(fs, &a, "fu", "fv", NULL, 10, NULL, &p, err, sizeof err),
                     CLIP_ETIMEOUT);
     double dt = now_ms() - t0;
-    if (dt < 490 || dt > 800)
+    if (dt < 490 || dt >= 1000)
         fprintf(stderr, "hang ended after %.0f ms\n", dt);
-    CU_ASSERT_TRUE(dt >= 490 && dt < 800);
+    CU_ASSERT_TRUE(dt >= 490 && dt < 1000); /* the hang is 3000 ms */
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "firestore: deadline of"));
     CU_ASSERT_EQUAL(clip_err_http_status(CLIP_ETIMEOUT), 504);
     fsemu_clear_faults(&emu);
