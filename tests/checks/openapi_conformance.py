@@ -26,7 +26,8 @@ except ImportError:
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options", "trace")
 ERROR_CODES = {
     400: "invalid_argument", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "too_large", 429: "rate_limited",
+    405: "method_not_allowed", 408: "deadline_exceeded", 409: "conflict", 413: "too_large",
+    414: "too_large", 429: "rate_limited",
     500: "internal", 502: "bad_gateway", 503: "unavailable", 504: "deadline_exceeded",
 }
 # What the router accepts (core/ids.c), as samples: each documented path parameter schema must
