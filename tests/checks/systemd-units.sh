@@ -101,7 +101,7 @@ if command -v strace >/dev/null && strace -f -o /dev/null true 2>/dev/null; then
     comm -23 "$tmp/allow" "$tmp/deny" >"$tmp/allowed"
     [ "$(wc -l <"$tmp/allowed")" -gt 200 ] || fail "could not expand the syscall filter"
 
-    printf 'workers = 2\nshutdown_timeout = 5\nfirestore_project = sandbox-test\n%s\n%s\n%s\n' \
+    printf 'workers = 2\nshutdown_timeout = 5\nfirestore_timeout_ms = 300\nfirestore_project = sandbox-test\n%s\n%s\n%s\n' \
         'firestore_emulator_host = localhost:9' 'r2_endpoint = http://localhost:9' 'r2_bucket = b' \
         >"$tmp/sandbox.conf"
     strace -f -qq -o "$tmp/strace.log" env -i PATH=/usr/bin:/bin "$BUILD/clipapi-fcgi" \
