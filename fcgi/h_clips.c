@@ -5,6 +5,7 @@
 
 #include "auth.h"
 #include "handlers.h"
+#include "h_legacy.h"
 #include "hutil.h"
 #include "ids.h"
 
@@ -31,7 +32,8 @@ void h_clips_list(request_t *rq, response_t *rs)
     static const char *const allowed[] = {"style", "scene_id", "status", "limit", "cursor", NULL};
     const char *uid, *style, *status, *cursor;
     long limit, scene_id;
-    fs_client *fs;
+    fs_client *fs = NULL;
+    cfg_source source = rq->app->cfg->metadata_source; /* see h_video_get */
     if (auth_user(rq, rs, &uid) != 0 || h_query_only(rq, rs, allowed) != 0 ||
         h_query_str(rq, rs, "style", IDS_STYLE_MAX, ids_valid_style,
                     "must be 1-64 bytes of [a-z0-9-]", &style) != 0 ||
@@ -41,13 +43,22 @@ void h_clips_list(request_t *rq, response_t *rs)
         h_query_long(rq, rs, "limit", 1, CLIPS_LIST_LIMIT_MAX, CLIPS_LIST_LIMIT_DEFAULT, &limit) != 0 ||
         h_query_str(rq, rs, "cursor", H_CURSOR_MAX, printable, "not a cursor this API gave",
                     &cursor) != 0 ||
-        !(fs = h_need_fs(rq, rs)))
+        (source != CFG_SOURCE_R2 && !(fs = h_need_fs(rq, rs))))
         return;
     const char *video_id = req_path_param(rq, "video_id").p;
+    if (source == CFG_SOURCE_R2) {
+        h_legacy_clips(rq, rs, uid, video_id, style, status, scene_id, limit, cursor, 0);
+        return;
+    }
     clips_filter f = {status, style, scene_id >= 0, scene_id >= 0 ? scene_id : 0};
     clips_page page;
     char err[256];
     clip_err e = clips_list(fs, rq->arena, uid, video_id, &f, limit, cursor, &page, err, sizeof err);
+    if (e == CLIP_EINVAL && cursor && source == CFG_SOURCE_FIRESTORE_R2) {
+        /* a cursor of the legacy listing (it refuses any other cursor itself) */
+        h_legacy_clips(rq, rs, uid, video_id, style, status, scene_id, limit, cursor, 1);
+        return;
+    }
     if (e != CLIP_OK) {
         h_repo_error(rq, rs, e, err);
         return;
@@ -56,6 +67,10 @@ void h_clips_list(request_t *rq, response_t *rs)
         /* no clips, or no such video (another user's video is a 404 too) */
         video_rec v;
         e = videos_get(fs, rq->arena, uid, video_id, &v, err, sizeof err);
+        if (e == CLIP_ENOTFOUND && source == CFG_SOURCE_FIRESTORE_R2) {
+            h_legacy_clips(rq, rs, uid, video_id, style, status, scene_id, limit, NULL, 1);
+            return;
+        }
         if (e == CLIP_ENOTFOUND) {
             resp_error(rs, rq, 404, "not_found", "no video %s", video_id);
             return;
@@ -83,10 +98,12 @@ void h_clip_link(request_t *rq, response_t *rs)
     static const char *const allowed[] = {"download", "redirect", NULL};
     const char *uid;
     long download, redirect;
-    fs_client *fs;
+    fs_client *fs = NULL;
+    cfg_source source = rq->app->cfg->metadata_source; /* see h_video_get */
     if (auth_user(rq, rs, &uid) != 0 || h_query_only(rq, rs, allowed) != 0 ||
         h_query_long(rq, rs, "download", 0, 1, 0, &download) != 0 ||
-        h_query_long(rq, rs, "redirect", 0, 1, 1, &redirect) != 0 || !(fs = h_need_fs(rq, rs)))
+        h_query_long(rq, rs, "redirect", 0, 1, 1, &redirect) != 0 ||
+        (source != CFG_SOURCE_R2 && !(fs = h_need_fs(rq, rs))))
         return;
     const app_t *app = rq->app;
     if (!app->signer) {
@@ -103,11 +120,33 @@ void h_clip_link(request_t *rq, response_t *rs)
     clip_id[idn] = '\0';
     clip_rec c;
     char err[256];
-    clip_err e = ids_valid_id(clip_id, idn)
+    clip_err e = source != CFG_SOURCE_R2 && ids_valid_id(clip_id, idn)
                      ? clips_get(fs, rq->arena, uid, video_id, clip_id, &c, err, sizeof err)
                      : CLIP_ENOTFOUND;
     if (e == CLIP_OK && strcmp(c.filename, fn.p) != 0)
         e = CLIP_ENOTFOUND;
+    if (e == CLIP_ENOTFOUND && source != CFG_SOURCE_FIRESTORE) {
+        /* the legacy layout answers when there is no video document (always in phase r2) */
+        video_rec v;
+        clip_err ve = source == CFG_SOURCE_R2
+                          ? CLIP_ENOTFOUND
+                          : videos_get(fs, rq->arena, uid, video_id, &v, err, sizeof err);
+        if (ve != CLIP_OK && ve != CLIP_ENOTFOUND) {
+            h_repo_error(rq, rs, ve, err);
+            return;
+        }
+        if (ve == CLIP_ENOTFOUND) {
+            const char *key;
+            if (h_legacy_clip_key(rq, rs, uid, video_id, fn.p, source == CFG_SOURCE_FIRESTORE_R2,
+                                  &key) != 0)
+                return;
+            memset(&c, 0, sizeof c);
+            c.filename = fn.p;
+            c.status = "completed";
+            c.r2_key = key;
+            e = CLIP_OK;
+        }
+    }
     if (e == CLIP_ENOTFOUND) {
         resp_error(rs, rq, 404, "not_found", "no clip %s in video %s", fn.p, video_id);
         return;

@@ -5,6 +5,7 @@
 
 #include "auth.h"
 #include "handlers.h"
+#include "h_legacy.h"
 #include "hutil.h"
 #include "log.h"
 
@@ -76,18 +77,41 @@ static int etag_matches(const char *inm, const char *etag)
     return 0;
 }
 
+/* The ETag of the answer, and 304 when the client has it already. */
+static void finish_cached(request_t *rq, response_t *rs)
+{
+    buf_t *b = &rs->body;
+    char etag[24];
+    etag_of(b, etag);
+    resp_header(rs, "ETag", etag);
+    resp_header(rs, "Cache-Control", "private, no-cache");
+    if (etag_matches(req_header(rq, "If-None-Match"), etag)) {
+        rs->status = 304;
+        buf_reset(b);
+    }
+}
+
 void h_video_get(request_t *rq, response_t *rs)
 {
     static const char *const none[] = {NULL};
     const char *uid;
-    fs_client *fs;
+    fs_client *fs = NULL;
+    /* metadata_source (CONTRACT section 6): r2 reads only the legacy layout, firestore+r2 falls
+     * back to it when the video document is missing, firestore never reads it */
+    cfg_source source = rq->app->cfg->metadata_source;
     if (auth_user(rq, rs, &uid) != 0 || h_query_only(rq, rs, none) != 0 ||
-        !(fs = h_need_fs(rq, rs)))
+        (source != CFG_SOURCE_R2 && !(fs = h_need_fs(rq, rs))))
         return;
     const char *video_id = req_path_param(rq, "video_id").p;
     video_rec v;
     char err[256];
-    clip_err e = videos_get(fs, rq->arena, uid, video_id, &v, err, sizeof err);
+    clip_err e = source == CFG_SOURCE_R2 ? CLIP_ENOTFOUND
+                                         : videos_get(fs, rq->arena, uid, video_id, &v, err, sizeof err);
+    if (e == CLIP_ENOTFOUND && source != CFG_SOURCE_FIRESTORE) {
+        if (h_legacy_video(rq, rs, uid, video_id, source == CFG_SOURCE_FIRESTORE_R2) == 0)
+            finish_cached(rq, rs);
+        return;
+    }
     if (e == CLIP_ENOTFOUND) {
         resp_error(rs, rq, 404, "not_found", "no video %s", video_id);
         return;
@@ -122,12 +146,5 @@ void h_video_get(request_t *rq, response_t *rs)
         cursor = page.next_cursor;
     }
     buf_puts(b, "]}");
-    char etag[24];
-    etag_of(b, etag);
-    resp_header(rs, "ETag", etag);
-    resp_header(rs, "Cache-Control", "private, no-cache");
-    if (etag_matches(req_header(rq, "If-None-Match"), etag)) {
-        rs->status = 304;
-        buf_reset(b);
-    }
+    finish_cached(rq, rs);
 }
