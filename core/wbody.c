@@ -99,6 +99,16 @@ static clip_err parse_object(const char *body, size_t n, json_object **out, char
     json_object *j = json_tokener_parse_ex(tok, body, (int)n);
     enum json_tokener_error je = json_tokener_get_error(tok);
     size_t end = json_tokener_get_parse_end(tok);
+    if (je == json_tokener_continue && n > 0 && !strchr("]}\"", body[n - 1])) {
+        /* a bare number or literal ends only at the next byte: give it one (then refused below) */
+        j = json_tokener_parse_ex(tok, " ", 1);
+        je = json_tokener_get_error(tok);
+        end = n;
+        if (je == json_tokener_success && !j) {
+            json_tokener_free(tok);
+            return clip_fail(CLIP_EINVAL, err, errlen, "body: must be a JSON object");
+        }
+    }
     json_tokener_free(tok);
     if (je == json_tokener_error_depth) {
         json_object_put(j);
@@ -806,20 +816,22 @@ static int string_field(wbody_kind kind, const char *name)
     return 0;
 }
 
-/* One JSON value of any type (strict, as for bodies); NULL when s is not one. */
-static json_object *parse_value(const char *s, size_t n)
+/* One JSON value of any type (strict, as for bodies) into *out (NULL for JSON null, as json-c
+ * has it). 0 ok, -1 when s is not one. */
+static int parse_value(const char *s, size_t n, json_object **out)
 {
+    *out = NULL;
     if (n == 0 || n > INT_MAX || lex_check(s, n) < n)
-        return NULL;
+        return -1;
     json_tokener *tok = json_tokener_new_ex(WBODY_DEPTH_MAX);
     if (!tok)
-        return NULL;
+        return -1;
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     json_object *j = json_tokener_parse_ex(tok, s, (int)n);
     enum json_tokener_error je = json_tokener_get_error(tok);
     size_t end = json_tokener_get_parse_end(tok);
     if (je == json_tokener_continue) {
-        /* a bare number only ends at the next byte: give it one */
+        /* a bare number (or literal) only ends at the next byte: give it one */
         j = json_tokener_parse_ex(tok, " ", 1);
         je = json_tokener_get_error(tok);
         end = n;
@@ -829,10 +841,10 @@ static json_object *parse_value(const char *s, size_t n)
         end++;
     if (je != json_tokener_success || end != n) {
         json_object_put(j);
-        return NULL;
+        return -1;
     }
-    /* a valid "null" parses to NULL too: give it a real null object */
-    return j ? j : json_object_new_null();
+    *out = j;
+    return 0;
 }
 
 clip_err wbody_from_args(wbody_kind kind, const char *base, size_t base_len,
@@ -865,20 +877,18 @@ clip_err wbody_from_args(wbody_kind kind, const char *base, size_t base_len,
         const char *val = eq + 1;
         size_t vlen = alen - (size_t)(val - arg);
         json_object *v = NULL;
+        int oom = 0;
         if (raw) {
-            v = parse_value(val, vlen);
-            if (!v)
+            if (parse_value(val, vlen, &v) != 0)
                 e = clip_fail(CLIP_EINVAL, err, errlen, "%s: not valid JSON after ':='", name);
         } else if (string_field(kind, name)) {
-            v = json_object_new_string_len(val, (int)vlen);
-        } else {
+            oom = !(v = json_object_new_string_len(val, (int)vlen));
+        } else if (parse_value(val, vlen, &v) != 0) {
             /* a number, true/false, null or array for the other fields; else the text, which the
              * parser then refuses naming the field and the type it wants */
-            v = parse_value(val, vlen);
-            if (!v)
-                v = json_object_new_string_len(val, (int)vlen);
+            oom = !(v = json_object_new_string_len(val, (int)vlen));
         }
-        if (e == CLIP_OK && (!v || json_object_object_add(j, name, v) != 0)) {
+        if (e == CLIP_OK && (oom || json_object_object_add(j, name, v) != 0)) {
             json_object_put(v);
             e = clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
         }
