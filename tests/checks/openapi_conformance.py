@@ -6,6 +6,7 @@ Usage: /usr/bin/python3 openapi_conformance.py TOP structure
        /usr/bin/python3 openapi_conformance.py TOP answers RESPONSES.jsonl
 Debian's python3-yaml and python3-jsonschema only (Draft 2020-12, the dialect of OpenAPI 3.1)."""
 
+import glob
 import json
 import re
 import sys
@@ -130,15 +131,16 @@ def router_routes(top):
 
 
 def handler_query_params(top):
-    """{handler: set of query parameter names} for the handlers that call h_query_only."""
+    """{handler: set of query parameter names, or None when it never looks at the query} for
+    every handler defined in fcgi/h_*.c."""
     out = {}
-    for f in ("fcgi/h_videos.c", "fcgi/h_clips.c", "fcgi/h_health.c", "fcgi/h_metrics.c",
-              "fcgi/h_internal.c"):
-        src = read(top, f)
+    for f in sorted(glob.glob(f"{top}/fcgi/h_*.c")):
+        with open(f, encoding="utf-8") as fh:
+            src = fh.read()
         for m in re.finditer(r"\nvoid (h_\w+)\(request_t \*rq, response_t \*rs\)\n\{(.*?)\n\}", src, re.S):
             name, body = m.group(1), m.group(2)
             if "h_query_only" not in body:
-                out[name] = None  # query string not looked at
+                out[name] = None
                 continue
             lst = re.search(r"static const char \*const \w+\[\] = \{([^}]*)\}", body)
             out[name] = set(re.findall(r'"([a-z_]+)"', lst.group(1))) if lst else set()
@@ -236,6 +238,8 @@ def check_structure(top):
                         fail(f"{where}: {name} schema accepts {s!r}, which the router refuses")
             documented_q = {x["name"] for x in params if x.get("in") == "query"}
             handler = routes.get(p, {}).get(m)
+            if handler and handler not in queries:
+                fail(f"{where}: cannot find {handler}(request_t *rq, response_t *rs) in fcgi/h_*.c")
             allowed = queries.get(handler)
             if handler and allowed is not None and documented_q != allowed:
                 fail(f"{where}: documented query parameters {sorted(documented_q)} != "
