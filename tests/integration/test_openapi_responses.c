@@ -15,7 +15,7 @@
 #include "unit.h"
 #include "videos.h"
 
-#define POOL_BODY_MAX 65536          /* request_body_max of the pool under test */
+#define POOL_BODY_MAX 65536           /* request_body_max of the pool under test */
 #define NGINX_BODY_OVER (1536 * 1024) /* over nginx's client_max_body_size (1m) */
 
 static fullstack F;
@@ -24,7 +24,8 @@ static FILE *rec_file;
 static char rec_path[600];
 static int nrecorded;
 
-/* ---- seeding ---------------------------------------------------------------------------------- */
+/* ---- seeding ----------------------------------------------------------------------------------
+ */
 
 static int seed(void)
 {
@@ -69,10 +70,13 @@ static int seed(void)
         int scene, prio, thumb;
         long long size;
     } cl[] = {
-        {"clip_3_vertical", "vertical", "completed", "00:01:02.5", "00:01:31", NULL, "The punchline", 3, 1, 1, 12897484},
+        {"clip_3_vertical", "vertical", "completed", "00:01:02.5", "00:01:31", NULL,
+         "The punchline", 3, 1, 1, 12897484},
         {"clip_1_vertical", "vertical", "completed", "5", "35.25", NULL, NULL, 1, 2, 0, 1048576},
-        {"clip_2_vertical", "vertical", "processing", "00:02:00", "00:02:30", NULL, NULL, 2, 1, 0, 0},
-        {"clip_4_square", "square", "failed", "00:03:00", "00:03:30", "ffmpeg exited with 1", NULL, 4, 3, 0, 0},
+        {"clip_2_vertical", "vertical", "processing", "00:02:00", "00:02:30", NULL, NULL, 2, 1, 0,
+         0},
+        {"clip_4_square", "square", "failed", "00:03:00", "00:03:30", "ffmpeg exited with 1", NULL,
+         4, 3, 0, 0},
     };
     for (size_t i = 0; i < sizeof cl / sizeof cl[0]; i++) {
         clip_new n;
@@ -141,7 +145,8 @@ static int stop(void)
     return 0;
 }
 
-/* ---- recording -------------------------------------------------------------------------------- */
+/* ---- recording --------------------------------------------------------------------------------
+ */
 
 /* The response headers (curl's raw header text) as an object of lower-case names; repeated
  * headers are joined with ", ". Only the last header block counts (after any 1xx). */
@@ -159,7 +164,8 @@ static json_object *headers_object(const char *raw)
             const char *colon = memchr(p, ':', n);
             if (colon && colon > p) {
                 char name[128];
-                size_t nn = (size_t)(colon - p) < sizeof name - 1 ? (size_t)(colon - p) : sizeof name - 1;
+                size_t nn =
+                    (size_t)(colon - p) < sizeof name - 1 ? (size_t)(colon - p) : sizeof name - 1;
                 for (size_t i = 0; i < nn; i++)
                     name[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] - 'A' + 'a' : p[i]);
                 name[nn] = '\0';
@@ -170,7 +176,8 @@ static json_object *headers_object(const char *raw)
                 json_object *old = NULL;
                 if (json_object_object_get_ex(o, name, &old)) {
                     char *joined = NULL;
-                    if (asprintf(&joined, "%s, %.*s", json_object_get_string(old), (int)vn, v) > 0) {
+                    if (asprintf(&joined, "%s, %.*s", json_object_get_string(old), (int)vn, v) >
+                        0) {
                         json_object_object_add(o, name, json_object_new_string(joined));
                         free(joined);
                     }
@@ -201,7 +208,8 @@ static tp_http_resp call(const char *method, const char *route, const char *path
         json_object *o = json_object_new_object();
         json_object_object_add(o, "method", json_object_new_string(method));
         json_object_object_add(o, "route", route ? json_object_new_string(route) : NULL);
-        json_object_object_add(o, "path", json_object_new_string_len(path, (int)strnlen(path, 300)));
+        json_object_object_add(o, "path",
+                               json_object_new_string_len(path, (int)strnlen(path, 300)));
         json_object_object_add(o, "status", json_object_new_int64(r.status));
         json_object_object_add(o, "headers", headers_object(r.headers));
         json_object_object_add(o, "body", json_object_new_string_len(r.body, (int)r.len));
@@ -246,7 +254,8 @@ static const char *jstr(json_object *o, const char *k)
                : NULL;
 }
 
-/* ---- user endpoints --------------------------------------------------------------------------- */
+/* ---- user endpoints ---------------------------------------------------------------------------
+ */
 
 #define R_VIDEOS "/api/videos"
 #define R_VIDEO "/api/videos/{video_id}"
@@ -297,9 +306,9 @@ static void test_video_info(void)
     snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
     char *cond[] = {alice, inm, NULL};
     expect("GET", R_VIDEO, "/api/videos/vid1", cond, NULL, 304);
-    expect("GET", R_VIDEO, "/api/videos/vid2", a, NULL, 200);      /* sparse: nulls */
-    expect("GET", R_VIDEO, "/api/videos/vidb", b, NULL, 200);      /* no clips, no stats */
-    expect("GET", R_VIDEO, "/api/videos/vid1", b, NULL, 404);      /* another user's */
+    expect("GET", R_VIDEO, "/api/videos/vid2", a, NULL, 200); /* sparse: nulls */
+    expect("GET", R_VIDEO, "/api/videos/vidb", b, NULL, 200); /* no clips, no stats */
+    expect("GET", R_VIDEO, "/api/videos/vid1", b, NULL, 404); /* another user's */
     expect("GET", R_VIDEO, "/api/videos/nosuch", a, NULL, 404);
     expect("GET", R_VIDEO, "/api/videos/a.b", a, NULL, 400);
     expect("GET", R_VIDEO, "/api/videos/caf%C3%A9", a, NULL, 400);
@@ -339,7 +348,8 @@ static void test_clips_list(void)
 static void test_clip_link(void)
 {
     char *a[] = {alice, NULL}, *b[] = {bob, NULL};
-    tp_http_resp r = call("GET", R_CLIP, "/api/videos/vid1/clips/clip_3_vertical.mp4", a, NULL, 0, 302);
+    tp_http_resp r =
+        call("GET", R_CLIP, "/api/videos/vid1/clips/clip_3_vertical.mp4", a, NULL, 0, 302);
     char loc[2048];
     header_value(&r, "location", loc, sizeof loc);
     CU_ASSERT_TRUE(strncmp(loc, "http://127.0.0.1:", 17) == 0);
@@ -351,12 +361,14 @@ static void test_clip_link(void)
     expect("GET", R_CLIP, "/api/videos/vid1/clips/..%2fetc", a, NULL, 400);
     expect("GET", R_CLIP, "/api/videos/vid1/clips/clip_3_vertical.mp4", NULL, NULL, 401);
     expect("GET", R_CLIP, "/api/videos/vid1/clips/clip_9_vertical.mp4", a, NULL, 404);
-    expect("GET", R_CLIP, "/api/videos/vid1/clips/clip_2_vertical.mp4", a, NULL, 404); /* not ready */
+    expect("GET", R_CLIP, "/api/videos/vid1/clips/clip_2_vertical.mp4", a, NULL,
+           404); /* not ready */
     expect("GET", R_CLIP, "/api/videos/vid1/clips/clip_3_vertical.mp4", b, NULL, 404);
     expect("DELETE", R_CLIP, "/api/videos/vid1/clips/clip_3_vertical.mp4", a, NULL, 405);
 }
 
-/* ---- health, metrics, limits ------------------------------------------------------------------ */
+/* ---- health, metrics, limits ------------------------------------------------------------------
+ */
 
 static void test_health_and_metrics(void)
 {
@@ -383,17 +395,18 @@ static void test_body_limits(void)
     tp_http_resp r = call("GET", R_VIDEOS, "/api/videos", a, big, n, 413); /* before routing */
     tp_http_free(&r);
     char *h[] = {svc, "Content-Type: application/json", NULL};
-    r = call("PUT", "/api/internal/users/{uid}/videos/{video_id}", "/api/internal/users/alice/videos/vid9",
-             h, big, n, 413);
+    r = call("PUT", "/api/internal/users/{uid}/videos/{video_id}",
+             "/api/internal/users/alice/videos/vid9", h, big, n, 413);
     tp_http_free(&r);
     /* over nginx's client_max_body_size: nginx's own JSON 413 */
-    r = call("PUT", "/api/internal/users/{uid}/videos/{video_id}", "/api/internal/users/alice/videos/vid9",
-             h, big, NGINX_BODY_OVER, 413);
+    r = call("PUT", "/api/internal/users/{uid}/videos/{video_id}",
+             "/api/internal/users/alice/videos/vid9", h, big, NGINX_BODY_OVER, 413);
     tp_http_free(&r);
     free(big);
 }
 
-/* ---- internal endpoints ----------------------------------------------------------------------- */
+/* ---- internal endpoints -----------------------------------------------------------------------
+ */
 
 #define R_IVIDEO "/api/internal/users/{uid}/videos/{video_id}"
 #define R_ICLIP "/api/internal/users/{uid}/videos/{video_id}/clips/{clip_id}"
@@ -422,7 +435,8 @@ static void test_internal(void)
     for (size_t i = 0; i < 5; i++) {
         expect(methods[i], routes[i], paths[i], none, "{}", 401);
         expect(methods[i], routes[i], paths[i], wrong, "{}", 401);
-        expect(methods[i], routes[i], paths[i], user, "{}", 401); /* an ID token is no service key */
+        expect(methods[i], routes[i], paths[i], user, "{}",
+               401); /* an ID token is no service key */
     }
     /* path parameters are checked before the key */
     expect("PUT", R_IVIDEO, "/api/internal/users/a.b/videos/cv1", none, "{}", 400);
@@ -434,20 +448,21 @@ static void test_internal(void)
     expect("PUT", R_IUPLOAD, up, h, "{}", 405);
 
     /* the write path, in the workflow's order */
-    expect_write("PUT", R_IVIDEO, vp,
-                 "{\"video_url\":\"https://youtube.com/watch?v=xyz\",\"video_title\":\"Carol's talk\","
-                 "\"status\":\"processing\",\"styles_processed\":[\"vertical\"],\"crop_mode\":\"smart\","
-                 "\"target_aspect\":\"9:16\",\"highlights\":[{\"id\":1,\"title\":\"Opening\","
-                 "\"start\":\"00:00:05\",\"end\":\"00:00:35.5\",\"hook_category\":\"funny\"}]}",
-                 201);
+    expect_write(
+        "PUT", R_IVIDEO, vp,
+        "{\"video_url\":\"https://youtube.com/watch?v=xyz\",\"video_title\":\"Carol's talk\","
+        "\"status\":\"processing\",\"styles_processed\":[\"vertical\"],\"crop_mode\":\"smart\","
+        "\"target_aspect\":\"9:16\",\"highlights\":[{\"id\":1,\"title\":\"Opening\","
+        "\"start\":\"00:00:05\",\"end\":\"00:00:35.5\",\"hook_category\":\"funny\"}]}",
+        201);
     expect_write("PUT", R_IVIDEO, vp, "{\"custom_prompt\":null,\"youtube_id\":\"xyz\"}", 200);
     expect_write("PUT", R_IVIDEO, vp, "{\"status\":\"done\"}", 400);
     expect_write("PUT", R_IVIDEO, vp, "{\"colour\":\"red\"}", 400);
     expect_write("PUT", R_IVIDEO, vp, "{not json", 400);
-    expect_write("PUT", R_IVIDEO, vp, "{\"highlights_summary\":{\"total_duration\":1},\"highlights\":[]}", 400);
-    const char *clip =
-        "{\"scene_id\":1,\"scene_title\":\"Opening\",\"style\":\"vertical\","
-        "\"start_time\":\"00:00:05\",\"end_time\":\"00:00:35.5\",\"priority\":1}";
+    expect_write("PUT", R_IVIDEO, vp,
+                 "{\"highlights_summary\":{\"total_duration\":1},\"highlights\":[]}", 400);
+    const char *clip = "{\"scene_id\":1,\"scene_title\":\"Opening\",\"style\":\"vertical\","
+                       "\"start_time\":\"00:00:05\",\"end_time\":\"00:00:35.5\",\"priority\":1}";
     expect_write("PUT", R_ICLIP, cp, clip, 201);
     expect_write("PUT", R_ICLIP, cp, clip, 200); /* the same create again */
     expect_write("PUT", R_ICLIP, cp,
@@ -457,11 +472,14 @@ static void test_internal(void)
     expect_write("PUT", R_ICLIP, cp, "{\"scene_id\":-1}", 400);
     expect_write("PUT", R_ICLIP, cp, "{\"style\":\"vertical\"}", 400);
     expect_write("POST", R_IUPLOAD, up, "{}", 200);
-    expect_write("POST", R_IUPLOAD, up, "{\"filename\":\"clip_1_vertical.webm\",\"expires_in\":600}", 200);
+    expect_write("POST", R_IUPLOAD, up,
+                 "{\"filename\":\"clip_1_vertical.webm\",\"expires_in\":600}", 200);
     expect_write("POST", R_IUPLOAD, up, "{\"expires_in\":0}", 400);
     expect_write("PATCH", R_ICLIP, cp,
-                 "{\"status\":\"completed\",\"file_size_bytes\":1048576,\"has_thumbnail\":true}", 200);
-    expect_write("PATCH", R_ICLIP, cp, "{\"status\":\"failed\",\"error\":\"ffmpeg exited with 1\"}", 200);
+                 "{\"status\":\"completed\",\"file_size_bytes\":1048576,\"has_thumbnail\":true}",
+                 200);
+    expect_write("PATCH", R_ICLIP, cp, "{\"status\":\"failed\",\"error\":\"ffmpeg exited with 1\"}",
+                 200);
     expect_write("PATCH", R_ICLIP, cp, "{\"status\":\"finished\"}", 400);
     expect_write("PATCH", R_ICLIP, cp, "{\"file_size_bytes\":1}", 400);
     expect_write("PATCH", R_ICLIP, "/api/internal/users/carol/videos/cv1/clips/clip_9_vertical",
@@ -475,6 +493,52 @@ static void test_internal(void)
     expect("GET", R_VIDEO, "/api/videos/cv1", c, NULL, 200);
 }
 
+/* ---- backend failures (the emulator's fault rules) ---------------------------------------------
+ */
+
+static int emulator_faults(const char *method, const char *json)
+{
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/emulator/v1/faults", F.fs_port);
+    tp_http_resp r;
+    int rc = tp_http(method, url, NULL, json, json ? strlen(json) : 0, &r);
+    rc = rc == 0 && r.status == 200 ? 0 : -1;
+    tp_http_free(&r);
+    return rc;
+}
+
+/* Every Firestore call answers as the rule says while `path` is asked for. */
+static void under_fault(const char *rule, const char *method, const char *route, const char *path,
+                        char *const headers[], const char *body, long want)
+{
+    CU_ASSERT_EQUAL_FATAL(emulator_faults("POST", rule), 0);
+    expect(method, route, path, headers, body, want);
+    CU_ASSERT_EQUAL(emulator_faults("DELETE", NULL), 0);
+}
+
+static void test_backend_faults(void)
+{
+    char *a[] = {alice, NULL};
+    char *h[] = {svc, "Content-Type: application/json", NULL};
+    /* refused credentials are our deployment's problem: 502 */
+    under_fault("{\"match\":\"\",\"times\":-1,\"action\":\"status\",\"status\":403}", "GET",
+                R_VIDEO, "/api/videos/vid1", a, NULL, 502);
+    /* a request Firestore calls invalid is our bug: 500, details only in the log */
+    under_fault("{\"match\":\"\",\"times\":-1,\"action\":\"status\",\"status\":400}", "GET",
+                R_CLIPS, "/api/videos/vid1/clips", a, NULL, 500);
+    /* a failed precondition: 409 */
+    under_fault("{\"match\":\"\",\"times\":-1,\"action\":\"status\",\"status\":400,"
+                "\"grpcStatus\":\"FAILED_PRECONDITION\",\"message\":\"precondition\"}",
+                "PUT", R_IVIDEO, "/api/internal/users/carol/videos/cv3", h,
+                "{\"status\":\"queued\"}", 409);
+    /* quota: 429 once the retries are spent */
+    under_fault("{\"match\":\"\",\"times\":-1,\"action\":\"status\",\"status\":429}", "GET",
+                R_VIDEOS, "/api/videos", a, NULL, 429);
+    /* slower than firestore_timeout_ms (2000): 504 */
+    under_fault("{\"match\":\"\",\"times\":-1,\"action\":\"delay\",\"ms\":3000}", "GET", R_CLIP,
+                "/api/videos/vid1/clips/clip_3_vertical.mp4", a, NULL, 504);
+}
+
 /* Last: the emulator is stopped for good. */
 static void test_firestore_down(void)
 {
@@ -484,17 +548,18 @@ static void test_firestore_down(void)
     expect("GET", R_VIDEOS, "/api/videos", a, NULL, 503);
     expect("GET", "/readyz", "/readyz", NULL, NULL, 503);
     char *h[] = {svc, "Content-Type: application/json", NULL};
-    expect("PUT", R_IVIDEO, "/api/internal/users/carol/videos/cv2", h, "{\"status\":\"queued\"}", 503);
+    expect("PUT", R_IVIDEO, "/api/internal/users/carol/videos/cv2", h, "{\"status\":\"queued\"}",
+           503);
     expect("POST", R_ISTATS, "/api/internal/users/carol/videos/cv1/stats", h, "", 503);
     expect("GET", "/healthz", "/healthz", NULL, NULL, 200);
 }
 
 int main(void)
 {
-    CU_TestInfo tests[] = {UNIT_TEST(test_videos_list),   UNIT_TEST(test_video_info),
-                           UNIT_TEST(test_clips_list),    UNIT_TEST(test_clip_link),
+    CU_TestInfo tests[] = {UNIT_TEST(test_videos_list),        UNIT_TEST(test_video_info),
+                           UNIT_TEST(test_clips_list),         UNIT_TEST(test_clip_link),
                            UNIT_TEST(test_health_and_metrics), UNIT_TEST(test_body_limits),
-                           UNIT_TEST(test_internal),      UNIT_TEST(test_firestore_down),
-                           CU_TEST_INFO_NULL};
+                           UNIT_TEST(test_internal),           UNIT_TEST(test_backend_faults),
+                           UNIT_TEST(test_firestore_down),     CU_TEST_INFO_NULL};
     return unit_run("openapi_responses", tests, start, stop);
 }
