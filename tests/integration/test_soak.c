@@ -1,4 +1,4 @@
-/* Soak: mixed reads and writes through nginx for SOAK_SECONDS (15 in make test, minutes in
+/* Soak: mixed reads and writes through nginx for SOAK_SECONDS (20 in make test, minutes in
  * make soak) on the release build: no unexpected answer, worker memory flat after warm-up, no
  * file descriptor growth. Prints the figures as name: value lines. */
 #include <dirent.h>
@@ -17,7 +17,7 @@
 
 static fullstack F;
 static char alice[4096], service[200];
-static double soak_seconds = 15;
+static double soak_seconds = 20;
 static volatile int running;
 
 typedef struct {
@@ -149,8 +149,9 @@ static void test_soak(void)
     for (int i = 0; i < READERS; i++)
         pthread_create(&th[i], NULL, reader, &rs[i]);
     pthread_create(&th[READERS], NULL, writer, &ws);
-    /* warm-up: a fifth of the run (at least 3 s), then sample the workers every second */
-    double warm = soak_seconds / 5 < 3 ? 3 : soak_seconds / 5;
+    /* warm-up: a fifth of the run (at least 8 s: the writer has created every clip by then), then
+     * sample the workers every second */
+    double warm = soak_seconds / 5 < 8 ? 8 : soak_seconds / 5;
     while (now_s() - t0 < warm)
         usleep(100000);
     int pids[16];
