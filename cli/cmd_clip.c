@@ -1,4 +1,5 @@
-/* cmd_clip: `clipctl clip put` (create_clip), `clip status` (update_clip_status) and `clip list`, the same core calls as the internal endpoints. */
+/* cmd_clip: `clipctl clip put` (create_clip), `clip status` (update_clip_status) and `clip list`,
+ * the same core calls as the internal endpoints. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,39 +15,41 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: clipctl [--config FILE] clip put [--json FILE|-] [--table] UID VIDEO_ID CLIP_ID\n"
-            "                                        [FIELD=VALUE | FIELD:=JSON ...]\n"
-            "       clipctl [--config FILE] clip status [--json FILE|-] [--table] UID VIDEO_ID CLIP_ID\n"
-            "                                        [FIELD=VALUE | FIELD:=JSON ...]\n"
-            "       clipctl [--config FILE] clip list [--status S] [--style S] [--scene-id N]\n"
-            "                                        [--limit N] [--cursor C | --all] [--table]\n"
-            "                                        UID VIDEO_ID\n"
-            "\n"
-            "put: create_clip, exactly as PUT /api/internal/users/UID/videos/VIDEO_ID/clips/CLIP_ID.\n"
-            "  Required: scene_id, style, start_time, end_time (HH:MM:SS(.fff), MM:SS or seconds);\n"
-            "  optional: filename (CLIP_ID.mp4), scene_title, scene_description, duration_seconds\n"
-            "  (computed from start/end when absent), priority (99), status (pending), error,\n"
-            "  file_size_bytes or file_size_mb, has_thumbnail. The same create twice is fine (exit\n"
-            "  0, the stored clip); different data for an existing clip fails (exit 1, conflict).\n"
-            "status: update_clip_status, as PATCH on the same path: status (required:\n"
-            "  pending|processing|completed|failed), error, file_size_bytes, has_thumbnail.\n"
-            "list: the video's clips ordered by priority, scene_id, style; one page of --limit\n"
-            "  (default %d, at most %d) from --cursor, or every page with --all.\n"
-            "\n"
-            "The body is the JSON object of --json (a file, - for stdin) with the FIELD arguments\n"
-            "on top: FIELD=VALUE is a string for text fields and a JSON literal for the others,\n"
-            "FIELD:=JSON is raw JSON. Example:\n"
-            "  clipctl clip put u1 vid1 clip_3_vertical scene_id=3 style=vertical \\\n"
-            "      start_time=00:01:02.5 end_time=00:01:31 scene_title='The hook'\n"
-            "  clipctl clip status u1 vid1 clip_3_vertical status=completed \\\n"
-            "      file_size_bytes=12897484 has_thumbnail=true\n"
-            "\n"
-            "  --table      a table instead of JSON\n"
-            "  --help       this text\n"
-            "Exit status: 0 done, 1 failed (Firestore, not found, conflict), 2 bad usage or a\n"
-            "refused field.\n",
-            CLIPS_LIST_LIMIT_DEFAULT, CLIPS_LIST_LIMIT_MAX);
+    fprintf(
+        f,
+        "usage: clipctl [--config FILE] clip put [--json FILE|-] [--table] UID VIDEO_ID CLIP_ID\n"
+        "                                        [FIELD=VALUE | FIELD:=JSON ...]\n"
+        "       clipctl [--config FILE] clip status [--json FILE|-] [--table] UID VIDEO_ID "
+        "CLIP_ID\n"
+        "                                        [FIELD=VALUE | FIELD:=JSON ...]\n"
+        "       clipctl [--config FILE] clip list [--status S] [--style S] [--scene-id N]\n"
+        "                                        [--limit N] [--cursor C | --all] [--table]\n"
+        "                                        UID VIDEO_ID\n"
+        "\n"
+        "put: create_clip, exactly as PUT /api/internal/users/UID/videos/VIDEO_ID/clips/CLIP_ID.\n"
+        "  Required: scene_id, style, start_time, end_time (HH:MM:SS(.fff), MM:SS or seconds);\n"
+        "  optional: filename (CLIP_ID.mp4), scene_title, scene_description, duration_seconds\n"
+        "  (computed from start/end when absent), priority (99), status (pending), error,\n"
+        "  file_size_bytes or file_size_mb, has_thumbnail. The same create twice is fine (exit\n"
+        "  0, the stored clip); different data for an existing clip fails (exit 1, conflict).\n"
+        "status: update_clip_status, as PATCH on the same path: status (required:\n"
+        "  pending|processing|completed|failed), error, file_size_bytes, has_thumbnail.\n"
+        "list: the video's clips ordered by priority, scene_id, style; one page of --limit\n"
+        "  (default %d, at most %d) from --cursor, or every page with --all.\n"
+        "\n"
+        "The body is the JSON object of --json (a file, - for stdin) with the FIELD arguments\n"
+        "on top: FIELD=VALUE is a string for text fields and a JSON literal for the others,\n"
+        "FIELD:=JSON is raw JSON. Example:\n"
+        "  clipctl clip put u1 vid1 clip_3_vertical scene_id=3 style=vertical \\\n"
+        "      start_time=00:01:02.5 end_time=00:01:31 scene_title='The hook'\n"
+        "  clipctl clip status u1 vid1 clip_3_vertical status=completed \\\n"
+        "      file_size_bytes=12897484 has_thumbnail=true\n"
+        "\n"
+        "  --table      a table instead of JSON\n"
+        "  --help       this text\n"
+        "Exit status: 0 done, 1 failed (Firestore, not found, conflict), 2 bad usage or a\n"
+        "refused field.\n",
+        CLIPS_LIST_LIMIT_DEFAULT, CLIPS_LIST_LIMIT_MAX);
 }
 
 typedef struct {
@@ -58,11 +61,11 @@ typedef struct {
 static int parse(const char *cmd, int argc, char **argv, clip_opts *o, int is_list)
 {
     static const struct option opts[] = {
-        {"json", required_argument, NULL, 'j'},   {"table", no_argument, NULL, 't'},
-        {"status", required_argument, NULL, 's'}, {"style", required_argument, NULL, 'y'},
+        {"json", required_argument, NULL, 'j'},     {"table", no_argument, NULL, 't'},
+        {"status", required_argument, NULL, 's'},   {"style", required_argument, NULL, 'y'},
         {"scene-id", required_argument, NULL, 'n'}, {"limit", required_argument, NULL, 'l'},
-        {"cursor", required_argument, NULL, 'c'}, {"all", no_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"cursor", required_argument, NULL, 'c'},   {"all", no_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
     o->scene_id = -1;
@@ -90,7 +93,8 @@ static int parse(const char *cmd, int argc, char **argv, clip_opts *o, int is_li
             break;
         case 's':
             if (!clips_status_valid(optarg))
-                return cli_usage_error(cmd, "--status: one of pending, processing, completed, failed");
+                return cli_usage_error(cmd,
+                                       "--status: one of pending, processing, completed, failed");
             o->status = optarg;
             break;
         case 'y':
@@ -168,8 +172,8 @@ static int clip_put(const cli_ctx *ctx, int argc, char **argv)
     clip_new in;
     char err[512];
     clip_err e = CLIP_OK;
-    if (rc == CLI_EXIT_OK &&
-        (e = wbody_parse_clip(&pa, uid, vid, cid, body.p, body.len, &in, err, sizeof err)) != CLIP_OK)
+    if (rc == CLI_EXIT_OK && (e = wbody_parse_clip(&pa, uid, vid, cid, body.p, body.len, &in, err,
+                                                   sizeof err)) != CLIP_OK)
         rc = wcli_fail(cmd, e, err);
     buf_free(&body);
     wcli_env env;
@@ -219,9 +223,10 @@ static int clip_status(const cli_ctx *ctx, int argc, char **argv)
 
 static int clip_list(const cli_ctx *ctx, int argc, char **argv)
 {
-    static const char *const columns[] = {"clip_id", "scene_id", "style", "status", "priority",
-                                          "start_time", "end_time", "duration_seconds",
-                                          "file_size_bytes", "has_thumbnail", NULL};
+    static const char *const columns[] = {
+        "clip_id",         "scene_id",      "style",    "status",
+        "priority",        "start_time",    "end_time", "duration_seconds",
+        "file_size_bytes", "has_thumbnail", NULL};
     const char *cmd = "clip list", *uid, *vid, *cid;
     clip_opts o;
     int rc = parse(cmd, argc, argv, &o, 1);

@@ -1,4 +1,5 @@
-/* cmd_stats: `clipctl stats`, update_clip_statistics (as POST /api/internal/.../stats): recomputes and writes the video's clip_stats. */
+/* cmd_stats: `clipctl stats`, update_clip_statistics (as POST /api/internal/.../stats): recomputes
+ * and writes the video's clip_stats. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,15 +12,17 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: clipctl [--config FILE] stats [--table] UID VIDEO_ID\n"
-               "\n"
-               "update_clip_statistics, exactly as POST /api/internal/users/UID/videos/VIDEO_ID/stats:\n"
-               "counts the video's clips (total, completed, failed, by style), sums their sizes and\n"
-               "durations, writes the result as the video's clip_stats and prints it.\n"
-               "\n"
-               "  --table      a FIELD / VALUE table instead of JSON\n"
-               "  --help       this text\n"
-               "Exit status: 0 done, 1 failed (Firestore, no such video), 2 bad usage.\n");
+    fprintf(
+        f,
+        "usage: clipctl [--config FILE] stats [--table] UID VIDEO_ID\n"
+        "\n"
+        "update_clip_statistics, exactly as POST /api/internal/users/UID/videos/VIDEO_ID/stats:\n"
+        "counts the video's clips (total, completed, failed, by style), sums their sizes and\n"
+        "durations, writes the result as the video's clip_stats and prints it.\n"
+        "\n"
+        "  --table      a FIELD / VALUE table instead of JSON\n"
+        "  --help       this text\n"
+        "Exit status: 0 done, 1 failed (Firestore, no such video), 2 bad usage.\n");
 }
 
 int cmd_stats(const cli_ctx *ctx, int argc, char **argv)

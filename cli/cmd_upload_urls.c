@@ -1,4 +1,5 @@
-/* cmd_upload_urls: `clipctl upload-urls`, presigned PUT URLs for a clip file and its thumbnail (as POST /api/internal/.../upload-urls). */
+/* cmd_upload_urls: `clipctl upload-urls`, presigned PUT URLs for a clip file and its thumbnail (as
+ * POST /api/internal/.../upload-urls). */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,23 +14,24 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: clipctl [--config FILE] upload-urls [--json FILE|-] [--table] [--at TIME]\n"
-            "                                  UID VIDEO_ID CLIP_ID [filename=NAME] [expires_in=S]\n"
-            "\n"
-            "Presigned PUT URLs, exactly as POST\n"
-            "/api/internal/users/UID/videos/VIDEO_ID/clips/CLIP_ID/upload-urls: the clip file\n"
-            "UID/VIDEO_ID/clips/FILENAME (Content-Type video/mp4 bound: the upload must send it)\n"
-            "and the thumbnail UID/VIDEO_ID/thumbnails/CLIP_ID.jpg (image/jpeg). FILENAME is\n"
-            "CLIP_ID.mp4 unless given; expires_in is %ld..%ld seconds [presign_expires].\n"
-            "Upload with: curl -X PUT -H 'Content-Type: video/mp4' --data-binary @clip.mp4 URL\n"
-            "\n"
-            "  --json FILE  the body as a JSON object; - reads stdin\n"
-            "  --at TIME    signing time instead of now, e.g. 20261124T120000Z\n"
-            "  --table      a table instead of JSON\n"
-            "  --help       this text\n"
-            "Exit status: 0 done, 1 failed (R2 not configured), 2 bad usage or a refused field.\n",
-            SIG_EXPIRES_MIN, SIG_EXPIRES_MAX);
+    fprintf(
+        f,
+        "usage: clipctl [--config FILE] upload-urls [--json FILE|-] [--table] [--at TIME]\n"
+        "                                  UID VIDEO_ID CLIP_ID [filename=NAME] [expires_in=S]\n"
+        "\n"
+        "Presigned PUT URLs, exactly as POST\n"
+        "/api/internal/users/UID/videos/VIDEO_ID/clips/CLIP_ID/upload-urls: the clip file\n"
+        "UID/VIDEO_ID/clips/FILENAME (Content-Type video/mp4 bound: the upload must send it)\n"
+        "and the thumbnail UID/VIDEO_ID/thumbnails/CLIP_ID.jpg (image/jpeg). FILENAME is\n"
+        "CLIP_ID.mp4 unless given; expires_in is %ld..%ld seconds [presign_expires].\n"
+        "Upload with: curl -X PUT -H 'Content-Type: video/mp4' --data-binary @clip.mp4 URL\n"
+        "\n"
+        "  --json FILE  the body as a JSON object; - reads stdin\n"
+        "  --at TIME    signing time instead of now, e.g. 20261124T120000Z\n"
+        "  --table      a table instead of JSON\n"
+        "  --help       this text\n"
+        "Exit status: 0 done, 1 failed (R2 not configured), 2 bad usage or a refused field.\n",
+        SIG_EXPIRES_MIN, SIG_EXPIRES_MAX);
 }
 
 int cmd_upload_urls(const cli_ctx *ctx, int argc, char **argv)
@@ -97,8 +99,8 @@ int cmd_upload_urls(const cli_ctx *ctx, int argc, char **argv)
     } else {
         long expires = up.expires_in ? up.expires_in : env.cfg->presign_expires;
         buf_t b = BUF_INIT;
-        e = wreply_upload(s, &b, uid, vid, cid, up.filename, expires, when ? when : time(NULL),
-                          err, sizeof err);
+        e = wreply_upload(s, &b, uid, vid, cid, up.filename, expires, when ? when : time(NULL), err,
+                          sizeof err);
         if (e != CLIP_OK) {
             rc = wcli_fail(cmd, e, err);
         } else if (table) {

@@ -1,4 +1,5 @@
-/* cmd_video: `clipctl video put` (create_or_update_video, as PUT /api/internal/.../videos/{id}) and `clipctl video get`. */
+/* cmd_video: `clipctl video put` (create_or_update_video, as PUT /api/internal/.../videos/{id}) and
+ * `clipctl video get`. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,29 +12,30 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: clipctl [--config FILE] video put [--json FILE|-] [--table] UID VIDEO_ID\n"
-            "                                         [FIELD=VALUE | FIELD:=JSON ...]\n"
-            "       clipctl [--config FILE] video get [--table] UID VIDEO_ID\n"
-            "\n"
-            "put: create_or_update_video, exactly as PUT /api/internal/users/UID/videos/VIDEO_ID:\n"
-            "merges the given fields into the video (created_at is set once), validated like the\n"
-            "endpoint's body. The body is the JSON object of --json (a file, - for stdin) with the\n"
-            "FIELD arguments on top: FIELD=VALUE is a string for text fields and a JSON literal\n"
-            "for the others, FIELD:=JSON is raw JSON. Fields: video_url, video_title, youtube_id,\n"
-            "status (queued|processing|completed|failed), custom_prompt, styles_processed,\n"
-            "crop_mode, target_aspect, highlights_count, highlights_summary, or the raw\n"
-            "highlights array (the summary is then computed).\n"
-            "get: prints the stored video.\n"
-            "\n"
-            "Example:\n"
-            "  clipctl video put u1 vid1 video_title='My talk' status=processing \\\n"
-            "      'styles_processed:=[\"vertical\"]' highlights_count=7\n"
-            "\n"
-            "  --json FILE  the body (or its base) as a JSON object; - reads stdin\n"
-            "  --table      a FIELD / VALUE table instead of JSON\n"
-            "  --help       this text\n"
-            "Exit status: 0 done, 1 failed (Firestore, not found), 2 bad usage or a refused field.\n");
+    fprintf(
+        f,
+        "usage: clipctl [--config FILE] video put [--json FILE|-] [--table] UID VIDEO_ID\n"
+        "                                         [FIELD=VALUE | FIELD:=JSON ...]\n"
+        "       clipctl [--config FILE] video get [--table] UID VIDEO_ID\n"
+        "\n"
+        "put: create_or_update_video, exactly as PUT /api/internal/users/UID/videos/VIDEO_ID:\n"
+        "merges the given fields into the video (created_at is set once), validated like the\n"
+        "endpoint's body. The body is the JSON object of --json (a file, - for stdin) with the\n"
+        "FIELD arguments on top: FIELD=VALUE is a string for text fields and a JSON literal\n"
+        "for the others, FIELD:=JSON is raw JSON. Fields: video_url, video_title, youtube_id,\n"
+        "status (queued|processing|completed|failed), custom_prompt, styles_processed,\n"
+        "crop_mode, target_aspect, highlights_count, highlights_summary, or the raw\n"
+        "highlights array (the summary is then computed).\n"
+        "get: prints the stored video.\n"
+        "\n"
+        "Example:\n"
+        "  clipctl video put u1 vid1 video_title='My talk' status=processing \\\n"
+        "      'styles_processed:=[\"vertical\"]' highlights_count=7\n"
+        "\n"
+        "  --json FILE  the body (or its base) as a JSON object; - reads stdin\n"
+        "  --table      a FIELD / VALUE table instead of JSON\n"
+        "  --help       this text\n"
+        "Exit status: 0 done, 1 failed (Firestore, not found), 2 bad usage or a refused field.\n");
 }
 
 static int parse(int argc, char **argv, const char **json, int *table, int allow_json, int *help)

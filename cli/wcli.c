@@ -67,8 +67,8 @@ static int read_all(FILE *f, buf_t *b, char *err, size_t errlen)
     return 0;
 }
 
-int wcli_body(const char *cmd, wbody_kind kind, const char *json_path, char *const *args,
-              int nargs, buf_t *out)
+int wcli_body(const char *cmd, wbody_kind kind, const char *json_path, char *const *args, int nargs,
+              buf_t *out)
 {
     buf_t base = BUF_INIT;
     char err[512];
@@ -116,7 +116,8 @@ static const char *cell(json_object *v)
         return "-";
     if (json_object_is_type(v, json_type_string))
         return json_object_get_string(v);
-    return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    return json_object_to_json_string_ext(v,
+                                          JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
 int wcli_print(const char *cmd, const buf_t *json, int table)
@@ -173,7 +174,7 @@ int wcli_print_rows(const char *cmd, const char *json, size_t len, const char *c
         size_t k = 0;
         for (; columns[c][k] && k + 1 < sizeof up; k++)
             up[k] = (char)(columns[c][k] >= 'a' && columns[c][k] <= 'z' ? columns[c][k] - 32
-                                                                          : columns[c][k]);
+                                                                        : columns[c][k]);
         up[k] = '\0';
         if (c + 1 < ncol)
             printf("%-*s  ", width[c], up);

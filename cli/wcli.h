@@ -1,4 +1,5 @@
-/* wcli: what clipctl's workflow commands share: configuration and Firestore client, the body from --json and field arguments, output as JSON or a table. */
+/* wcli: what clipctl's workflow commands share: configuration and Firestore client, the body from
+ * --json and field arguments, output as JSON or a table. */
 #ifndef CLIP_WCLI_H
 #define CLIP_WCLI_H
 
@@ -30,8 +31,8 @@ void wcli_close(wcli_env *env);
 /* The request body of a command: --json FILE ("-" = stdin, or NULL) plus "name=value" /
  * "name:=JSON" arguments, merged by wbody_from_args. CLI_EXIT_OK, or CLI_EXIT_USAGE after a
  * message naming the field. */
-int wcli_body(const char *cmd, wbody_kind kind, const char *json_path, char *const *args,
-              int nargs, buf_t *out);
+int wcli_body(const char *cmd, wbody_kind kind, const char *json_path, char *const *args, int nargs,
+              buf_t *out);
 
 /* A refused body or failed repository call: the message, and the exit code (usage for bad input,
  * failure otherwise). */

@@ -90,8 +90,8 @@ static clip_err parse_object(const char *body, size_t n, json_object **out, char
         return clip_fail(CLIP_ETOOBIG, err, errlen, "body: too large");
     size_t bad = lex_check(body, n);
     if (bad < n)
-        return clip_fail(CLIP_EINVAL, err, errlen, "body: not valid JSON (unexpected byte at offset %zu)",
-                         bad);
+        return clip_fail(CLIP_EINVAL, err, errlen,
+                         "body: not valid JSON (unexpected byte at offset %zu)", bad);
     json_tokener *tok = json_tokener_new_ex(WBODY_DEPTH_MAX);
     if (!tok)
         return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
@@ -137,7 +137,8 @@ static clip_err parse_object(const char *body, size_t n, json_object **out, char
     return CLIP_OK;
 }
 
-/* ---- typed members ------------------------------------------------------------------------------ */
+/* ---- typed members ------------------------------------------------------------------------------
+ */
 
 /* A member name fit for a message: printable ASCII, bounded. */
 static void shown(char *out, size_t outlen, const char *prefix, const char *key)
@@ -160,7 +161,8 @@ static clip_err bad(pctx *c, const char *name, const char *what)
     return clip_fail(CLIP_EINVAL, c->err, c->errlen, "%s: %s", name, what);
 }
 
-/* A string member (NULL for JSON null when nullable) of at most max bytes, copied into the arena. */
+/* A string member (NULL for JSON null when nullable) of at most max bytes, copied into the arena.
+ */
 static clip_err get_str(pctx *c, const char *name, json_object *v, size_t max, int nullable,
                         const char **out)
 {
@@ -190,8 +192,9 @@ static clip_err get_int(pctx *c, const char *name, json_object *v, int64_t min, 
     if (json_object_is_type(v, json_type_int))
         x = json_object_get_int64(v);
     if (!json_object_is_type(v, json_type_int) || x < min || x > max)
-        return clip_fail(CLIP_EINVAL, c->err, c->errlen, "%s: must be a whole number from %lld to %lld",
-                         name, (long long)min, (long long)max);
+        return clip_fail(CLIP_EINVAL, c->err, c->errlen,
+                         "%s: must be a whole number from %lld to %lld", name, (long long)min,
+                         (long long)max);
     *out = x;
     return CLIP_OK;
 }
@@ -240,7 +243,8 @@ static clip_err get_str_list(pctx *c, const char *name, json_object *v, size_t m
         return bad(c, name, "must be an array of strings");
     size_t n = json_object_array_length(v);
     if (n > max_items)
-        return clip_fail(CLIP_EINVAL, c->err, c->errlen, "%s: more than %zu items", name, max_items);
+        return clip_fail(CLIP_EINVAL, c->err, c->errlen, "%s: more than %zu items", name,
+                         max_items);
     const char **list = n ? arena_calloc(c->a, n, sizeof *list) : NULL;
     if (n && !list)
         return clip_fail(CLIP_ENOMEM, c->err, c->errlen, "out of memory");
@@ -495,7 +499,8 @@ clip_err wbody_parse_video(arena_t *a, const char *uid, const char *video_id, co
     return CLIP_OK;
 }
 
-/* ---- create_clip ------------------------------------------------------------------------------ */
+/* ---- create_clip ------------------------------------------------------------------------------
+ */
 
 static const char *const clip_statuses = "pending, processing, completed, failed";
 
@@ -503,7 +508,8 @@ static clip_err get_clip_status(pctx *c, json_object *v, const char **out)
 {
     clip_err e = get_str(c, "status", v, 16, 0, out);
     if (e != CLIP_OK || !clips_status_valid(*out))
-        return clip_fail(CLIP_EINVAL, c->err, c->errlen, "status: must be one of %s", clip_statuses);
+        return clip_fail(CLIP_EINVAL, c->err, c->errlen, "status: must be one of %s",
+                         clip_statuses);
     return CLIP_OK;
 }
 
@@ -518,7 +524,8 @@ static clip_err get_time_text(pctx *c, const char *name, json_object *v, const c
     return CLIP_OK;
 }
 
-/* file_size_bytes and file_size_mb of one body: bytes wins, mb alone gives bytes, both must agree. */
+/* file_size_bytes and file_size_mb of one body: bytes wins, mb alone gives bytes, both must agree.
+ */
 typedef struct {
     int has_bytes, has_mb;
     int64_t bytes;
@@ -569,7 +576,8 @@ static clip_err check_filename(pctx *c, const char *clip_id, const char *filenam
 {
     size_t n = strlen(filename);
     if (!ids_valid_filename(filename, n))
-        return bad(c, "filename", "must be 1-128 bytes of [A-Za-z0-9._-], no '..' and no leading dot");
+        return bad(c, "filename",
+                   "must be 1-128 bytes of [A-Za-z0-9._-], no '..' and no leading dot");
     const char *dot = strrchr(filename, '.');
     size_t stem = dot ? (size_t)(dot - filename) : n;
     if (stem != strlen(clip_id) || memcmp(filename, clip_id, stem) != 0)
@@ -800,7 +808,8 @@ static const char *const string_fields[][12] = {
     [WBODY_VIDEO] = {"video_id", "user_id", "video_url", "video_title", "youtube_id", "status",
                      "custom_prompt", "crop_mode", "target_aspect", NULL},
     [WBODY_CLIP] = {"clip_id", "filename", "scene_title", "scene_description", "style",
-                    "start_time", "end_time", "status", "error", "r2_key", "thumbnail_r2_key", NULL},
+                    "start_time", "end_time", "status", "error", "r2_key", "thumbnail_r2_key",
+                    NULL},
     [WBODY_STATUS] = {"status", "error", NULL},
     [WBODY_STATS] = {NULL},
     [WBODY_UPLOAD] = {"filename", NULL},

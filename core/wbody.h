@@ -1,4 +1,5 @@
-/* wbody: the JSON bodies of the workflow's calls (internal endpoints and clipctl), parsed and validated field by field into repository inputs. */
+/* wbody: the JSON bodies of the workflow's calls (internal endpoints and clipctl), parsed and
+ * validated field by field into repository inputs. */
 #ifndef CLIP_WBODY_H
 #define CLIP_WBODY_H
 
@@ -12,19 +13,19 @@
 #include "videos.h"
 
 /* Limits of what a body may hold (CONTRACT section 2 gives the types; these give the ranges). */
-#define WBODY_DEPTH_MAX 8                      /* nesting of objects and arrays */
-#define WBODY_SCENE_ID_MAX 2147483647LL        /* scene_id and a highlight's id: 0..this */
-#define WBODY_PRIORITY_MAX 2147483647LL        /* priority: 0..this */
-#define WBODY_FILE_SIZE_MAX 5497558138880LL    /* 5 TiB, the largest object S3 and R2 keep */
-#define WBODY_DURATION_MAX 604800.0            /* a clip or highlight: at most a week of video */
-#define WBODY_TOTAL_DURATION_MAX 100000000.0   /* highlights_summary.total_duration */
-#define WBODY_HIGHLIGHTS_MAX 1000              /* items of a raw highlights array */
-#define WBODY_HIGHLIGHTS_COUNT_MAX 100000      /* highlights_count */
-#define WBODY_CATEGORY_MAX 256                 /* one hook category, in bytes */
-#define WBODY_TIME_TEXT_MAX 32                 /* start_time / end_time, in bytes */
-#define WBODY_SHORT_TEXT_MAX 64                /* crop_mode, target_aspect, youtube_id */
-#define WBODY_MB_TOLERANCE 0.05                /* file_size_mb given with file_size_bytes: agree within */
-#define WBODY_ARG_MAX 65536                    /* one clipctl field argument, in bytes */
+#define WBODY_DEPTH_MAX 8                    /* nesting of objects and arrays */
+#define WBODY_SCENE_ID_MAX 2147483647LL      /* scene_id and a highlight's id: 0..this */
+#define WBODY_PRIORITY_MAX 2147483647LL      /* priority: 0..this */
+#define WBODY_FILE_SIZE_MAX 5497558138880LL  /* 5 TiB, the largest object S3 and R2 keep */
+#define WBODY_DURATION_MAX 604800.0          /* a clip or highlight: at most a week of video */
+#define WBODY_TOTAL_DURATION_MAX 100000000.0 /* highlights_summary.total_duration */
+#define WBODY_HIGHLIGHTS_MAX 1000            /* items of a raw highlights array */
+#define WBODY_HIGHLIGHTS_COUNT_MAX 100000    /* highlights_count */
+#define WBODY_CATEGORY_MAX 256               /* one hook category, in bytes */
+#define WBODY_TIME_TEXT_MAX 32               /* start_time / end_time, in bytes */
+#define WBODY_SHORT_TEXT_MAX 64              /* crop_mode, target_aspect, youtube_id */
+#define WBODY_MB_TOLERANCE 0.05 /* file_size_mb given with file_size_bytes: agree within */
+#define WBODY_ARG_MAX 65536     /* one clipctl field argument, in bytes */
 
 /* Which call a body belongs to (for the field types clipctl needs, see wbody_from_args). */
 typedef enum {

@@ -1,4 +1,5 @@
-/* wreply: the answers of the workflow's calls as JSON (stored video, stored clip, clip_stats, upload URLs), shared by the internal endpoints and clipctl. */
+/* wreply: the answers of the workflow's calls as JSON (stored video, stored clip, clip_stats,
+ * upload URLs), shared by the internal endpoints and clipctl. */
 #ifndef CLIP_WREPLY_H
 #define CLIP_WREPLY_H
 

@@ -1,4 +1,6 @@
-/* h_internal: the workflow's write path (CONTRACT section 4, internal endpoints): service key, then the body validated in full (core/wbody), then one repository call, answered in JSON (core/wreply). */
+/* h_internal: the workflow's write path (CONTRACT section 4, internal endpoints): service key, then
+ * the body validated in full (core/wbody), then one repository call, answered in JSON
+ * (core/wreply). */
 #include <string.h>
 #include <time.h>
 
@@ -25,8 +27,7 @@ static void int_error(request_t *rq, response_t *rs, clip_err e, const char *err
         resp_error(rs, rq, 409, "conflict", "%s", err);
         return;
     default:
-        log_warn("backend_error", "%s: %s: %s", rq->route ? rq->route : "",
-                 clip_err_code(e), err);
+        log_warn("backend_error", "%s: %s: %s", rq->route ? rq->route : "", clip_err_code(e), err);
         resp_clip_error(rs, rq, e, err);
         return;
     }
@@ -149,8 +150,8 @@ void h_int_upload_urls(request_t *rq, response_t *rs)
     const char *clip_id = param(rq, "clip_id");
     char err[H_INT_ERR_MAX];
     wbody_upload up;
-    clip_err e = wbody_parse_upload(rq->arena, clip_id, rq->body, rq->body_len, &up, err,
-                                    sizeof err);
+    clip_err e =
+        wbody_parse_upload(rq->arena, clip_id, rq->body, rq->body_len, &up, err, sizeof err);
     if (e != CLIP_OK) {
         int_error(rq, rs, e, err);
         return;

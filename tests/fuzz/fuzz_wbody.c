@@ -1,4 +1,6 @@
-/* Fuzzes core/wbody, the JSON body parser of the workflow's calls: any bytes as any body (or as clipctl field arguments) must give a valid repository input or one CLIP_EINVAL line naming the field. */
+/* Fuzzes core/wbody, the JSON body parser of the workflow's calls: any bytes as any body (or as
+ * clipctl field arguments) must give a valid repository input or one CLIP_EINVAL line naming the
+ * field. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -43,11 +45,12 @@ static void parse(arena_t *a, int kind, const char *p, size_t n)
     case WBODY_CLIP: {
         clip_new c;
         e = wbody_parse_clip(a, "u1", "vid1", "clip_1", p, n, &c, err, sizeof err);
-        if (e == CLIP_OK &&
-            (!c.style || !ids_valid_style(c.style, strlen(c.style)) || !c.start_time ||
-             !c.end_time || clips_parse_time(c.start_time) < 0 || clips_parse_time(c.end_time) < 0 ||
-             !isfinite(c.duration_seconds) || c.duration_seconds < 0 || c.file_size_bytes < 0 ||
-             c.file_size_bytes > WBODY_FILE_SIZE_MAX || (c.status && !clips_status_valid(c.status))))
+        if (e == CLIP_OK && (!c.style || !ids_valid_style(c.style, strlen(c.style)) ||
+                             !c.start_time || !c.end_time || clips_parse_time(c.start_time) < 0 ||
+                             clips_parse_time(c.end_time) < 0 || !isfinite(c.duration_seconds) ||
+                             c.duration_seconds < 0 || c.file_size_bytes < 0 ||
+                             c.file_size_bytes > WBODY_FILE_SIZE_MAX ||
+                             (c.status && !clips_status_valid(c.status))))
             abort();
         break;
     }
@@ -111,7 +114,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             buf_t b = BUF_INIT;
             char err[512] = "";
-            clip_err e = wbody_from_args((wbody_kind)kind, NULL, 0, args, nargs, &b, err, sizeof err);
+            clip_err e =
+                wbody_from_args((wbody_kind)kind, NULL, 0, args, nargs, &b, err, sizeof err);
             if (e == CLIP_OK)
                 parse(&a, kind, b.p ? b.p : "", b.len);
             else

@@ -38,7 +38,8 @@ static tstack st;
 static fs_client *fs;
 static int stack_up;
 
-/* ---- set-up ----------------------------------------------------------------------------------- */
+/* ---- set-up -----------------------------------------------------------------------------------
+ */
 
 static int start_s3(void)
 {
@@ -53,8 +54,11 @@ static int start_s3(void)
     snprintf(serve, sizeof serve, "%s/tests/emulators/s3/serve", tp_top());
     s3_port = tp_free_port();
     snprintf(portstr, sizeof portstr, "%d", s3_port);
-    char *argv[] = {"node", "--openssl-legacy-provider", serve, "--port", portstr,
-                    "--directory", s3_dir, "--bucket", BUCKET, NULL};
+    char *argv[] = {"node",  "--openssl-legacy-provider",
+                    serve,   "--port",
+                    portstr, "--directory",
+                    s3_dir,  "--bucket",
+                    BUCKET,  NULL};
     if (tp_start(&s3, "wf-s3rver", argv, NULL, "ready", 30000) != 0) {
         tp_dump_log(&s3, 30);
         return -1;
@@ -120,7 +124,8 @@ static int clean(void)
     return 0;
 }
 
-/* ---- helpers ------------------------------------------------------------------------------------ */
+/* ---- helpers ------------------------------------------------------------------------------------
+ */
 
 /* One call through nginx with a service key (NULL: no Authorization header). */
 static long api(const char *method, const char *path, const char *key, const char *body,
@@ -177,7 +182,9 @@ static int emu_count(const char *collection)
     int n = -1;
     if (tp_http("GET", url, NULL, NULL, 0, &r) == 0 && r.status == 200) {
         json_object *j = json_tokener_parse(r.body), *docs = NULL;
-        n = j && json_object_object_get_ex(j, "documents", &docs) ? (int)json_object_array_length(docs) : 0;
+        n = j && json_object_object_get_ex(j, "documents", &docs)
+                ? (int)json_object_array_length(docs)
+                : 0;
         json_object_put(j);
     }
     tp_http_free(&r);
@@ -216,16 +223,20 @@ static int fields_are(json_object *doc, const char *spec)
         int ok = 0;
         switch (kind[0]) {
         case 's':
-            ok = json_object_object_get_ex(v, "stringValue", &x) && strcmp(json_object_get_string(x), want) == 0;
+            ok = json_object_object_get_ex(v, "stringValue", &x) &&
+                 strcmp(json_object_get_string(x), want) == 0;
             break;
         case 'i':
-            ok = json_object_object_get_ex(v, "integerValue", &x) && strcmp(json_object_get_string(x), want) == 0;
+            ok = json_object_object_get_ex(v, "integerValue", &x) &&
+                 strcmp(json_object_get_string(x), want) == 0;
             break;
         case 'd':
-            ok = json_object_object_get_ex(v, "doubleValue", &x) && json_object_get_double(x) == strtod(want, NULL);
+            ok = json_object_object_get_ex(v, "doubleValue", &x) &&
+                 json_object_get_double(x) == strtod(want, NULL);
             break;
         case 'b':
-            ok = json_object_object_get_ex(v, "booleanValue", &x) && json_object_get_boolean(x) == (want[0] == '1');
+            ok = json_object_object_get_ex(v, "booleanValue", &x) &&
+                 json_object_get_boolean(x) == (want[0] == '1');
             break;
         case 'n':
             ok = json_object_object_get_ex(v, "nullValue", &x);
@@ -244,8 +255,9 @@ static int fields_are(json_object *doc, const char *spec)
         }
     }
     if (json_object_object_length(fields) != nspec) {
-        fprintf(stderr, "document has %d fields, expected %d: %s\n", json_object_object_length(fields),
-                nspec, json_object_to_json_string_ext(fields, JSON_C_TO_STRING_PLAIN));
+        fprintf(stderr, "document has %d fields, expected %d: %s\n",
+                json_object_object_length(fields), nspec,
+                json_object_to_json_string_ext(fields, JSON_C_TO_STRING_PLAIN));
         bad++;
     }
     return bad;
@@ -256,7 +268,8 @@ static void ts_of(json_object *doc, const char *name, char *out, size_t n)
 {
     json_object *f = NULL, *v = NULL, *x = NULL;
     out[0] = '\0';
-    if (doc && json_object_object_get_ex(doc, "fields", &f) && json_object_object_get_ex(f, name, &v) &&
+    if (doc && json_object_object_get_ex(doc, "fields", &f) &&
+        json_object_object_get_ex(f, name, &v) &&
         json_object_object_get_ex(v, "timestampValue", &x))
         snprintf(out, n, "%s", json_object_get_string(x));
 }
@@ -344,20 +357,28 @@ static void test_missing_or_wrong_key_is_401(void)
     const char *path = "/api/internal/users/u1/videos/v401";
     tp_http_resp r;
     CU_ASSERT_EQUAL(api("PUT", path, NULL, "{}", &r), 401);
-    CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "{\"error\":{\"code\":\"unauthenticated\",\"message\":\"an Authorization: Bearer <service key> header is required\""));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(r.body, "{\"error\":{\"code\":\"unauthenticated\",\"message\":\"an Authorization: "
+                       "Bearer <service key> header is required\""));
     tp_http_free(&r);
     CU_ASSERT_EQUAL(api("PUT", path, "wf-key-one-0123456789abcdeX", "{}", &r), 401);
-    CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "{\"error\":{\"code\":\"unauthenticated\",\"message\":\"the service key is not valid\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        r.body,
+        "{\"error\":{\"code\":\"unauthenticated\",\"message\":\"the service key is not valid\""));
     tp_http_free(&r);
     /* a prefix of a valid key is not valid either */
-    CU_ASSERT_EQUAL(api("POST", "/api/internal/users/u1/videos/v401/stats", "wf-key-one", "", &r), 401);
+    CU_ASSERT_EQUAL(api("POST", "/api/internal/users/u1/videos/v401/stats", "wf-key-one", "", &r),
+                    401);
     tp_http_free(&r);
     /* every endpoint checks the key */
     CU_ASSERT_EQUAL(api("PUT", "/api/internal/users/u1/videos/v401/clips/c1", NULL, "{}", &r), 401);
     tp_http_free(&r);
-    CU_ASSERT_EQUAL(api("PATCH", "/api/internal/users/u1/videos/v401/clips/c1", "nope-nope-nope-nope", "{}", &r), 401);
+    CU_ASSERT_EQUAL(api("PATCH", "/api/internal/users/u1/videos/v401/clips/c1",
+                        "nope-nope-nope-nope", "{}", &r),
+                    401);
     tp_http_free(&r);
-    CU_ASSERT_EQUAL(api("POST", "/api/internal/users/u1/videos/v401/clips/c1/upload-urls", NULL, "", &r), 401);
+    CU_ASSERT_EQUAL(
+        api("POST", "/api/internal/users/u1/videos/v401/clips/c1/upload-urls", NULL, "", &r), 401);
     tp_http_free(&r);
     json_object *d = NULL;
     CU_ASSERT_EQUAL(emu_get("users/u1/videos/v401", &d), 404); /* nothing written */
@@ -399,7 +420,9 @@ static void test_internal_from_other_address_is_403(void)
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     CU_ASSERT_EQUAL(rc, CURLE_OK);
     CU_ASSERT_EQUAL(status, 403);
-    CU_ASSERT_PTR_NOT_NULL(b.p && strstr(b.p, "{\"error\":{\"code\":\"forbidden\",\"message\":\"not allowed from this address\",\"request_id\":\""));
+    CU_ASSERT_PTR_NOT_NULL(b.p &&
+                           strstr(b.p, "{\"error\":{\"code\":\"forbidden\",\"message\":\"not "
+                                       "allowed from this address\",\"request_id\":\""));
     /* the public API is still open from there: the router's 404 for an unknown path */
     buf_reset(&b);
     snprintf(url, sizeof url, "%s/api/nothing-here", st.url);
@@ -417,7 +440,8 @@ static void test_internal_from_other_address_is_403(void)
     json_object_put(d);
 }
 
-/* ---- create_or_update_video -------------------------------------------------------------------- */
+/* ---- create_or_update_video --------------------------------------------------------------------
+ */
 
 static void test_video_put_writes_the_contract_document(void)
 {
@@ -429,14 +453,22 @@ static void test_video_put_writes_the_contract_document(void)
         "\"highlights_summary\":{\"total_duration\":210.5,\"categories\":[\"funny\"]}}";
     char *out = NULL;
     CU_ASSERT_EQUAL(call("PUT", "/api/internal/users/u1/videos/vid1", body, &out), 201);
-    CU_ASSERT_PTR_NOT_NULL(strstr(out, "{\"video_id\":\"vid1\",\"user_id\":\"u1\",\"video_url\":\"https://youtube.com/watch?v=abc\",\"video_title\":\"My talk\",\"youtube_id\":\"abc\",\"status\":\"processing\",\"custom_prompt\":null,\"styles_processed\":[\"vertical\",\"square\"],\"crop_mode\":\"smart\",\"target_aspect\":\"9:16\",\"highlights_count\":7,\"highlights_summary\":{\"total_duration\":210.5,\"categories\":[\"funny\"]},\"clip_stats\":null,\"created_at\":\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        out, "{\"video_id\":\"vid1\",\"user_id\":\"u1\",\"video_url\":\"https://youtube.com/"
+             "watch?v=abc\",\"video_title\":\"My "
+             "talk\",\"youtube_id\":\"abc\",\"status\":\"processing\",\"custom_prompt\":null,"
+             "\"styles_processed\":[\"vertical\",\"square\"],\"crop_mode\":\"smart\",\"target_"
+             "aspect\":\"9:16\",\"highlights_count\":7,\"highlights_summary\":{\"total_duration\":"
+             "210.5,\"categories\":[\"funny\"]},\"clip_stats\":null,\"created_at\":\""));
     free(out);
     static const char *spec =
         "video_id=s:vid1\nuser_id=s:u1\nvideo_url=s:https://youtube.com/watch?v=abc\n"
         "video_title=s:My talk\nyoutube_id=s:abc\nstatus=s:processing\ncustom_prompt=n\n"
-        "styles_processed=j:{\"arrayValue\":{\"values\":[{\"stringValue\":\"vertical\"},{\"stringValue\":\"square\"}]}}\n"
+        "styles_processed=j:{\"arrayValue\":{\"values\":[{\"stringValue\":\"vertical\"},{"
+        "\"stringValue\":\"square\"}]}}\n"
         "crop_mode=s:smart\ntarget_aspect=s:9:16\nhighlights_count=i:7\n"
-        "highlights_summary=j:{\"mapValue\":{\"fields\":{\"total_duration\":{\"doubleValue\":210.5},\"categories\":{\"arrayValue\":{\"values\":[{\"stringValue\":\"funny\"}]}}}}}\n"
+        "highlights_summary=j:{\"mapValue\":{\"fields\":{\"total_duration\":{\"doubleValue\":210.5}"
+        ",\"categories\":{\"arrayValue\":{\"values\":[{\"stringValue\":\"funny\"}]}}}}}\n"
         "created_at=t\nupdated_at=t";
     DOC_IS("users/u1/videos/vid1", spec);
     json_object *d = NULL;
@@ -446,7 +478,8 @@ static void test_video_put_writes_the_contract_document(void)
     ts_of(d, "updated_at", updated1, sizeof updated1);
     json_object_put(d);
     /* a merge: only status changes, created_at stays, updated_at moves */
-    CU_ASSERT_EQUAL(call("PUT", "/api/internal/users/u1/videos/vid1", "{\"status\":\"completed\"}", NULL), 200);
+    CU_ASSERT_EQUAL(
+        call("PUT", "/api/internal/users/u1/videos/vid1", "{\"status\":\"completed\"}", NULL), 200);
     char spec2[4096];
     snprintf(spec2, sizeof spec2, "%s", spec);
     char *p = strstr(spec2, "status=s:processing");
@@ -463,56 +496,78 @@ static void test_video_put_writes_the_contract_document(void)
 
 static void test_video_put_raw_highlights_computes_the_summary(void)
 {
-    const char *body =
-        "{\"video_title\":\"Raw\",\"highlights\":["
-        "{\"id\":1,\"title\":\"a\",\"description\":null,\"priority\":1,\"start\":\"00:00:10\",\"end\":\"00:00:38.5\",\"hook_category\":\"funny\"},"
-        "{\"id\":2,\"title\":\"b\",\"start\":\"00:01:00\",\"end\":\"00:01:31\",\"duration\":30.2,\"hook_category\":\"deep\"},"
-        "{\"id\":3,\"start\":62.5,\"end\":63.5,\"hook_category\":\"funny\"},"
-        "{\"id\":4,\"duration\":0.1,\"hook_category\":null}]}";
+    const char *body = "{\"video_title\":\"Raw\",\"highlights\":["
+                       "{\"id\":1,\"title\":\"a\",\"description\":null,\"priority\":1,\"start\":"
+                       "\"00:00:10\",\"end\":\"00:00:38.5\",\"hook_category\":\"funny\"},"
+                       "{\"id\":2,\"title\":\"b\",\"start\":\"00:01:00\",\"end\":\"00:01:31\","
+                       "\"duration\":30.2,\"hook_category\":\"deep\"},"
+                       "{\"id\":3,\"start\":62.5,\"end\":63.5,\"hook_category\":\"funny\"},"
+                       "{\"id\":4,\"duration\":0.1,\"hook_category\":null}]}";
     CU_ASSERT_EQUAL(call("PUT", "/api/internal/users/u1/videos/vraw", body, NULL), 201);
     DOC_IS("users/u1/videos/vraw",
            "video_id=s:vraw\nuser_id=s:u1\nvideo_title=s:Raw\nhighlights_count=i:4\n"
-           "highlights_summary=j:{\"mapValue\":{\"fields\":{\"total_duration\":{\"doubleValue\":59.8},\"categories\":{\"arrayValue\":{\"values\":[{\"stringValue\":\"funny\"},{\"stringValue\":\"deep\"}]}}}}}\n"
+           "highlights_summary=j:{\"mapValue\":{\"fields\":{\"total_duration\":{\"doubleValue\":59."
+           "8},\"categories\":{\"arrayValue\":{\"values\":[{\"stringValue\":\"funny\"},{"
+           "\"stringValue\":\"deep\"}]}}}}}\n"
            "created_at=t\nupdated_at=t");
 }
 
-/* ---- create_clip --------------------------------------------------------------------------------- */
+/* ---- create_clip
+ * --------------------------------------------------------------------------------- */
 
-#define CLIP3 "{\"scene_id\":3,\"scene_title\":\"The hook\",\"style\":\"vertical\",\"start_time\":\"00:01:02.5\",\"end_time\":\"00:01:31\",\"priority\":1}"
+#define CLIP3                                                                                      \
+    "{\"scene_id\":3,\"scene_title\":\"The "                                                       \
+    "hook\",\"style\":\"vertical\",\"start_time\":\"00:01:02.5\",\"end_time\":\"00:01:31\","       \
+    "\"priority\":1}"
 
 static void test_clip_put_writes_the_contract_document(void)
 {
     char *out = NULL;
-    CU_ASSERT_EQUAL(call("PUT", "/api/internal/users/u1/videos/vid1/clips/clip_3_vertical", CLIP3, &out), 201);
-    CU_ASSERT_PTR_NOT_NULL(strstr(out, "{\"clip_id\":\"clip_3_vertical\",\"filename\":\"clip_3_vertical.mp4\",\"scene_id\":3,\"scene_title\":\"The hook\",\"scene_description\":null,\"style\":\"vertical\",\"start_time\":\"00:01:02.5\",\"end_time\":\"00:01:31\",\"duration_seconds\":28.5,\"priority\":1,\"status\":\"pending\",\"error\":null,\"file_size_bytes\":0,\"file_size_mb\":0,\"has_thumbnail\":false,\"r2_key\":\"u1/vid1/clips/clip_3_vertical.mp4\",\"thumbnail_r2_key\":null,\"created_at\":\""));
+    CU_ASSERT_EQUAL(
+        call("PUT", "/api/internal/users/u1/videos/vid1/clips/clip_3_vertical", CLIP3, &out), 201);
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        out,
+        "{\"clip_id\":\"clip_3_vertical\",\"filename\":\"clip_3_vertical.mp4\",\"scene_id\":3,"
+        "\"scene_title\":\"The "
+        "hook\",\"scene_description\":null,\"style\":\"vertical\",\"start_time\":\"00:01:02.5\","
+        "\"end_time\":\"00:01:31\",\"duration_seconds\":28.5,\"priority\":1,\"status\":\"pending\","
+        "\"error\":null,\"file_size_bytes\":0,\"file_size_mb\":0,\"has_thumbnail\":false,\"r2_"
+        "key\":\"u1/vid1/clips/clip_3_vertical.mp4\",\"thumbnail_r2_key\":null,\"created_at\":\""));
     free(out);
-    DOC_IS("users/u1/videos/vid1/clips/clip_3_vertical",
-           "clip_id=s:clip_3_vertical\nfilename=s:clip_3_vertical.mp4\nscene_id=i:3\n"
-           "scene_title=s:The hook\nscene_description=n\nstyle=s:vertical\nstart_time=s:00:01:02.5\n"
-           "end_time=s:00:01:31\nduration_seconds=d:28.5\npriority=i:1\nstatus=s:pending\nerror=n\n"
-           "file_size_bytes=i:0\nfile_size_mb=d:0\nhas_thumbnail=b:0\n"
-           "r2_key=s:u1/vid1/clips/clip_3_vertical.mp4\nthumbnail_r2_key=n\ncreated_at=t\nupdated_at=t");
+    DOC_IS(
+        "users/u1/videos/vid1/clips/clip_3_vertical",
+        "clip_id=s:clip_3_vertical\nfilename=s:clip_3_vertical.mp4\nscene_id=i:3\n"
+        "scene_title=s:The hook\nscene_description=n\nstyle=s:vertical\nstart_time=s:00:01:02.5\n"
+        "end_time=s:00:01:31\nduration_seconds=d:28.5\npriority=i:1\nstatus=s:pending\nerror=n\n"
+        "file_size_bytes=i:0\nfile_size_mb=d:0\nhas_thumbnail=b:0\n"
+        "r2_key=s:u1/vid1/clips/"
+        "clip_3_vertical.mp4\nthumbnail_r2_key=n\ncreated_at=t\nupdated_at=t");
     /* every field given, in seconds, with a thumbnail and a size in MB only */
     const char *full =
         "{\"clip_id\":\"clip_4_square\",\"filename\":\"clip_4_square.mp4\",\"scene_id\":4,"
-        "\"scene_title\":\"T\",\"scene_description\":\"D\",\"style\":\"square\",\"start_time\":\"62\","
+        "\"scene_title\":\"T\",\"scene_description\":\"D\",\"style\":\"square\",\"start_time\":"
+        "\"62\","
         "\"end_time\":\"90.25\",\"duration_seconds\":28.25,\"status\":\"completed\",\"error\":null,"
         "\"file_size_mb\":2,\"has_thumbnail\":true,\"r2_key\":\"u1/vid1/clips/clip_4_square.mp4\","
         "\"thumbnail_r2_key\":\"u1/vid1/thumbnails/clip_4_square.jpg\"}";
-    CU_ASSERT_EQUAL(call("PUT", "/api/internal/users/u1/videos/vid1/clips/clip_4_square", full, NULL), 201);
-    DOC_IS("users/u1/videos/vid1/clips/clip_4_square",
-           "clip_id=s:clip_4_square\nfilename=s:clip_4_square.mp4\nscene_id=i:4\n"
-           "scene_title=s:T\nscene_description=s:D\nstyle=s:square\nstart_time=s:62\n"
-           "end_time=s:90.25\nduration_seconds=d:28.25\npriority=i:99\nstatus=s:completed\nerror=n\n"
-           "file_size_bytes=i:2097152\nfile_size_mb=d:2\nhas_thumbnail=b:1\n"
-           "r2_key=s:u1/vid1/clips/clip_4_square.mp4\nthumbnail_r2_key=s:u1/vid1/thumbnails/clip_4_square.jpg\n"
-           "created_at=t\nupdated_at=t");
+    CU_ASSERT_EQUAL(
+        call("PUT", "/api/internal/users/u1/videos/vid1/clips/clip_4_square", full, NULL), 201);
+    DOC_IS(
+        "users/u1/videos/vid1/clips/clip_4_square",
+        "clip_id=s:clip_4_square\nfilename=s:clip_4_square.mp4\nscene_id=i:4\n"
+        "scene_title=s:T\nscene_description=s:D\nstyle=s:square\nstart_time=s:62\n"
+        "end_time=s:90.25\nduration_seconds=d:28.25\npriority=i:99\nstatus=s:completed\nerror=n\n"
+        "file_size_bytes=i:2097152\nfile_size_mb=d:2\nhas_thumbnail=b:1\n"
+        "r2_key=s:u1/vid1/clips/clip_4_square.mp4\nthumbnail_r2_key=s:u1/vid1/thumbnails/"
+        "clip_4_square.jpg\n"
+        "created_at=t\nupdated_at=t");
 }
 
 static void test_same_create_twice_is_one_clip(void)
 {
     const char *path = "/api/internal/users/u2/videos/vtwice/clips/clip_1_vertical";
-    const char *body = "{\"scene_id\":1,\"style\":\"vertical\",\"start_time\":\"0\",\"end_time\":\"12.5\"}";
+    const char *body =
+        "{\"scene_id\":1,\"style\":\"vertical\",\"start_time\":\"0\",\"end_time\":\"12.5\"}";
     char *a = NULL, *b = NULL;
     CU_ASSERT_EQUAL(call("PUT", path, body, &a), 201);
     CU_ASSERT_EQUAL(call("PUT", path, body, &b), 200);
@@ -525,8 +580,14 @@ static void test_same_create_twice_is_one_clip(void)
     CU_ASSERT_EQUAL(call("PUT", path, body, NULL), 200);
     /* different data for the existing clip: 409, and the document is unchanged */
     char *msg = NULL;
-    CU_ASSERT_EQUAL(call("PUT", path, "{\"scene_id\":1,\"style\":\"vertical\",\"start_time\":\"0\",\"end_time\":\"13\"}", &msg), 409);
-    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "{\"error\":{\"code\":\"conflict\",\"message\":\"clip clip_1_vertical already exists with a different end_time\""));
+    CU_ASSERT_EQUAL(
+        call("PUT", path,
+             "{\"scene_id\":1,\"style\":\"vertical\",\"start_time\":\"0\",\"end_time\":\"13\"}",
+             &msg),
+        409);
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(msg, "{\"error\":{\"code\":\"conflict\",\"message\":\"clip clip_1_vertical already "
+                    "exists with a different end_time\""));
     free(msg);
     CU_ASSERT_EQUAL(emu_count("users/u2/videos/vtwice/clips"), 1);
     DOC_IS("users/u2/videos/vtwice/clips/clip_1_vertical",
@@ -534,7 +595,8 @@ static void test_same_create_twice_is_one_clip(void)
            "scene_title=s:\nscene_description=n\nstyle=s:vertical\nstart_time=s:0\n"
            "end_time=s:12.5\nduration_seconds=d:12.5\npriority=i:99\nstatus=s:processing\nerror=n\n"
            "file_size_bytes=i:0\nfile_size_mb=d:0\nhas_thumbnail=b:0\n"
-           "r2_key=s:u2/vtwice/clips/clip_1_vertical.mp4\nthumbnail_r2_key=n\ncreated_at=t\nupdated_at=t");
+           "r2_key=s:u2/vtwice/clips/"
+           "clip_1_vertical.mp4\nthumbnail_r2_key=n\ncreated_at=t\nupdated_at=t");
 }
 
 /* ---- update_clip_status --------------------------------------------------------------------- */
@@ -543,45 +605,70 @@ static void test_clip_patch_status(void)
 {
     const char *path = "/api/internal/users/u1/videos/vid1/clips/clip_3_vertical";
     char *out = NULL;
-    CU_ASSERT_EQUAL(call("PATCH", path, "{\"status\":\"completed\",\"file_size_bytes\":12897484,\"has_thumbnail\":true}", &out), 200);
-    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"status\":\"completed\",\"error\":null,\"file_size_bytes\":12897484,\"file_size_mb\":12.299999237060547,\"has_thumbnail\":true,\"r2_key\":\"u1/vid1/clips/clip_3_vertical.mp4\",\"thumbnail_r2_key\":\"u1/vid1/thumbnails/clip_3_vertical.jpg\""));
+    CU_ASSERT_EQUAL(
+        call("PATCH", path,
+             "{\"status\":\"completed\",\"file_size_bytes\":12897484,\"has_thumbnail\":true}",
+             &out),
+        200);
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        out,
+        "\"status\":\"completed\",\"error\":null,\"file_size_bytes\":12897484,\"file_size_mb\":12."
+        "299999237060547,\"has_thumbnail\":true,\"r2_key\":\"u1/vid1/clips/"
+        "clip_3_vertical.mp4\",\"thumbnail_r2_key\":\"u1/vid1/thumbnails/clip_3_vertical.jpg\""));
     free(out);
-    DOC_IS("users/u1/videos/vid1/clips/clip_3_vertical",
-           "clip_id=s:clip_3_vertical\nfilename=s:clip_3_vertical.mp4\nscene_id=i:3\n"
-           "scene_title=s:The hook\nscene_description=n\nstyle=s:vertical\nstart_time=s:00:01:02.5\n"
-           "end_time=s:00:01:31\nduration_seconds=d:28.5\npriority=i:1\nstatus=s:completed\nerror=n\n"
-           "file_size_bytes=i:12897484\nfile_size_mb=d:12.299999237060547\nhas_thumbnail=b:1\n"
-           "r2_key=s:u1/vid1/clips/clip_3_vertical.mp4\nthumbnail_r2_key=s:u1/vid1/thumbnails/clip_3_vertical.jpg\n"
-           "created_at=t\nupdated_at=t");
+    DOC_IS(
+        "users/u1/videos/vid1/clips/clip_3_vertical",
+        "clip_id=s:clip_3_vertical\nfilename=s:clip_3_vertical.mp4\nscene_id=i:3\n"
+        "scene_title=s:The hook\nscene_description=n\nstyle=s:vertical\nstart_time=s:00:01:02.5\n"
+        "end_time=s:00:01:31\nduration_seconds=d:28.5\npriority=i:1\nstatus=s:completed\nerror=n\n"
+        "file_size_bytes=i:12897484\nfile_size_mb=d:12.299999237060547\nhas_thumbnail=b:1\n"
+        "r2_key=s:u1/vid1/clips/clip_3_vertical.mp4\nthumbnail_r2_key=s:u1/vid1/thumbnails/"
+        "clip_3_vertical.jpg\n"
+        "created_at=t\nupdated_at=t");
     /* failed with a reason; size and thumbnail left as they are */
-    CU_ASSERT_EQUAL(call("PATCH", path, "{\"status\":\"failed\",\"error\":\"ffmpeg exited 1\"}", NULL), 200);
+    CU_ASSERT_EQUAL(
+        call("PATCH", path, "{\"status\":\"failed\",\"error\":\"ffmpeg exited 1\"}", NULL), 200);
     json_object *d = NULL;
     emu_get("users/u1/videos/vid1/clips/clip_3_vertical", &d);
     json_object *f = NULL, *v = NULL, *x = NULL;
     json_object_object_get_ex(d, "fields", &f);
-    CU_ASSERT_TRUE(json_object_object_get_ex(f, "error", &v) && json_object_object_get_ex(v, "stringValue", &x) && strcmp(json_object_get_string(x), "ffmpeg exited 1") == 0);
-    CU_ASSERT_TRUE(json_object_object_get_ex(f, "status", &v) && json_object_object_get_ex(v, "stringValue", &x) && strcmp(json_object_get_string(x), "failed") == 0);
-    CU_ASSERT_TRUE(json_object_object_get_ex(f, "file_size_bytes", &v) && json_object_object_get_ex(v, "integerValue", &x) && strcmp(json_object_get_string(x), "12897484") == 0);
+    CU_ASSERT_TRUE(json_object_object_get_ex(f, "error", &v) &&
+                   json_object_object_get_ex(v, "stringValue", &x) &&
+                   strcmp(json_object_get_string(x), "ffmpeg exited 1") == 0);
+    CU_ASSERT_TRUE(json_object_object_get_ex(f, "status", &v) &&
+                   json_object_object_get_ex(v, "stringValue", &x) &&
+                   strcmp(json_object_get_string(x), "failed") == 0);
+    CU_ASSERT_TRUE(json_object_object_get_ex(f, "file_size_bytes", &v) &&
+                   json_object_object_get_ex(v, "integerValue", &x) &&
+                   strcmp(json_object_get_string(x), "12897484") == 0);
     CU_ASSERT_EQUAL(json_object_object_length(f), 19);
     json_object_put(d);
     /* back to completed: error cleared, thumbnail removed */
-    CU_ASSERT_EQUAL(call("PATCH", path, "{\"status\":\"completed\",\"error\":null,\"has_thumbnail\":false}", NULL), 200);
-    DOC_IS("users/u1/videos/vid1/clips/clip_3_vertical",
-           "clip_id=s:clip_3_vertical\nfilename=s:clip_3_vertical.mp4\nscene_id=i:3\n"
-           "scene_title=s:The hook\nscene_description=n\nstyle=s:vertical\nstart_time=s:00:01:02.5\n"
-           "end_time=s:00:01:31\nduration_seconds=d:28.5\npriority=i:1\nstatus=s:completed\nerror=n\n"
-           "file_size_bytes=i:12897484\nfile_size_mb=d:12.299999237060547\nhas_thumbnail=b:0\n"
-           "r2_key=s:u1/vid1/clips/clip_3_vertical.mp4\nthumbnail_r2_key=n\ncreated_at=t\nupdated_at=t");
+    CU_ASSERT_EQUAL(call("PATCH", path,
+                         "{\"status\":\"completed\",\"error\":null,\"has_thumbnail\":false}", NULL),
+                    200);
+    DOC_IS(
+        "users/u1/videos/vid1/clips/clip_3_vertical",
+        "clip_id=s:clip_3_vertical\nfilename=s:clip_3_vertical.mp4\nscene_id=i:3\n"
+        "scene_title=s:The hook\nscene_description=n\nstyle=s:vertical\nstart_time=s:00:01:02.5\n"
+        "end_time=s:00:01:31\nduration_seconds=d:28.5\npriority=i:1\nstatus=s:completed\nerror=n\n"
+        "file_size_bytes=i:12897484\nfile_size_mb=d:12.299999237060547\nhas_thumbnail=b:0\n"
+        "r2_key=s:u1/vid1/clips/"
+        "clip_3_vertical.mp4\nthumbnail_r2_key=n\ncreated_at=t\nupdated_at=t");
     /* no such clip: 404, and nothing is created */
     char *msg = NULL;
-    CU_ASSERT_EQUAL(call("PATCH", "/api/internal/users/u1/videos/vid1/clips/nope", "{\"status\":\"completed\"}", &msg), 404);
-    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "{\"error\":{\"code\":\"not_found\",\"message\":\"no clip nope in video vid1\""));
+    CU_ASSERT_EQUAL(call("PATCH", "/api/internal/users/u1/videos/vid1/clips/nope",
+                         "{\"status\":\"completed\"}", &msg),
+                    404);
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        msg, "{\"error\":{\"code\":\"not_found\",\"message\":\"no clip nope in video vid1\""));
     free(msg);
     CU_ASSERT_EQUAL(emu_get("users/u1/videos/vid1/clips/nope", &d), 404);
     json_object_put(d);
 }
 
-/* ---- statistics ---------------------------------------------------------------------------------- */
+/* ---- statistics
+ * ---------------------------------------------------------------------------------- */
 
 static void test_stats_endpoint(void)
 {
@@ -589,33 +676,43 @@ static void test_stats_endpoint(void)
      * 2097152 B, 28.25 s) */
     char *out = NULL;
     CU_ASSERT_EQUAL(call("POST", "/api/internal/users/u1/videos/vid1/stats", "", &out), 200);
-    UNIT_ASSERT_STR(out, "{\"total\":2,\"completed\":2,\"failed\":0,\"total_size_bytes\":14994636,\"total_duration_seconds\":56.75,\"by_style\":{\"square\":1,\"vertical\":1}}");
+    UNIT_ASSERT_STR(out,
+                    "{\"total\":2,\"completed\":2,\"failed\":0,\"total_size_bytes\":14994636,"
+                    "\"total_duration_seconds\":56.75,\"by_style\":{\"square\":1,\"vertical\":1}}");
     free(out);
     json_object *d = NULL, *f = NULL, *cs = NULL;
     CU_ASSERT_EQUAL(emu_get("users/u1/videos/vid1", &d), 200);
     json_object_object_get_ex(d, "fields", &f);
     CU_ASSERT_TRUE(json_object_object_get_ex(f, "clip_stats", &cs));
     const char *have = cs ? json_object_to_json_string_ext(cs, JSON_C_TO_STRING_PLAIN) : "";
-    UNIT_ASSERT_STR(have, "{\"mapValue\":{\"fields\":{\"total\":{\"integerValue\":\"2\"},\"completed\":{\"integerValue\":\"2\"},\"failed\":{\"integerValue\":\"0\"},\"total_size_bytes\":{\"integerValue\":\"14994636\"},\"total_duration_seconds\":{\"doubleValue\":56.75},\"by_style\":{\"mapValue\":{\"fields\":{\"vertical\":{\"integerValue\":\"1\"},\"square\":{\"integerValue\":\"1\"}}}}}}}");
+    UNIT_ASSERT_STR(have,
+                    "{\"mapValue\":{\"fields\":{\"total\":{\"integerValue\":\"2\"},\"completed\":{"
+                    "\"integerValue\":\"2\"},\"failed\":{\"integerValue\":\"0\"},\"total_size_"
+                    "bytes\":{\"integerValue\":\"14994636\"},\"total_duration_seconds\":{"
+                    "\"doubleValue\":56.75},\"by_style\":{\"mapValue\":{\"fields\":{\"vertical\":{"
+                    "\"integerValue\":\"1\"},\"square\":{\"integerValue\":\"1\"}}}}}}}");
     CU_ASSERT_EQUAL(json_object_object_length(f), 15); /* the 14 video fields + clip_stats */
     json_object_put(d);
     /* "{}" is an empty body too; a missing video is a 404 and writes nothing */
     CU_ASSERT_EQUAL(call("POST", "/api/internal/users/u1/videos/vid1/stats", "{}", NULL), 200);
     char *msg = NULL;
     CU_ASSERT_EQUAL(call("POST", "/api/internal/users/u1/videos/nosuch/stats", "", &msg), 404);
-    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "{\"error\":{\"code\":\"not_found\",\"message\":\"no video nosuch\""));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(msg, "{\"error\":{\"code\":\"not_found\",\"message\":\"no video nosuch\""));
     free(msg);
     CU_ASSERT_EQUAL(emu_get("users/u1/videos/nosuch", &d), 404);
     json_object_put(d);
 }
 
-static const char *const mix_status[] = {"pending", "processing", "completed", "failed", "completed"};
+static const char *const mix_status[] = {"pending", "processing", "completed", "failed",
+                                         "completed"};
 static const char *const mix_style[] = {"vertical", "square", "landscape-16-9"};
 
 /* 1,000 clips seeded in two batched commits of 500, straight to the emulator. */
 static void test_stats_after_1000_clips(void)
 {
-    CU_ASSERT_EQUAL_FATAL(call("PUT", "/api/internal/users/u3/videos/vbig", "{\"video_title\":\"Big\"}", NULL), 201);
+    CU_ASSERT_EQUAL_FATAL(
+        call("PUT", "/api/internal/users/u3/videos/vbig", "{\"video_title\":\"Big\"}", NULL), 201);
     int64_t want_completed = 0, want_failed = 0, want_bytes = 0, by_style[3] = {0, 0, 0};
     double want_dur = 0;
     for (int batch = 0; batch < NSTATS / FS_COMMIT_WRITES_MAX; batch++) {
@@ -629,11 +726,16 @@ static void test_stats_after_1000_clips(void)
             snprintf(id, sizeof id, "clip_%d_%s", i, mix_style[i % 3]);
             snprintf(start, sizeof start, "%d", i);
             snprintf(end, sizeof end, "%d.%d", i + 10 + i % 7, (i % 4) * 25);
-            clip_new n = {.scene_id = i, .style = mix_style[i % 3],
-                          .start_time = arena_strdup(&a, start), .end_time = arena_strdup(&a, end),
-                          .status = mix_status[i % 5], .file_size_bytes = (int64_t)i * 1000 + 7,
+            clip_new n = {.scene_id = i,
+                          .style = mix_style[i % 3],
+                          .start_time = arena_strdup(&a, start),
+                          .end_time = arena_strdup(&a, end),
+                          .status = mix_status[i % 5],
+                          .file_size_bytes = (int64_t)i * 1000 + 7,
                           .has_thumbnail = i % 2};
-            CU_ASSERT_EQUAL_FATAL(clips_create_write(&a, "u3", "vbig", arena_strdup(&a, id), &n, 1, &w[k], err, sizeof err), CLIP_OK);
+            CU_ASSERT_EQUAL_FATAL(clips_create_write(&a, "u3", "vbig", arena_strdup(&a, id), &n, 1,
+                                                     &w[k], err, sizeof err),
+                                  CLIP_OK);
             want_completed += strcmp(n.status, "completed") == 0;
             want_failed += strcmp(n.status, "failed") == 0;
             want_bytes += n.file_size_bytes;
@@ -652,7 +754,8 @@ static void test_stats_after_1000_clips(void)
     fmt_double(dur, sizeof dur, want_dur);
     snprintf(want, sizeof want,
              "{\"total\":%d,\"completed\":%lld,\"failed\":%lld,\"total_size_bytes\":%lld,"
-             "\"total_duration_seconds\":%s,\"by_style\":{\"landscape-16-9\":%lld,\"square\":%lld,\"vertical\":%lld}}",
+             "\"total_duration_seconds\":%s,\"by_style\":{\"landscape-16-9\":%lld,\"square\":%lld,"
+             "\"vertical\":%lld}}",
              NSTATS, (long long)want_completed, (long long)want_failed, (long long)want_bytes, dur,
              (long long)by_style[2], (long long)by_style[1], (long long)by_style[0]);
     CU_ASSERT_EQUAL(call("POST", "/api/internal/users/u3/videos/vbig/stats", "", &out), 200);
@@ -664,19 +767,32 @@ static void test_stats_after_1000_clips(void)
     json_object *d = NULL, *f = NULL, *cs = NULL, *m = NULL, *fl = NULL, *v = NULL, *x = NULL;
     CU_ASSERT_EQUAL(emu_get("users/u3/videos/vbig", &d), 200);
     json_object_object_get_ex(d, "fields", &f);
-    CU_ASSERT_TRUE_FATAL(json_object_object_get_ex(f, "clip_stats", &cs) && json_object_object_get_ex(cs, "mapValue", &m) && json_object_object_get_ex(m, "fields", &fl));
-    CU_ASSERT_TRUE(json_object_object_get_ex(fl, "total", &v) && json_object_object_get_ex(v, "integerValue", &x) && strcmp(json_object_get_string(x), "1000") == 0);
-    CU_ASSERT_TRUE(json_object_object_get_ex(fl, "completed", &v) && json_object_object_get_ex(v, "integerValue", &x) && strcmp(json_object_get_string(x), "400") == 0);
-    CU_ASSERT_TRUE(json_object_object_get_ex(fl, "failed", &v) && json_object_object_get_ex(v, "integerValue", &x) && strcmp(json_object_get_string(x), "200") == 0);
+    CU_ASSERT_TRUE_FATAL(json_object_object_get_ex(f, "clip_stats", &cs) &&
+                         json_object_object_get_ex(cs, "mapValue", &m) &&
+                         json_object_object_get_ex(m, "fields", &fl));
+    CU_ASSERT_TRUE(json_object_object_get_ex(fl, "total", &v) &&
+                   json_object_object_get_ex(v, "integerValue", &x) &&
+                   strcmp(json_object_get_string(x), "1000") == 0);
+    CU_ASSERT_TRUE(json_object_object_get_ex(fl, "completed", &v) &&
+                   json_object_object_get_ex(v, "integerValue", &x) &&
+                   strcmp(json_object_get_string(x), "400") == 0);
+    CU_ASSERT_TRUE(json_object_object_get_ex(fl, "failed", &v) &&
+                   json_object_object_get_ex(v, "integerValue", &x) &&
+                   strcmp(json_object_get_string(x), "200") == 0);
     char bytes[32];
     snprintf(bytes, sizeof bytes, "%lld", (long long)want_bytes);
-    CU_ASSERT_TRUE(json_object_object_get_ex(fl, "total_size_bytes", &v) && json_object_object_get_ex(v, "integerValue", &x) && strcmp(json_object_get_string(x), bytes) == 0);
-    CU_ASSERT_TRUE(json_object_object_get_ex(fl, "total_duration_seconds", &v) && json_object_object_get_ex(v, "doubleValue", &x) && json_object_get_double(x) == want_dur);
+    CU_ASSERT_TRUE(json_object_object_get_ex(fl, "total_size_bytes", &v) &&
+                   json_object_object_get_ex(v, "integerValue", &x) &&
+                   strcmp(json_object_get_string(x), bytes) == 0);
+    CU_ASSERT_TRUE(json_object_object_get_ex(fl, "total_duration_seconds", &v) &&
+                   json_object_object_get_ex(v, "doubleValue", &x) &&
+                   json_object_get_double(x) == want_dur);
     CU_ASSERT_TRUE(json_object_object_get_ex(fl, "by_style", &v));
     const char *bs = v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) : "";
     char want_bs[256];
     snprintf(want_bs, sizeof want_bs,
-             "{\"mapValue\":{\"fields\":{\"vertical\":{\"integerValue\":\"%lld\"},\"square\":{\"integerValue\":\"%lld\"},\"landscape-16-9\":{\"integerValue\":\"%lld\"}}}}",
+             "{\"mapValue\":{\"fields\":{\"vertical\":{\"integerValue\":\"%lld\"},\"square\":{"
+             "\"integerValue\":\"%lld\"},\"landscape-16-9\":{\"integerValue\":\"%lld\"}}}}",
              (long long)by_style[0], (long long)by_style[1], (long long)by_style[2]);
     UNIT_ASSERT_STR(bs, want_bs);
     json_object_put(d);
@@ -689,7 +805,8 @@ static void *patch_one(void *arg)
     long i = (long)arg;
     char path[256], body[128];
     snprintf(path, sizeof path, "/api/internal/users/u4/videos/vconc/clips/clip_%ld_vertical", i);
-    snprintf(body, sizeof body, "{\"status\":\"%s\",\"file_size_bytes\":%ld,\"has_thumbnail\":true}",
+    snprintf(body, sizeof body,
+             "{\"status\":\"%s\",\"file_size_bytes\":%ld,\"has_thumbnail\":true}",
              i % 2 ? "completed" : "failed", 1000 + i);
     return (void *)call("PATCH", path, body, NULL);
 }
@@ -699,8 +816,11 @@ static void test_50_concurrent_status_updates_lose_none(void)
     CU_ASSERT_EQUAL_FATAL(call("PUT", "/api/internal/users/u4/videos/vconc", "{}", NULL), 201);
     for (long i = 0; i < NCONC; i++) {
         char path[256], body[256];
-        snprintf(path, sizeof path, "/api/internal/users/u4/videos/vconc/clips/clip_%ld_vertical", i);
-        snprintf(body, sizeof body, "{\"scene_id\":%ld,\"style\":\"vertical\",\"start_time\":\"0\",\"end_time\":\"1\"}", i);
+        snprintf(path, sizeof path, "/api/internal/users/u4/videos/vconc/clips/clip_%ld_vertical",
+                 i);
+        snprintf(
+            body, sizeof body,
+            "{\"scene_id\":%ld,\"style\":\"vertical\",\"start_time\":\"0\",\"end_time\":\"1\"}", i);
         CU_ASSERT_EQUAL_FATAL(call("PUT", path, body, NULL), 201);
     }
     pthread_t t[NCONC];
@@ -723,7 +843,8 @@ static void test_50_concurrent_status_updates_lose_none(void)
                  "end_time=s:1\nduration_seconds=d:1\npriority=i:99\nstatus=s:%s\nerror=n\n"
                  "file_size_bytes=i:%ld\nfile_size_mb=d:%.17g\nhas_thumbnail=b:1\n"
                  "r2_key=s:u4/vconc/clips/clip_%ld_vertical.mp4\n"
-                 "thumbnail_r2_key=s:u4/vconc/thumbnails/clip_%ld_vertical.jpg\ncreated_at=t\nupdated_at=t",
+                 "thumbnail_r2_key=s:u4/vconc/thumbnails/"
+                 "clip_%ld_vertical.jpg\ncreated_at=t\nupdated_at=t",
                  i, i, i, i % 2 ? "completed" : "failed", 1000 + i, (1000.0 + i) / 1048576.0, i, i);
         json_object *d = NULL;
         if (emu_get(rel, &d) == 200 && fields_are(d, spec) == 0)
@@ -733,7 +854,8 @@ static void test_50_concurrent_status_updates_lose_none(void)
     CU_ASSERT_EQUAL(right, NCONC);
     char *out = NULL;
     CU_ASSERT_EQUAL(call("POST", "/api/internal/users/u4/videos/vconc/stats", "", &out), 200);
-    UNIT_ASSERT_STR(out, "{\"total\":50,\"completed\":25,\"failed\":25,\"total_size_bytes\":51225,\"total_duration_seconds\":50,\"by_style\":{\"vertical\":50}}");
+    UNIT_ASSERT_STR(out, "{\"total\":50,\"completed\":25,\"failed\":25,\"total_size_bytes\":51225,"
+                         "\"total_duration_seconds\":50,\"by_style\":{\"vertical\":50}}");
     free(out);
 }
 
@@ -763,7 +885,10 @@ static const char *member(json_object *o, const char *a, const char *b)
 static void test_upload_urls(void)
 {
     char *out = NULL;
-    CU_ASSERT_EQUAL_FATAL(call("POST", "/api/internal/users/u1/videos/vid1/clips/clip_3_vertical/upload-urls", "", &out), 200);
+    CU_ASSERT_EQUAL_FATAL(
+        call("POST", "/api/internal/users/u1/videos/vid1/clips/clip_3_vertical/upload-urls", "",
+             &out),
+        200);
     json_object *j = json_tokener_parse(out);
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
     UNIT_ASSERT_STR(member(j, "clip", "method"), "PUT");
@@ -776,7 +901,10 @@ static void test_upload_urls(void)
     snprintf(clip_url, sizeof clip_url, "%s", member(j, "clip", "url"));
     snprintf(thumb_url, sizeof thumb_url, "%s", member(j, "thumbnail", "url"));
     char prefix[256];
-    snprintf(prefix, sizeof prefix, "http://127.0.0.1:%d/%s/u1/vid1/clips/clip_3_vertical.mp4?X-Amz-Algorithm=AWS4-HMAC-SHA256&", s3_port, BUCKET);
+    snprintf(prefix, sizeof prefix,
+             "http://127.0.0.1:%d/%s/u1/vid1/clips/"
+             "clip_3_vertical.mp4?X-Amz-Algorithm=AWS4-HMAC-SHA256&",
+             s3_port, BUCKET);
     CU_ASSERT_EQUAL(strncmp(clip_url, prefix, strlen(prefix)), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(clip_url, "X-Amz-Expires=900&"));
     CU_ASSERT_PTR_NOT_NULL(strstr(clip_url, "X-Amz-SignedHeaders=content-type%3Bhost&"));
@@ -788,7 +916,9 @@ static void test_upload_urls(void)
     CU_ASSERT_EQUAL(put_to(thumb_url, "image/jpeg", "jpeg bytes"), 200);
     CU_ASSERT_EQUAL(put_to(thumb_url, "video/mp4", "jpeg bytes"), 403);
     /* a given filename and life */
-    CU_ASSERT_EQUAL(call("POST", "/api/internal/users/u1/videos/vid1/clips/clip_9/upload-urls", "{\"filename\":\"clip_9.mov\",\"expires_in\":60}", &out), 200);
+    CU_ASSERT_EQUAL(call("POST", "/api/internal/users/u1/videos/vid1/clips/clip_9/upload-urls",
+                         "{\"filename\":\"clip_9.mov\",\"expires_in\":60}", &out),
+                    200);
     j = json_tokener_parse(out);
     UNIT_ASSERT_STR(member(j, "clip", "r2_key"), "u1/vid1/clips/clip_9.mov");
     UNIT_ASSERT_STR(member(j, "thumbnail", "r2_key"), "u1/vid1/thumbnails/clip_9.jpg");
@@ -811,76 +941,123 @@ typedef struct {
 static const bad_case bad_cases[] = {
     /* the body itself */
     {"PUT", VP, "{\"video_title\":", "body: not valid JSON (it ends too early)"},
-    {"PUT", VP, "{\"video_title\":\"x\",}", "body: not valid JSON (unexpected character at offset 19)"},
+    {"PUT", VP, "{\"video_title\":\"x\",}",
+     "body: not valid JSON (unexpected character at offset 19)"},
     {"PUT", VP, "{'video_title':'x'}", "body: not valid JSON (unexpected byte at offset 1)"},
-    {"PUT", VP, "{\"highlights_count\":NaN}", "body: not valid JSON (unexpected byte at offset 20)"},
-    {"PUT", VP, "{\"video_title\":\"x\"} {}", "body: not valid JSON (unexpected character at offset 20)"},
+    {"PUT", VP, "{\"highlights_count\":NaN}",
+     "body: not valid JSON (unexpected byte at offset 20)"},
+    {"PUT", VP, "{\"video_title\":\"x\"} {}",
+     "body: not valid JSON (unexpected character at offset 20)"},
     {"PUT", VP, "[1,2]", "body: must be a JSON object"},
-    {"PUT", VP, "{\"video_title\":\"\xff\"}", "body: not valid JSON (invalid utf-8 string at offset 16)"},
-    {"PUT", VP, "{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{\"h\":{}}}}}}}}}", "body: nested deeper than 8 levels"},
+    {"PUT", VP, "{\"video_title\":\"\xff\"}",
+     "body: not valid JSON (invalid utf-8 string at offset 16)"},
+    {"PUT", VP, "{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{\"h\":{}}}}}}}}}",
+     "body: nested deeper than 8 levels"},
     /* create_or_update_video */
     {"PUT", VP, "{\"video_title\":5}", "video_title: must be a string"},
     {"PUT", VP, "{\"youtube_id\":false}", "youtube_id: must be a string or null"},
     {"PUT", VP, "{\"video_titel\":\"x\"}", "video_titel: unknown field"},
-    {"PUT", VP, "{\"status\":\"done\"}", "status: must be one of queued, processing, completed, failed"},
-    {"PUT", VP, "{\"highlights_count\":-1}", "highlights_count: must be a whole number from 0 to 100000"},
-    {"PUT", VP, "{\"highlights_count\":2.5}", "highlights_count: must be a whole number from 0 to 100000"},
-    {"PUT", VP, "{\"highlights_count\":99999999999999999999}", "highlights_count: must be a whole number from 0 to 100000"},
-    {"PUT", VP, "{\"styles_processed\":\"vertical\"}", "styles_processed: must be an array of strings"},
-    {"PUT", VP, "{\"styles_processed\":[\"Vertical\"]}", "styles_processed[0]: must be 1-64 bytes of [a-z0-9-]"},
+    {"PUT", VP, "{\"status\":\"done\"}",
+     "status: must be one of queued, processing, completed, failed"},
+    {"PUT", VP, "{\"highlights_count\":-1}",
+     "highlights_count: must be a whole number from 0 to 100000"},
+    {"PUT", VP, "{\"highlights_count\":2.5}",
+     "highlights_count: must be a whole number from 0 to 100000"},
+    {"PUT", VP, "{\"highlights_count\":99999999999999999999}",
+     "highlights_count: must be a whole number from 0 to 100000"},
+    {"PUT", VP, "{\"styles_processed\":\"vertical\"}",
+     "styles_processed: must be an array of strings"},
+    {"PUT", VP, "{\"styles_processed\":[\"Vertical\"]}",
+     "styles_processed[0]: must be 1-64 bytes of [a-z0-9-]"},
     {"PUT", VP, "{\"video_id\":\"other\"}", "video_id: must be \"vbad\", as in the path"},
     {"PUT", VP, "{\"user_id\":\"u1\"}", "user_id: must be \"u9\", as in the path"},
-    {"PUT", VP, "{\"clip_stats\":{}}", "clip_stats: set by the stats call (POST .../stats), not accepted here"},
-    {"PUT", VP, "{\"created_at\":\"2026-01-01T00:00:00Z\"}", "created_at: set by the server, not accepted here"},
-    {"PUT", VP, "{\"highlights_summary\":{\"total_duration\":-1}}", "highlights_summary.total_duration: must be a number from 0 to 1e+08"},
-    {"PUT", VP, "{\"highlights_summary\":{\"categories\":[]}}", "highlights_summary.total_duration: required"},
-    {"PUT", VP, "{\"highlights_summary\":{\"total_duration\":1,\"tags\":[]}}", "highlights_summary.tags: unknown field"},
-    {"PUT", VP, "{\"highlights_summary\":{\"total_duration\":1,\"categories\":[1]}}", "highlights_summary.categories[0]: must be a string"},
+    {"PUT", VP, "{\"clip_stats\":{}}",
+     "clip_stats: set by the stats call (POST .../stats), not accepted here"},
+    {"PUT", VP, "{\"created_at\":\"2026-01-01T00:00:00Z\"}",
+     "created_at: set by the server, not accepted here"},
+    {"PUT", VP, "{\"highlights_summary\":{\"total_duration\":-1}}",
+     "highlights_summary.total_duration: must be a number from 0 to 1e+08"},
+    {"PUT", VP, "{\"highlights_summary\":{\"categories\":[]}}",
+     "highlights_summary.total_duration: required"},
+    {"PUT", VP, "{\"highlights_summary\":{\"total_duration\":1,\"tags\":[]}}",
+     "highlights_summary.tags: unknown field"},
+    {"PUT", VP, "{\"highlights_summary\":{\"total_duration\":1,\"categories\":[1]}}",
+     "highlights_summary.categories[0]: must be a string"},
     {"PUT", VP, "{\"highlights\":{}}", "highlights: must be an array of objects"},
     {"PUT", VP, "{\"highlights\":[{\"duration\":1},2]}", "highlights[1]: must be an object"},
-    {"PUT", VP, "{\"highlights\":[{\"start\":\"0\"}]}", "highlights[0].duration: not given, and start / end do not give it"},
-    {"PUT", VP, "{\"highlights\":[{\"start\":\"1:xx\",\"end\":\"2\"}]}", "highlights[0].start: must be HH:MM:SS(.fff) or seconds"},
-    {"PUT", VP, "{\"highlights\":[{\"duration\":1,\"score\":9}]}", "highlights[0].score: unknown field"},
-    {"PUT", VP, "{\"highlights\":[],\"highlights_summary\":{\"total_duration\":1}}", "highlights: give either highlights or highlights_summary, not both"},
+    {"PUT", VP, "{\"highlights\":[{\"start\":\"0\"}]}",
+     "highlights[0].duration: not given, and start / end do not give it"},
+    {"PUT", VP, "{\"highlights\":[{\"start\":\"1:xx\",\"end\":\"2\"}]}",
+     "highlights[0].start: must be HH:MM:SS(.fff) or seconds"},
+    {"PUT", VP, "{\"highlights\":[{\"duration\":1,\"score\":9}]}",
+     "highlights[0].score: unknown field"},
+    {"PUT", VP, "{\"highlights\":[],\"highlights_summary\":{\"total_duration\":1}}",
+     "highlights: give either highlights or highlights_summary, not both"},
     /* create_clip */
     {"PUT", CP, "{}", "scene_id: required"},
     {"PUT", CP, "{\"scene_id\":1}", "style: required"},
     {"PUT", CP, "{\"scene_id\":1,\"style\":\"vertical\"}", "start_time: required"},
-    {"PUT", CP, "{\"scene_id\":1,\"style\":\"vertical\",\"start_time\":\"0\"}", "end_time: required"},
-    {"PUT", CP, "{" CB ",\"scene_id\":\"1\"}", "scene_id: must be a whole number from 0 to 2147483647"},
-    {"PUT", CP, "{" CB ",\"scene_id\":2147483648}", "scene_id: must be a whole number from 0 to 2147483647"},
+    {"PUT", CP, "{\"scene_id\":1,\"style\":\"vertical\",\"start_time\":\"0\"}",
+     "end_time: required"},
+    {"PUT", CP, "{" CB ",\"scene_id\":\"1\"}",
+     "scene_id: must be a whole number from 0 to 2147483647"},
+    {"PUT", CP, "{" CB ",\"scene_id\":2147483648}",
+     "scene_id: must be a whole number from 0 to 2147483647"},
     {"PUT", CP, "{" CB ",\"style\":\"Vertical\"}", "style: must be 1-64 bytes of [a-z0-9-]"},
-    {"PUT", CP, "{" CB ",\"start_time\":\"00:61:00\"}", "start_time: must be a string: HH:MM:SS(.fff), MM:SS(.fff) or seconds"},
-    {"PUT", CP, "{" CB ",\"end_time\":5}", "end_time: must be a string: HH:MM:SS(.fff), MM:SS(.fff) or seconds"},
-    {"PUT", CP, "{\"scene_id\":1,\"style\":\"vertical\",\"start_time\":\"00:00:09\",\"end_time\":\"8\"}", "end_time: before start_time"},
-    {"PUT", CP, "{" CB ",\"duration_seconds\":-0.5}", "duration_seconds: must be a number from 0 to 604800"},
-    {"PUT", CP, "{" CB ",\"priority\":-1}", "priority: must be a whole number from 0 to 2147483647"},
-    {"PUT", CP, "{" CB ",\"status\":\"done\"}", "status: must be one of pending, processing, completed, failed"},
-    {"PUT", CP, "{" CB ",\"file_size_bytes\":-1}", "file_size_bytes: must be a whole number from 0 to 5497558138880"},
-    {"PUT", CP, "{" CB ",\"file_size_bytes\":1048576,\"file_size_mb\":2}", "file_size_mb: does not agree with file_size_bytes (1.000 MB)"},
+    {"PUT", CP, "{" CB ",\"start_time\":\"00:61:00\"}",
+     "start_time: must be a string: HH:MM:SS(.fff), MM:SS(.fff) or seconds"},
+    {"PUT", CP, "{" CB ",\"end_time\":5}",
+     "end_time: must be a string: HH:MM:SS(.fff), MM:SS(.fff) or seconds"},
+    {"PUT", CP,
+     "{\"scene_id\":1,\"style\":\"vertical\",\"start_time\":\"00:00:09\",\"end_time\":\"8\"}",
+     "end_time: before start_time"},
+    {"PUT", CP, "{" CB ",\"duration_seconds\":-0.5}",
+     "duration_seconds: must be a number from 0 to 604800"},
+    {"PUT", CP, "{" CB ",\"priority\":-1}",
+     "priority: must be a whole number from 0 to 2147483647"},
+    {"PUT", CP, "{" CB ",\"status\":\"done\"}",
+     "status: must be one of pending, processing, completed, failed"},
+    {"PUT", CP, "{" CB ",\"file_size_bytes\":-1}",
+     "file_size_bytes: must be a whole number from 0 to 5497558138880"},
+    {"PUT", CP, "{" CB ",\"file_size_bytes\":1048576,\"file_size_mb\":2}",
+     "file_size_mb: does not agree with file_size_bytes (1.000 MB)"},
     {"PUT", CP, "{" CB ",\"has_thumbnail\":1}", "has_thumbnail: must be true or false"},
-    {"PUT", CP, "{" CB ",\"filename\":\"clip_2_vertical.mp4\"}", "filename: must be \"clip_1_vertical\" plus an extension (the clip id of the path)"},
-    {"PUT", CP, "{" CB ",\"filename\":\"../x\"}", "filename: must be 1-128 bytes of [A-Za-z0-9._-], no '..' and no leading dot"},
-    {"PUT", CP, "{" CB ",\"clip_id\":\"clip_2\"}", "clip_id: must be \"clip_1_vertical\", as in the path"},
-    {"PUT", CP, "{" CB ",\"r2_key\":\"elsewhere/x.mp4\"}", "r2_key: must be \"u9/vbad/clips/clip_1_vertical.mp4\" (or left out)"},
-    {"PUT", CP, "{" CB ",\"has_thumbnail\":true,\"thumbnail_r2_key\":\"x.jpg\"}", "thumbnail_r2_key: must be \"u9/vbad/thumbnails/clip_1_vertical.jpg\" (or left out)"},
-    {"PUT", CP, "{" CB ",\"thumbnail_r2_key\":\"u9/vbad/thumbnails/clip_1_vertical.jpg\"}", "thumbnail_r2_key: must be null (or left out) when has_thumbnail is false"},
-    {"PUT", CP, "{" CB ",\"scene_title\":\"a\\u0000b\"}", "scene_title: must not contain a NUL character"},
+    {"PUT", CP, "{" CB ",\"filename\":\"clip_2_vertical.mp4\"}",
+     "filename: must be \"clip_1_vertical\" plus an extension (the clip id of the path)"},
+    {"PUT", CP, "{" CB ",\"filename\":\"../x\"}",
+     "filename: must be 1-128 bytes of [A-Za-z0-9._-], no '..' and no leading dot"},
+    {"PUT", CP, "{" CB ",\"clip_id\":\"clip_2\"}",
+     "clip_id: must be \"clip_1_vertical\", as in the path"},
+    {"PUT", CP, "{" CB ",\"r2_key\":\"elsewhere/x.mp4\"}",
+     "r2_key: must be \"u9/vbad/clips/clip_1_vertical.mp4\" (or left out)"},
+    {"PUT", CP, "{" CB ",\"has_thumbnail\":true,\"thumbnail_r2_key\":\"x.jpg\"}",
+     "thumbnail_r2_key: must be \"u9/vbad/thumbnails/clip_1_vertical.jpg\" (or left out)"},
+    {"PUT", CP, "{" CB ",\"thumbnail_r2_key\":\"u9/vbad/thumbnails/clip_1_vertical.jpg\"}",
+     "thumbnail_r2_key: must be null (or left out) when has_thumbnail is false"},
+    {"PUT", CP, "{" CB ",\"scene_title\":\"a\\u0000b\"}",
+     "scene_title: must not contain a NUL character"},
     {"PUT", CP, "{" CB ",\"updated_at\":null}", "updated_at: set by the server, not accepted here"},
     {"PUT", CP, "{" CB ",\"sceneid\":1}", "sceneid: unknown field"},
     /* update_clip_status */
     {"PATCH", CP, "{}", "status: required"},
     {"PATCH", CP, "{\"status\":\"completed\",\"error\":7}", "error: must be a string or null"},
-    {"PATCH", CP, "{\"status\":\"Completed\"}", "status: must be one of pending, processing, completed, failed"},
-    {"PATCH", CP, "{\"status\":\"completed\",\"file_size_bytes\":1e3}", "file_size_bytes: must be a whole number from 0 to 5497558138880"},
-    {"PATCH", CP, "{\"status\":\"completed\",\"has_thumbnail\":\"yes\"}", "has_thumbnail: must be true or false"},
-    {"PATCH", CP, "{\"status\":\"completed\",\"thumbnail_r2_key\":null}", "thumbnail_r2_key: unknown field"},
+    {"PATCH", CP, "{\"status\":\"Completed\"}",
+     "status: must be one of pending, processing, completed, failed"},
+    {"PATCH", CP, "{\"status\":\"completed\",\"file_size_bytes\":1e3}",
+     "file_size_bytes: must be a whole number from 0 to 5497558138880"},
+    {"PATCH", CP, "{\"status\":\"completed\",\"has_thumbnail\":\"yes\"}",
+     "has_thumbnail: must be true or false"},
+    {"PATCH", CP, "{\"status\":\"completed\",\"thumbnail_r2_key\":null}",
+     "thumbnail_r2_key: unknown field"},
     /* statistics and upload-urls */
     {"POST", VP "/stats", "{\"force\":true}", "force: unknown field"},
     {"POST", VP "/stats", "[]", "body: must be a JSON object"},
-    {"POST", CP "/upload-urls", "{\"expires_in\":0}", "expires_in: must be a whole number from 1 to 604800"},
-    {"POST", CP "/upload-urls", "{\"expires_in\":604801}", "expires_in: must be a whole number from 1 to 604800"},
-    {"POST", CP "/upload-urls", "{\"filename\":\"other.mp4\"}", "filename: must be \"clip_1_vertical\" plus an extension (the clip id of the path)"},
+    {"POST", CP "/upload-urls", "{\"expires_in\":0}",
+     "expires_in: must be a whole number from 1 to 604800"},
+    {"POST", CP "/upload-urls", "{\"expires_in\":604801}",
+     "expires_in: must be a whole number from 1 to 604800"},
+    {"POST", CP "/upload-urls", "{\"filename\":\"other.mp4\"}",
+     "filename: must be \"clip_1_vertical\" plus an extension (the clip id of the path)"},
     {"POST", CP "/upload-urls", "{\"content_type\":\"video/webm\"}", "content_type: unknown field"},
 };
 
@@ -901,7 +1078,8 @@ static void test_every_validation_error_is_a_400_naming_the_field(void)
         snprintf(want, sizeof want, "{\"error\":{\"code\":\"invalid_argument\",\"message\":");
         json_object *msg = json_object_new_string(c->message);
         snprintf(want + strlen(want), sizeof want - strlen(want), "%s,\"request_id\":\"",
-                 json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                 json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN |
+                                                         JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(msg);
         if (s == 400 && out && strncmp(out, want, strlen(want)) == 0)
             good++;
@@ -912,7 +1090,8 @@ static void test_every_validation_error_is_a_400_naming_the_field(void)
     }
     CU_ASSERT_EQUAL(good, sizeof bad_cases / sizeof bad_cases[0]);
     /* nothing written: the video unchanged, no clip */
-    DOC_IS("users/u9/videos/vbad", "video_id=s:vbad\nuser_id=s:u9\nvideo_title=s:Before\ncreated_at=t\nupdated_at=t");
+    DOC_IS("users/u9/videos/vbad",
+           "video_id=s:vbad\nuser_id=s:u9\nvideo_title=s:Before\ncreated_at=t\nupdated_at=t");
     char after[64];
     emu_get("users/u9/videos/vbad", &d);
     ts_of(d, "updated_at", after, sizeof after);
@@ -932,7 +1111,11 @@ static void test_over_the_size_cap_is_413(void)
     body[n] = '\0';
     char *out = NULL;
     CU_ASSERT_EQUAL(call("PUT", "/api/internal/users/u9/videos/vbig413", body, &out), 413);
-    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "{\"error\":{\"code\":\"too_large\",\"message\":\"request body is over 65536 bytes\""));
+    CU_ASSERT_PTR_NOT_NULL(
+        out &&
+        strstr(
+            out,
+            "{\"error\":{\"code\":\"too_large\",\"message\":\"request body is over 65536 bytes\""));
     free(out);
     free(body);
     json_object *d = NULL;
@@ -945,33 +1128,53 @@ static void test_over_the_size_cap_is_413(void)
 static void test_clipctl_video_put_and_get(void)
 {
     char *out = NULL;
-    char *put[] = {"video", "put", "u5", "vcli", "video_title=From the shell", "status=queued",
-                   "video_url=https://example.com/v.mp4", "youtube_id:=null",
-                   "styles_processed:=[\"vertical\"]", "crop_mode=center", "target_aspect=1:1",
-                   "custom_prompt=funny bits", "highlights_count=2",
-                   "highlights_summary:={\"total_duration\":61.5,\"categories\":[\"a\",\"b\"]}", NULL};
+    char *put[] = {"video",
+                   "put",
+                   "u5",
+                   "vcli",
+                   "video_title=From the shell",
+                   "status=queued",
+                   "video_url=https://example.com/v.mp4",
+                   "youtube_id:=null",
+                   "styles_processed:=[\"vertical\"]",
+                   "crop_mode=center",
+                   "target_aspect=1:1",
+                   "custom_prompt=funny bits",
+                   "highlights_count=2",
+                   "highlights_summary:={\"total_duration\":61.5,\"categories\":[\"a\",\"b\"]}",
+                   NULL};
     CU_ASSERT_EQUAL(clipctl(NULL, &out, put), 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(out, "{\"video_id\":\"vcli\",\"user_id\":\"u5\",\"video_url\":\"https://example.com/v.mp4\",\"video_title\":\"From the shell\""));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(out, "{\"video_id\":\"vcli\",\"user_id\":\"u5\",\"video_url\":\"https://example.com/"
+                    "v.mp4\",\"video_title\":\"From the shell\""));
     free(out);
-    DOC_IS("users/u5/videos/vcli",
-           "video_id=s:vcli\nuser_id=s:u5\nvideo_url=s:https://example.com/v.mp4\n"
-           "video_title=s:From the shell\nyoutube_id=n\nstatus=s:queued\ncustom_prompt=s:funny bits\n"
-           "styles_processed=j:{\"arrayValue\":{\"values\":[{\"stringValue\":\"vertical\"}]}}\n"
-           "crop_mode=s:center\ntarget_aspect=s:1:1\nhighlights_count=i:2\n"
-           "highlights_summary=j:{\"mapValue\":{\"fields\":{\"total_duration\":{\"doubleValue\":61.5},\"categories\":{\"arrayValue\":{\"values\":[{\"stringValue\":\"a\"},{\"stringValue\":\"b\"}]}}}}}\n"
-           "created_at=t\nupdated_at=t");
+    DOC_IS(
+        "users/u5/videos/vcli",
+        "video_id=s:vcli\nuser_id=s:u5\nvideo_url=s:https://example.com/v.mp4\n"
+        "video_title=s:From the shell\nyoutube_id=n\nstatus=s:queued\ncustom_prompt=s:funny bits\n"
+        "styles_processed=j:{\"arrayValue\":{\"values\":[{\"stringValue\":\"vertical\"}]}}\n"
+        "crop_mode=s:center\ntarget_aspect=s:1:1\nhighlights_count=i:2\n"
+        "highlights_summary=j:{\"mapValue\":{\"fields\":{\"total_duration\":{\"doubleValue\":61.5},"
+        "\"categories\":{\"arrayValue\":{\"values\":[{\"stringValue\":\"a\"},{\"stringValue\":"
+        "\"b\"}]}}}}}\n"
+        "created_at=t\nupdated_at=t");
     /* JSON on stdin, raw highlights */
     char *put2[] = {"video", "put", "--json", "-", "u5", "vcli2", NULL};
-    CU_ASSERT_EQUAL(clipctl("{\"video_title\":\"stdin\",\"highlights\":[{\"duration\":2.5,\"hook_category\":\"x\"}]}", &out, put2), 0);
+    CU_ASSERT_EQUAL(clipctl("{\"video_title\":\"stdin\",\"highlights\":[{\"duration\":2.5,\"hook_"
+                            "category\":\"x\"}]}",
+                            &out, put2),
+                    0);
     free(out);
     DOC_IS("users/u5/videos/vcli2",
            "video_id=s:vcli2\nuser_id=s:u5\nvideo_title=s:stdin\nhighlights_count=i:1\n"
-           "highlights_summary=j:{\"mapValue\":{\"fields\":{\"total_duration\":{\"doubleValue\":2.5},\"categories\":{\"arrayValue\":{\"values\":[{\"stringValue\":\"x\"}]}}}}}\n"
+           "highlights_summary=j:{\"mapValue\":{\"fields\":{\"total_duration\":{\"doubleValue\":2."
+           "5},\"categories\":{\"arrayValue\":{\"values\":[{\"stringValue\":\"x\"}]}}}}}\n"
            "created_at=t\nupdated_at=t");
     char *get[] = {"video", "get", "--table", "u5", "vcli2", NULL};
     CU_ASSERT_EQUAL(clipctl(NULL, &out, get), 0);
-    const char *want = "FIELD               VALUE\nvideo_id            vcli2\nuser_id             u5\n"
-                       "video_url           \nvideo_title         stdin\nyoutube_id          -\n";
+    const char *want =
+        "FIELD               VALUE\nvideo_id            vcli2\nuser_id             u5\n"
+        "video_url           \nvideo_title         stdin\nyoutube_id          -\n";
     CU_ASSERT_EQUAL(strncmp(out, want, strlen(want)), 0);
     free(out);
     char *missing[] = {"video", "get", "u5", "nosuch", NULL};
@@ -988,8 +1191,18 @@ static void test_clipctl_video_put_and_get(void)
 static void test_clipctl_clip_put_status_stats_list(void)
 {
     char *out = NULL;
-    char *put[] = {"clip", "put", "u5", "vcli", "clip_1_vertical", "scene_id=1", "style=vertical",
-                   "start_time=00:00:01.250", "end_time=00:00:11", "scene_title=One", "priority=2", NULL};
+    char *put[] = {"clip",
+                   "put",
+                   "u5",
+                   "vcli",
+                   "clip_1_vertical",
+                   "scene_id=1",
+                   "style=vertical",
+                   "start_time=00:00:01.250",
+                   "end_time=00:00:11",
+                   "scene_title=One",
+                   "priority=2",
+                   NULL};
     CU_ASSERT_EQUAL(clipctl(NULL, &out, put), 0);
     free(out);
     CU_ASSERT_EQUAL(clipctl(NULL, &out, put), 0); /* the same create again: fine, one clip */
@@ -1000,25 +1213,39 @@ static void test_clipctl_clip_put_status_stats_list(void)
            "scene_title=s:One\nscene_description=n\nstyle=s:vertical\nstart_time=s:00:00:01.250\n"
            "end_time=s:00:00:11\nduration_seconds=d:9.75\npriority=i:2\nstatus=s:pending\nerror=n\n"
            "file_size_bytes=i:0\nfile_size_mb=d:0\nhas_thumbnail=b:0\n"
-           "r2_key=s:u5/vcli/clips/clip_1_vertical.mp4\nthumbnail_r2_key=n\ncreated_at=t\nupdated_at=t");
-    char *conflict[] = {"clip", "put", "u5", "vcli", "clip_1_vertical", "scene_id=2", "style=vertical",
-                        "start_time=1", "end_time=2", NULL};
+           "r2_key=s:u5/vcli/clips/"
+           "clip_1_vertical.mp4\nthumbnail_r2_key=n\ncreated_at=t\nupdated_at=t");
+    char *conflict[] = {
+        "clip",           "put",          "u5",         "vcli", "clip_1_vertical", "scene_id=2",
+        "style=vertical", "start_time=1", "end_time=2", NULL};
     CU_ASSERT_EQUAL(clipctl(NULL, &out, conflict), 1);
     free(out);
     char *put2[] = {"clip", "put", "--json", "-", "u5", "vcli", "clip_2_square", NULL};
-    CU_ASSERT_EQUAL(clipctl("{\"scene_id\":2,\"style\":\"square\",\"start_time\":\"10\",\"end_time\":\"20\",\"file_size_bytes\":1048576}", &out, put2), 0);
+    CU_ASSERT_EQUAL(clipctl("{\"scene_id\":2,\"style\":\"square\",\"start_time\":\"10\",\"end_"
+                            "time\":\"20\",\"file_size_bytes\":1048576}",
+                            &out, put2),
+                    0);
     free(out);
-    char *status[] = {"clip", "status", "u5", "vcli", "clip_1_vertical", "status=completed",
-                      "file_size_bytes=2097152", "has_thumbnail=true", NULL};
+    char *status[] = {"clip",
+                      "status",
+                      "u5",
+                      "vcli",
+                      "clip_1_vertical",
+                      "status=completed",
+                      "file_size_bytes=2097152",
+                      "has_thumbnail=true",
+                      NULL};
     CU_ASSERT_EQUAL(clipctl(NULL, &out, status), 0);
     free(out);
-    DOC_IS("users/u5/videos/vcli/clips/clip_1_vertical",
-           "clip_id=s:clip_1_vertical\nfilename=s:clip_1_vertical.mp4\nscene_id=i:1\n"
-           "scene_title=s:One\nscene_description=n\nstyle=s:vertical\nstart_time=s:00:00:01.250\n"
-           "end_time=s:00:00:11\nduration_seconds=d:9.75\npriority=i:2\nstatus=s:completed\nerror=n\n"
-           "file_size_bytes=i:2097152\nfile_size_mb=d:2\nhas_thumbnail=b:1\n"
-           "r2_key=s:u5/vcli/clips/clip_1_vertical.mp4\nthumbnail_r2_key=s:u5/vcli/thumbnails/clip_1_vertical.jpg\n"
-           "created_at=t\nupdated_at=t");
+    DOC_IS(
+        "users/u5/videos/vcli/clips/clip_1_vertical",
+        "clip_id=s:clip_1_vertical\nfilename=s:clip_1_vertical.mp4\nscene_id=i:1\n"
+        "scene_title=s:One\nscene_description=n\nstyle=s:vertical\nstart_time=s:00:00:01.250\n"
+        "end_time=s:00:00:11\nduration_seconds=d:9.75\npriority=i:2\nstatus=s:completed\nerror=n\n"
+        "file_size_bytes=i:2097152\nfile_size_mb=d:2\nhas_thumbnail=b:1\n"
+        "r2_key=s:u5/vcli/clips/clip_1_vertical.mp4\nthumbnail_r2_key=s:u5/vcli/thumbnails/"
+        "clip_1_vertical.jpg\n"
+        "created_at=t\nupdated_at=t");
     char *status2[] = {"clip", "status", "--json", "-", "u5", "vcli", "clip_2_square", NULL};
     CU_ASSERT_EQUAL(clipctl("{\"status\":\"failed\",\"error\":\"no audio\"}", &out, status2), 0);
     free(out);
@@ -1030,22 +1257,31 @@ static void test_clipctl_clip_put_status_stats_list(void)
     free(out);
     char *stats[] = {"stats", "u5", "vcli", NULL};
     CU_ASSERT_EQUAL(clipctl(NULL, &out, stats), 0);
-    UNIT_ASSERT_STR(out, "{\"total\":2,\"completed\":1,\"failed\":1,\"total_size_bytes\":3145728,\"total_duration_seconds\":19.75,\"by_style\":{\"square\":1,\"vertical\":1}}\n");
+    UNIT_ASSERT_STR(
+        out, "{\"total\":2,\"completed\":1,\"failed\":1,\"total_size_bytes\":3145728,\"total_"
+             "duration_seconds\":19.75,\"by_style\":{\"square\":1,\"vertical\":1}}\n");
     free(out);
     json_object *d = NULL, *f = NULL, *cs = NULL;
     emu_get("users/u5/videos/vcli", &d);
     json_object_object_get_ex(d, "fields", &f);
     CU_ASSERT_TRUE(json_object_object_get_ex(f, "clip_stats", &cs));
     UNIT_ASSERT_STR(cs ? json_object_to_json_string_ext(cs, JSON_C_TO_STRING_PLAIN) : "",
-                    "{\"mapValue\":{\"fields\":{\"total\":{\"integerValue\":\"2\"},\"completed\":{\"integerValue\":\"1\"},\"failed\":{\"integerValue\":\"1\"},\"total_size_bytes\":{\"integerValue\":\"3145728\"},\"total_duration_seconds\":{\"doubleValue\":19.75},\"by_style\":{\"mapValue\":{\"fields\":{\"vertical\":{\"integerValue\":\"1\"},\"square\":{\"integerValue\":\"1\"}}}}}}}");
+                    "{\"mapValue\":{\"fields\":{\"total\":{\"integerValue\":\"2\"},\"completed\":{"
+                    "\"integerValue\":\"1\"},\"failed\":{\"integerValue\":\"1\"},\"total_size_"
+                    "bytes\":{\"integerValue\":\"3145728\"},\"total_duration_seconds\":{"
+                    "\"doubleValue\":19.75},\"by_style\":{\"mapValue\":{\"fields\":{\"vertical\":{"
+                    "\"integerValue\":\"1\"},\"square\":{\"integerValue\":\"1\"}}}}}}}");
     json_object_put(d);
     /* listings: one page and a cursor, every page, filters, a table */
     char *list1[] = {"clip", "list", "--limit", "1", "u5", "vcli", NULL};
     CU_ASSERT_EQUAL(clipctl(NULL, &out, list1), 0);
     json_object *j = json_tokener_parse(out), *clips = NULL, *next = NULL;
-    CU_ASSERT_TRUE(j && json_object_object_get_ex(j, "clips", &clips) && json_object_array_length(clips) == 1);
-    CU_ASSERT_TRUE(j && json_object_object_get_ex(j, "next_cursor", &next) && json_object_is_type(next, json_type_string));
-    UNIT_ASSERT_STR(member(json_object_array_get_idx(clips, 0), "clip_id", NULL), "clip_1_vertical");
+    CU_ASSERT_TRUE(j && json_object_object_get_ex(j, "clips", &clips) &&
+                   json_object_array_length(clips) == 1);
+    CU_ASSERT_TRUE(j && json_object_object_get_ex(j, "next_cursor", &next) &&
+                   json_object_is_type(next, json_type_string));
+    UNIT_ASSERT_STR(member(json_object_array_get_idx(clips, 0), "clip_id", NULL),
+                    "clip_1_vertical");
     char cursor[4096];
     snprintf(cursor, sizeof cursor, "%s", next ? json_object_get_string(next) : "");
     json_object_put(j);
@@ -1053,22 +1289,25 @@ static void test_clipctl_clip_put_status_stats_list(void)
     char *list2[] = {"clip", "list", "--limit", "1", "--cursor", cursor, "u5", "vcli", NULL};
     CU_ASSERT_EQUAL(clipctl(NULL, &out, list2), 0);
     j = json_tokener_parse(out);
-    CU_ASSERT_TRUE(j && json_object_object_get_ex(j, "clips", &clips) && json_object_array_length(clips) == 1);
+    CU_ASSERT_TRUE(j && json_object_object_get_ex(j, "clips", &clips) &&
+                   json_object_array_length(clips) == 1);
     UNIT_ASSERT_STR(member(json_object_array_get_idx(clips, 0), "clip_id", NULL), "clip_2_square");
     json_object_put(j);
     free(out);
     char *all[] = {"clip", "list", "--all", "--limit", "1", "u5", "vcli", NULL};
     CU_ASSERT_EQUAL(clipctl(NULL, &out, all), 0);
     j = json_tokener_parse(out);
-    CU_ASSERT_TRUE(j && json_object_object_get_ex(j, "clips", &clips) && json_object_array_length(clips) == 2);
+    CU_ASSERT_TRUE(j && json_object_object_get_ex(j, "clips", &clips) &&
+                   json_object_array_length(clips) == 2);
     CU_ASSERT_TRUE(j && json_object_object_get_ex(j, "next_cursor", &next) && next == NULL);
     json_object_put(j);
     free(out);
     char *table[] = {"clip", "list", "--status", "completed", "--table", "u5", "vcli", NULL};
     CU_ASSERT_EQUAL(clipctl(NULL, &out, table), 0);
-    UNIT_ASSERT_STR(out,
-                    "CLIP_ID          SCENE_ID  STYLE     STATUS     PRIORITY  START_TIME    END_TIME  DURATION_SECONDS  FILE_SIZE_BYTES  HAS_THUMBNAIL\n"
-                    "clip_1_vertical  1         vertical  completed  2         00:00:01.250  00:00:11  9.75              2097152          true\n");
+    UNIT_ASSERT_STR(out, "CLIP_ID          SCENE_ID  STYLE     STATUS     PRIORITY  START_TIME    "
+                         "END_TIME  DURATION_SECONDS  FILE_SIZE_BYTES  HAS_THUMBNAIL\n"
+                         "clip_1_vertical  1         vertical  completed  2         00:00:01.250  "
+                         "00:00:11  9.75              2097152          true\n");
     free(out);
     char *bad[] = {"clip", "list", "--all", "--cursor", "x", "u5", "vcli", NULL};
     CU_ASSERT_EQUAL(clipctl(NULL, &out, bad), 2);
@@ -1078,13 +1317,16 @@ static void test_clipctl_clip_put_status_stats_list(void)
 static void test_clipctl_upload_urls_and_help(void)
 {
     char *out = NULL;
-    char *up[] = {"upload-urls", "--at", "20261124T120000Z", "u5", "vcli", "clip_1_vertical", "expires_in=120", NULL};
+    char *up[] = {"upload-urls",    "--at", "20261124T120000Z", "u5", "vcli", "clip_1_vertical",
+                  "expires_in=120", NULL};
     CU_ASSERT_EQUAL(clipctl(NULL, &out, up), 0);
     json_object *j = json_tokener_parse(out);
     UNIT_ASSERT_STR(member(j, "clip", "r2_key"), "u5/vcli/clips/clip_1_vertical.mp4");
     UNIT_ASSERT_STR(member(j, "thumbnail", "r2_key"), "u5/vcli/thumbnails/clip_1_vertical.jpg");
     UNIT_ASSERT_STR(member(j, "expires_in", NULL), "120");
-    CU_ASSERT_PTR_NOT_NULL(strstr(member(j, "clip", "url"), "X-Amz-Date=20261124T120000Z&X-Amz-Expires=120&X-Amz-SignedHeaders=content-type%3Bhost&X-Amz-Signature="));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(member(j, "clip", "url"), "X-Amz-Date=20261124T120000Z&X-Amz-Expires=120&X-Amz-"
+                                         "SignedHeaders=content-type%3Bhost&X-Amz-Signature="));
     json_object_put(j);
     /* a fixed signing time gives the same URLs again: deterministic */
     char *out2 = NULL;
@@ -1104,11 +1346,10 @@ static void test_clipctl_upload_urls_and_help(void)
     CU_ASSERT_EQUAL(clipctl(NULL, &out, bad), 2);
     free(out);
     /* --help everywhere: exit 0, usage on stdout */
-    const char *helps[][3] = {{"video", "--help", NULL}, {"video", "put", "--help"},
-                              {"video", "get", "--help"}, {"clip", "--help", NULL},
-                              {"clip", "put", "--help"}, {"clip", "status", "--help"},
-                              {"clip", "list", "--help"}, {"stats", "--help", NULL},
-                              {"upload-urls", "--help", NULL}};
+    const char *helps[][3] = {
+        {"video", "--help", NULL},  {"video", "put", "--help"}, {"video", "get", "--help"},
+        {"clip", "--help", NULL},   {"clip", "put", "--help"},  {"clip", "status", "--help"},
+        {"clip", "list", "--help"}, {"stats", "--help", NULL},  {"upload-urls", "--help", NULL}};
     for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++) {
         char *args[4] = {(char *)helps[i][0], (char *)helps[i][1], (char *)helps[i][2], NULL};
         CU_ASSERT_EQUAL(clipctl(NULL, &out, args), 0);
@@ -1117,7 +1358,8 @@ static void test_clipctl_upload_urls_and_help(void)
     }
     /* usage errors: exit 2 */
     char *u1[] = {"clip", "frobnicate", NULL}, *u2[] = {"stats", "u5", NULL},
-         *u3[] = {"clip", "put", "u5", "vcli", "bad id!", NULL}, *u4[] = {"video", "put", "u5", "v", "novalue", NULL};
+         *u3[] = {"clip", "put", "u5", "vcli", "bad id!", NULL},
+         *u4[] = {"video", "put", "u5", "v", "novalue", NULL};
     CU_ASSERT_EQUAL(clipctl(NULL, &out, u1), 2);
     free(out);
     CU_ASSERT_EQUAL(clipctl(NULL, &out, u2), 2);

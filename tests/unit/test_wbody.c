@@ -1,4 +1,5 @@
-/* Tests of core/wbody: the workflow's bodies parsed into repository inputs, every refusal naming its field, and clipctl's field arguments. */
+/* Tests of core/wbody: the workflow's bodies parsed into repository inputs, every refusal naming
+ * its field, and clipctl's field arguments. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,11 +79,13 @@ static void test_video_every_field(void)
 {
     video_rec v;
     unsigned mask = 0;
-    const char *body =
-        "{\"video_id\":\"vid1\",\"user_id\":\"u1\",\"video_url\":\"https://x/y\",\"video_title\":\"T\","
-        "\"youtube_id\":null,\"status\":\"completed\",\"custom_prompt\":\"p\","
-        "\"styles_processed\":[\"vertical\",\"square\"],\"crop_mode\":\"smart\",\"target_aspect\":\"9:16\","
-        "\"highlights_count\":7,\"highlights_summary\":{\"total_duration\":210.5,\"categories\":[\"funny\",\"deep\"]}}";
+    const char *body = "{\"video_id\":\"vid1\",\"user_id\":\"u1\",\"video_url\":\"https://x/"
+                       "y\",\"video_title\":\"T\","
+                       "\"youtube_id\":null,\"status\":\"completed\",\"custom_prompt\":\"p\","
+                       "\"styles_processed\":[\"vertical\",\"square\"],\"crop_mode\":\"smart\","
+                       "\"target_aspect\":\"9:16\","
+                       "\"highlights_count\":7,\"highlights_summary\":{\"total_duration\":210.5,"
+                       "\"categories\":[\"funny\",\"deep\"]}}";
     CU_ASSERT_EQUAL_FATAL(video(body, &v, &mask), CLIP_OK);
     CU_ASSERT_EQUAL(mask, VIDEO_F_URL | VIDEO_F_TITLE | VIDEO_F_YOUTUBE_ID | VIDEO_F_STATUS |
                               VIDEO_F_CUSTOM_PROMPT | VIDEO_F_STYLES | VIDEO_F_CROP_MODE |
@@ -127,7 +130,8 @@ static void test_video_raw_highlights_summary(void)
     unsigned mask = 0;
     const char *body =
         "{\"highlights\":["
-        "{\"id\":3,\"title\":\"a\",\"description\":\"d\",\"priority\":1,\"start\":\"00:01:02.5\",\"end\":\"00:01:31\",\"duration\":28.5,\"hook_category\":\"funny\"},"
+        "{\"id\":3,\"title\":\"a\",\"description\":\"d\",\"priority\":1,\"start\":\"00:01:02.5\","
+        "\"end\":\"00:01:31\",\"duration\":28.5,\"hook_category\":\"funny\"},"
         "{\"start\":\"1:00\",\"end\":\"1:30.1\",\"hook_category\":\"deep\"},"
         "{\"start\":10,\"end\":12.2,\"hook_category\":\"funny\"},"
         "{\"duration\":0.1,\"hook_category\":\"\"},"
@@ -140,7 +144,8 @@ static void test_video_raw_highlights_summary(void)
     UNIT_ASSERT_STR(v.categories[0], "funny");
     UNIT_ASSERT_STR(v.categories[1], "deep");
     /* an explicit count wins; an empty array is a zero summary */
-    CU_ASSERT_EQUAL(video("{\"highlights\":[{\"duration\":1}],\"highlights_count\":9}", &v, &mask), CLIP_OK);
+    CU_ASSERT_EQUAL(video("{\"highlights\":[{\"duration\":1}],\"highlights_count\":9}", &v, &mask),
+                    CLIP_OK);
     CU_ASSERT_EQUAL(v.highlights_count, 9);
     CU_ASSERT_EQUAL(video("{\"highlights\":[]}", &v, &mask), CLIP_OK);
     CU_ASSERT_EQUAL(v.highlights_count, 0);
@@ -164,26 +169,42 @@ static void test_video_refusals(void)
         {"{\"video_url\":[]}", "video_url: must be a string"},
         {"{\"video_title\":null}", "video_title: must be a string"},
         {"{\"custom_prompt\":1}", "custom_prompt: must be a string or null"},
-        {"{\"crop_mode\":\"0123456789012345678901234567890123456789012345678901234567890123456789\"}", "crop_mode: longer than 64 bytes"},
+        {"{\"crop_mode\":"
+         "\"0123456789012345678901234567890123456789012345678901234567890123456789\"}",
+         "crop_mode: longer than 64 bytes"},
         {"{\"status\":\"Queued\"}", "status: must be one of queued, processing, completed, failed"},
         {"{\"status\":5}", "status: must be one of queued, processing, completed, failed"},
-        {"{\"highlights_count\":100001}", "highlights_count: must be a whole number from 0 to 100000"},
-        {"{\"highlights_count\":true}", "highlights_count: must be a whole number from 0 to 100000"},
-        {"{\"highlights_count\":-9223372036854775809}", "highlights_count: must be a whole number from 0 to 100000"},
-        {"{\"styles_processed\":[\"a\",\"\"]}", "styles_processed[1]: must be 1-64 bytes of [a-z0-9-]"},
+        {"{\"highlights_count\":100001}",
+         "highlights_count: must be a whole number from 0 to 100000"},
+        {"{\"highlights_count\":true}",
+         "highlights_count: must be a whole number from 0 to 100000"},
+        {"{\"highlights_count\":-9223372036854775809}",
+         "highlights_count: must be a whole number from 0 to 100000"},
+        {"{\"styles_processed\":[\"a\",\"\"]}",
+         "styles_processed[1]: must be 1-64 bytes of [a-z0-9-]"},
         {"{\"styles_processed\":[null]}", "styles_processed[0]: must be a string"},
         {"{\"video_id\":\"vid2\"}", "video_id: must be \"vid1\", as in the path"},
         {"{\"highlights_summary\":[]}", "highlights_summary: must be an object"},
-        {"{\"highlights_summary\":{\"total_duration\":\"1\"}}", "highlights_summary.total_duration: must be a number from 0 to 1e+08"},
-        {"{\"highlights_summary\":{\"total_duration\":1e9}}", "highlights_summary.total_duration: must be a number from 0 to 1e+08"},
-        {"{\"highlights\":[{\"end\":\"5\"}]}", "highlights[0].duration: not given, and start / end do not give it"},
-        {"{\"highlights\":[{\"start\":\"5\",\"end\":\"4\"}]}", "highlights[0].duration: not given, and start / end do not give it"},
-        {"{\"highlights\":[{\"duration\":-1}]}", "highlights[0].duration: must be a number from 0 to 604800"},
-        {"{\"highlights\":[{\"duration\":1,\"id\":-1}]}", "highlights[0].id: must be a whole number from 0 to 2147483647"},
-        {"{\"highlights\":[{\"duration\":1,\"title\":null}]}", "highlights[0].title: must be a string"},
-        {"{\"highlights\":[{\"duration\":1,\"hook_category\":7}]}", "highlights[0].hook_category: must be a string or null"},
-        {"{\"highlights\":[{\"duration\":1,\"start\":true}]}", "highlights[0].start: must be HH:MM:SS(.fff) or seconds"},
-        {"{\"highlights\":[{\"duration\":1,\"sc\\u00f6re\":1}]}", "highlights[0].sc??re: unknown field"},
+        {"{\"highlights_summary\":{\"total_duration\":\"1\"}}",
+         "highlights_summary.total_duration: must be a number from 0 to 1e+08"},
+        {"{\"highlights_summary\":{\"total_duration\":1e9}}",
+         "highlights_summary.total_duration: must be a number from 0 to 1e+08"},
+        {"{\"highlights\":[{\"end\":\"5\"}]}",
+         "highlights[0].duration: not given, and start / end do not give it"},
+        {"{\"highlights\":[{\"start\":\"5\",\"end\":\"4\"}]}",
+         "highlights[0].duration: not given, and start / end do not give it"},
+        {"{\"highlights\":[{\"duration\":-1}]}",
+         "highlights[0].duration: must be a number from 0 to 604800"},
+        {"{\"highlights\":[{\"duration\":1,\"id\":-1}]}",
+         "highlights[0].id: must be a whole number from 0 to 2147483647"},
+        {"{\"highlights\":[{\"duration\":1,\"title\":null}]}",
+         "highlights[0].title: must be a string"},
+        {"{\"highlights\":[{\"duration\":1,\"hook_category\":7}]}",
+         "highlights[0].hook_category: must be a string or null"},
+        {"{\"highlights\":[{\"duration\":1,\"start\":true}]}",
+         "highlights[0].start: must be HH:MM:SS(.fff) or seconds"},
+        {"{\"highlights\":[{\"duration\":1,\"sc\\u00f6re\":1}]}",
+         "highlights[0].sc??re: unknown field"},
         {"{\"updated_at\":1}", "updated_at: set by the server, not accepted here"},
         {"{\"\\u0000\":1}", ": unknown field"},
     };
@@ -195,7 +216,8 @@ static void test_video_refusals(void)
     for (int i = 0; i <= VIDEOS_LIST_ITEMS_MAX; i++)
         buf_printf(&b, "%s{\"duration\":1,\"hook_category\":\"c%d\"}", i ? "," : "", i);
     buf_puts(&b, "]}");
-    UNIT_ASSERT_STR(refusal(WBODY_VIDEO, b.p), "highlights: more than 100 distinct hook categories");
+    UNIT_ASSERT_STR(refusal(WBODY_VIDEO, b.p),
+                    "highlights: more than 100 distinct hook categories");
     buf_free(&b);
     /* the body is not trusted to end in NUL: a length cuts it */
     video_rec v;
@@ -204,14 +226,18 @@ static void test_video_refusals(void)
     CU_ASSERT_EQUAL(wbody_parse_video(&a, "u1", "vid1", two, 19, &v, &m, err, sizeof err), CLIP_OK);
     UNIT_ASSERT_STR(v.video_title, "x");
     const char nul[] = {'{', '}', '\0', ' '};
-    CU_ASSERT_EQUAL(wbody_parse_video(&a, "u1", "vid1", nul, sizeof nul, &v, &m, err, sizeof err), CLIP_EINVAL);
+    CU_ASSERT_EQUAL(wbody_parse_video(&a, "u1", "vid1", nul, sizeof nul, &v, &m, err, sizeof err),
+                    CLIP_EINVAL);
     UNIT_ASSERT_STR(err, "body: not valid JSON (unexpected byte at offset 2)");
 }
 
 static void test_clip_defaults_and_computed(void)
 {
     clip_new c;
-    CU_ASSERT_EQUAL_FATAL(clip("{\"scene_id\":3,\"style\":\"vertical\",\"start_time\":\"00:01:02.5\",\"end_time\":\"00:01:31\"}", &c), CLIP_OK);
+    CU_ASSERT_EQUAL_FATAL(clip("{\"scene_id\":3,\"style\":\"vertical\",\"start_time\":\"00:01:02."
+                               "5\",\"end_time\":\"00:01:31\"}",
+                               &c),
+                          CLIP_OK);
     CU_ASSERT_PTR_NULL(c.filename); /* the repository makes clip_id + ".mp4" */
     CU_ASSERT_EQUAL(c.scene_id, 3);
     CU_ASSERT_PTR_NULL(c.scene_title);
@@ -227,17 +253,25 @@ static void test_clip_defaults_and_computed(void)
     CU_ASSERT_EQUAL(c.file_size_bytes, 0);
     CU_ASSERT_EQUAL(c.has_thumbnail, 0);
     /* seconds and MM:SS forms; 1/1000 rounding of the difference */
-    CU_ASSERT_EQUAL(clip("{\"scene_id\":0,\"style\":\"a\",\"start_time\":\"0.1\",\"end_time\":\"0.3\"}", &c), CLIP_OK);
+    CU_ASSERT_EQUAL(
+        clip("{\"scene_id\":0,\"style\":\"a\",\"start_time\":\"0.1\",\"end_time\":\"0.3\"}", &c),
+        CLIP_OK);
     CU_ASSERT_EQUAL(c.duration_seconds, 0.2);
-    CU_ASSERT_EQUAL(clip("{\"scene_id\":0,\"style\":\"a\",\"start_time\":\"1:02\",\"end_time\":\"01:02:03.004\"}", &c), CLIP_OK);
+    CU_ASSERT_EQUAL(clip("{\"scene_id\":0,\"style\":\"a\",\"start_time\":\"1:02\",\"end_time\":"
+                         "\"01:02:03.004\"}",
+                         &c),
+                    CLIP_OK);
     CU_ASSERT_EQUAL(c.duration_seconds, 3661.004);
     /* everything given, consistent derived fields accepted */
     const char *full =
         "{\"clip_id\":\"clip_3_vertical\",\"filename\":\"clip_3_vertical.webm\",\"scene_id\":3,"
-        "\"scene_title\":\"T\",\"scene_description\":null,\"style\":\"vertical\",\"start_time\":\"1\","
-        "\"end_time\":\"2\",\"duration_seconds\":5,\"priority\":0,\"status\":\"failed\",\"error\":\"e\","
+        "\"scene_title\":\"T\",\"scene_description\":null,\"style\":\"vertical\",\"start_time\":"
+        "\"1\","
+        "\"end_time\":\"2\",\"duration_seconds\":5,\"priority\":0,\"status\":\"failed\",\"error\":"
+        "\"e\","
         "\"file_size_bytes\":1572864,\"file_size_mb\":1.5,\"has_thumbnail\":true,"
-        "\"r2_key\":\"u1/vid1/clips/clip_3_vertical.webm\",\"thumbnail_r2_key\":\"u1/vid1/thumbnails/clip_3_vertical.jpg\","
+        "\"r2_key\":\"u1/vid1/clips/clip_3_vertical.webm\",\"thumbnail_r2_key\":\"u1/vid1/"
+        "thumbnails/clip_3_vertical.jpg\","
         "\"file_size_mb\":1.52}";
     CU_ASSERT_EQUAL_FATAL(clip(full, &c), CLIP_OK);
     UNIT_ASSERT_STR(c.filename, "clip_3_vertical.webm");
@@ -250,10 +284,17 @@ static void test_clip_defaults_and_computed(void)
     CU_ASSERT_EQUAL(c.file_size_bytes, 1572864);
     CU_ASSERT_EQUAL(c.has_thumbnail, 1);
     /* a size in MB alone becomes bytes */
-    CU_ASSERT_EQUAL(clip("{\"scene_id\":0,\"style\":\"a\",\"start_time\":\"0\",\"end_time\":\"1\",\"file_size_mb\":12.3}", &c), CLIP_OK);
+    CU_ASSERT_EQUAL(clip("{\"scene_id\":0,\"style\":\"a\",\"start_time\":\"0\",\"end_time\":\"1\","
+                         "\"file_size_mb\":12.3}",
+                         &c),
+                    CLIP_OK);
     CU_ASSERT_EQUAL(c.file_size_bytes, 12897485);
     /* the key of a default file name, and a null thumbnail key without a thumbnail */
-    CU_ASSERT_EQUAL(clip("{\"scene_id\":0,\"style\":\"a\",\"start_time\":\"0\",\"end_time\":\"1\",\"r2_key\":\"u1/vid1/clips/clip_3_vertical.mp4\",\"thumbnail_r2_key\":null}", &c), CLIP_OK);
+    CU_ASSERT_EQUAL(
+        clip("{\"scene_id\":0,\"style\":\"a\",\"start_time\":\"0\",\"end_time\":\"1\",\"r2_key\":"
+             "\"u1/vid1/clips/clip_3_vertical.mp4\",\"thumbnail_r2_key\":null}",
+             &c),
+        CLIP_OK);
 }
 
 #define CB "\"scene_id\":1,\"style\":\"vertical\",\"start_time\":\"0\",\"end_time\":\"5\""
@@ -270,29 +311,47 @@ static void test_clip_refusals(void)
         {"{" CB ",\"style\":\"\"}", "style: must be 1-64 bytes of [a-z0-9-]"},
         {"{" CB ",\"style\":\"a_b\"}", "style: must be 1-64 bytes of [a-z0-9-]"},
         {"{" CB ",\"style\":null}", "style: must be 1-64 bytes of [a-z0-9-]"},
-        {"{" CB ",\"start_time\":\"\"}", "start_time: must be a string: HH:MM:SS(.fff), MM:SS(.fff) or seconds"},
-        {"{" CB ",\"start_time\":\"1:2:3:4\"}", "start_time: must be a string: HH:MM:SS(.fff), MM:SS(.fff) or seconds"},
-        {"{" CB ",\"start_time\":\"1.5:00\"}", "start_time: must be a string: HH:MM:SS(.fff), MM:SS(.fff) or seconds"},
-        {"{" CB ",\"start_time\":\"-1\"}", "start_time: must be a string: HH:MM:SS(.fff), MM:SS(.fff) or seconds"},
-        {"{" CB ",\"end_time\":\"000000000000000000000000000000001\"}", "end_time: must be a string: HH:MM:SS(.fff), MM:SS(.fff) or seconds"},
-        {"{\"scene_id\":1,\"style\":\"v\",\"start_time\":\"2\",\"end_time\":\"1\",\"duration_seconds\":1}", "end_time: before start_time"},
-        {"{" CB ",\"duration_seconds\":604800.5}", "duration_seconds: must be a number from 0 to 604800"},
-        {"{" CB ",\"duration_seconds\":\"5\"}", "duration_seconds: must be a number from 0 to 604800"},
-        {"{" CB ",\"priority\":2147483648}", "priority: must be a whole number from 0 to 2147483647"},
-        {"{" CB ",\"status\":\"queued\"}", "status: must be one of pending, processing, completed, failed"},
+        {"{" CB ",\"start_time\":\"\"}",
+         "start_time: must be a string: HH:MM:SS(.fff), MM:SS(.fff) or seconds"},
+        {"{" CB ",\"start_time\":\"1:2:3:4\"}",
+         "start_time: must be a string: HH:MM:SS(.fff), MM:SS(.fff) or seconds"},
+        {"{" CB ",\"start_time\":\"1.5:00\"}",
+         "start_time: must be a string: HH:MM:SS(.fff), MM:SS(.fff) or seconds"},
+        {"{" CB ",\"start_time\":\"-1\"}",
+         "start_time: must be a string: HH:MM:SS(.fff), MM:SS(.fff) or seconds"},
+        {"{" CB ",\"end_time\":\"000000000000000000000000000000001\"}",
+         "end_time: must be a string: HH:MM:SS(.fff), MM:SS(.fff) or seconds"},
+        {"{\"scene_id\":1,\"style\":\"v\",\"start_time\":\"2\",\"end_time\":\"1\",\"duration_"
+         "seconds\":1}",
+         "end_time: before start_time"},
+        {"{" CB ",\"duration_seconds\":604800.5}",
+         "duration_seconds: must be a number from 0 to 604800"},
+        {"{" CB ",\"duration_seconds\":\"5\"}",
+         "duration_seconds: must be a number from 0 to 604800"},
+        {"{" CB ",\"priority\":2147483648}",
+         "priority: must be a whole number from 0 to 2147483647"},
+        {"{" CB ",\"status\":\"queued\"}",
+         "status: must be one of pending, processing, completed, failed"},
         {"{" CB ",\"error\":[]}", "error: must be a string or null"},
         {"{" CB ",\"scene_description\":false}", "scene_description: must be a string or null"},
-        {"{" CB ",\"file_size_bytes\":5497558138881}", "file_size_bytes: must be a whole number from 0 to 5497558138880"},
+        {"{" CB ",\"file_size_bytes\":5497558138881}",
+         "file_size_bytes: must be a whole number from 0 to 5497558138880"},
         {"{" CB ",\"file_size_mb\":-1}", "file_size_mb: must be a number from 0 to 5.24288e+06"},
-        {"{" CB ",\"file_size_bytes\":0,\"file_size_mb\":0.051}", "file_size_mb: does not agree with file_size_bytes (0.000 MB)"},
+        {"{" CB ",\"file_size_bytes\":0,\"file_size_mb\":0.051}",
+         "file_size_mb: does not agree with file_size_bytes (0.000 MB)"},
         {"{" CB ",\"has_thumbnail\":null}", "has_thumbnail: must be true or false"},
         {"{" CB ",\"filename\":\"clip_3_vertical\"}", "(accepted)"},
-        {"{" CB ",\"filename\":\".clip_3_vertical\"}", "filename: must be 1-128 bytes of [A-Za-z0-9._-], no '..' and no leading dot"},
-        {"{" CB ",\"filename\":\"clip_3_vertical..mp4\"}", "filename: must be 1-128 bytes of [A-Za-z0-9._-], no '..' and no leading dot"},
-        {"{" CB ",\"filename\":\"clip_3.mp4\"}", "filename: must be \"clip_3_vertical\" plus an extension (the clip id of the path)"},
+        {"{" CB ",\"filename\":\".clip_3_vertical\"}",
+         "filename: must be 1-128 bytes of [A-Za-z0-9._-], no '..' and no leading dot"},
+        {"{" CB ",\"filename\":\"clip_3_vertical..mp4\"}",
+         "filename: must be 1-128 bytes of [A-Za-z0-9._-], no '..' and no leading dot"},
+        {"{" CB ",\"filename\":\"clip_3.mp4\"}",
+         "filename: must be \"clip_3_vertical\" plus an extension (the clip id of the path)"},
         {"{" CB ",\"clip_id\":7}", "clip_id: must be a string"},
-        {"{" CB ",\"r2_key\":\"u1/vid1/clips/clip_3_vertical.webm\"}", "r2_key: must be \"u1/vid1/clips/clip_3_vertical.mp4\" (or left out)"},
-        {"{" CB ",\"has_thumbnail\":true,\"thumbnail_r2_key\":null}", "thumbnail_r2_key: must be \"u1/vid1/thumbnails/clip_3_vertical.jpg\" (or left out)"},
+        {"{" CB ",\"r2_key\":\"u1/vid1/clips/clip_3_vertical.webm\"}",
+         "r2_key: must be \"u1/vid1/clips/clip_3_vertical.mp4\" (or left out)"},
+        {"{" CB ",\"has_thumbnail\":true,\"thumbnail_r2_key\":null}",
+         "thumbnail_r2_key: must be \"u1/vid1/thumbnails/clip_3_vertical.jpg\" (or left out)"},
         {"{" CB ",\"created_at\":null}", "created_at: set by the server, not accepted here"},
         {"{" CB ",\"file_size\":1}", "file_size: unknown field"},
     };
@@ -314,12 +373,18 @@ static void test_status_bodies(void)
     CU_ASSERT_PTR_NULL(u.error);
     CU_ASSERT_EQUAL(u.has_file_size, 0);
     CU_ASSERT_EQUAL(u.has_thumbnail, -1);
-    CU_ASSERT_EQUAL_FATAL(status("{\"status\":\"failed\",\"error\":\"boom\",\"file_size_bytes\":10,\"has_thumbnail\":false}", &u), CLIP_OK);
+    CU_ASSERT_EQUAL_FATAL(status("{\"status\":\"failed\",\"error\":\"boom\",\"file_size_bytes\":10,"
+                                 "\"has_thumbnail\":false}",
+                                 &u),
+                          CLIP_OK);
     UNIT_ASSERT_STR(u.error, "boom");
     CU_ASSERT_EQUAL(u.has_file_size, 1);
     CU_ASSERT_EQUAL(u.file_size_bytes, 10);
     CU_ASSERT_EQUAL(u.has_thumbnail, 0);
-    CU_ASSERT_EQUAL_FATAL(status("{\"status\":\"processing\",\"file_size_mb\":0.5,\"has_thumbnail\":true,\"error\":null}", &u), CLIP_OK);
+    CU_ASSERT_EQUAL_FATAL(status("{\"status\":\"processing\",\"file_size_mb\":0.5,\"has_"
+                                 "thumbnail\":true,\"error\":null}",
+                                 &u),
+                          CLIP_OK);
     CU_ASSERT_EQUAL(u.file_size_bytes, 524288);
     CU_ASSERT_EQUAL(u.has_thumbnail, 1);
     static const char *const cases[][2] = {
@@ -327,8 +392,10 @@ static void test_status_bodies(void)
         {"{\"error\":\"x\"}", "status: required"},
         {"{\"status\":null}", "status: must be one of pending, processing, completed, failed"},
         {"{\"status\":\"completed\",\"error\":{}}", "error: must be a string or null"},
-        {"{\"status\":\"completed\",\"file_size_bytes\":\"1\"}", "file_size_bytes: must be a whole number from 0 to 5497558138880"},
-        {"{\"status\":\"completed\",\"file_size_bytes\":1048576,\"file_size_mb\":1.1}", "file_size_mb: does not agree with file_size_bytes (1.000 MB)"},
+        {"{\"status\":\"completed\",\"file_size_bytes\":\"1\"}",
+         "file_size_bytes: must be a whole number from 0 to 5497558138880"},
+        {"{\"status\":\"completed\",\"file_size_bytes\":1048576,\"file_size_mb\":1.1}",
+         "file_size_mb: does not agree with file_size_bytes (1.000 MB)"},
         {"{\"status\":\"completed\",\"has_thumbnail\":0}", "has_thumbnail: must be true or false"},
         {"{\"status\":\"completed\",\"scene_id\":1}", "scene_id: unknown field"},
     };
@@ -350,9 +417,12 @@ static void test_stats_and_upload_bodies(void)
     CU_ASSERT_EQUAL(wbody_parse_upload(&a, "clip_3", b, strlen(b), &up, err, sizeof err), CLIP_OK);
     UNIT_ASSERT_STR(up.filename, "clip_3.mov");
     CU_ASSERT_EQUAL(up.expires_in, 604800);
-    UNIT_ASSERT_STR(refusal(WBODY_UPLOAD, "{\"expires_in\":0}"), "expires_in: must be a whole number from 1 to 604800");
-    UNIT_ASSERT_STR(refusal(WBODY_UPLOAD, "{\"expires_in\":\"60\"}"), "expires_in: must be a whole number from 1 to 604800");
-    UNIT_ASSERT_STR(refusal(WBODY_UPLOAD, "{\"filename\":\"x/clip_3_vertical.mp4\"}"), "filename: must be 1-128 bytes of [A-Za-z0-9._-], no '..' and no leading dot");
+    UNIT_ASSERT_STR(refusal(WBODY_UPLOAD, "{\"expires_in\":0}"),
+                    "expires_in: must be a whole number from 1 to 604800");
+    UNIT_ASSERT_STR(refusal(WBODY_UPLOAD, "{\"expires_in\":\"60\"}"),
+                    "expires_in: must be a whole number from 1 to 604800");
+    UNIT_ASSERT_STR(refusal(WBODY_UPLOAD, "{\"filename\":\"x/clip_3_vertical.mp4\"}"),
+                    "filename: must be 1-128 bytes of [A-Za-z0-9._-], no '..' and no leading dot");
     UNIT_ASSERT_STR(refusal(WBODY_UPLOAD, "{\"key\":\"x\"}"), "key: unknown field");
 }
 
@@ -360,28 +430,44 @@ static const char *args_body(wbody_kind k, const char *base, const char *const *
 {
     buf_free(&argsb);
     err[0] = '\0';
-    clip_err e = wbody_from_args(k, base, base ? strlen(base) : 0, args, n, &argsb, err, sizeof err);
+    clip_err e =
+        wbody_from_args(k, base, base ? strlen(base) : 0, args, n, &argsb, err, sizeof err);
     return e == CLIP_OK ? argsb.p : err;
 }
 
 static void test_field_arguments(void)
 {
-    const char *v[] = {"video_title=42", "highlights_count=7", "youtube_id:=null", "status=queued",
-                       "styles_processed:=[\"a\", \"b\"]", "custom_prompt=a=b"};
+    const char *v[] = {"video_title=42",
+                       "highlights_count=7",
+                       "youtube_id:=null",
+                       "status=queued",
+                       "styles_processed:=[\"a\", \"b\"]",
+                       "custom_prompt=a=b"};
     UNIT_ASSERT_STR(args_body(WBODY_VIDEO, NULL, v, 6),
-                    "{\"video_title\":\"42\",\"highlights_count\":7,\"youtube_id\":null,\"status\":\"queued\",\"styles_processed\":[\"a\",\"b\"],\"custom_prompt\":\"a=b\"}");
+                    "{\"video_title\":\"42\",\"highlights_count\":7,\"youtube_id\":null,\"status\":"
+                    "\"queued\",\"styles_processed\":[\"a\",\"b\"],\"custom_prompt\":\"a=b\"}");
     /* over a --json base: arguments win */
-    const char *c[] = {"scene_id=4", "has_thumbnail=true", "file_size_mb=1.5", "scene_title=x y", "priority=abc"};
+    const char *c[] = {"scene_id=4", "has_thumbnail=true", "file_size_mb=1.5", "scene_title=x y",
+                       "priority=abc"};
     UNIT_ASSERT_STR(args_body(WBODY_CLIP, "{\"scene_id\":3,\"style\":\"v\"}", c, 5),
-                    "{\"scene_id\":4,\"style\":\"v\",\"has_thumbnail\":true,\"file_size_mb\":1.5,\"scene_title\":\"x y\",\"priority\":\"abc\"}");
+                    "{\"scene_id\":4,\"style\":\"v\",\"has_thumbnail\":true,\"file_size_mb\":1.5,"
+                    "\"scene_title\":\"x y\",\"priority\":\"abc\"}");
     /* the text of a non-string field that is no JSON literal is passed on, and refused there */
-    UNIT_ASSERT_STR(refusal(WBODY_CLIP, args_body(WBODY_CLIP, "{\"scene_id\":1,\"style\":\"v\",\"start_time\":\"0\",\"end_time\":\"1\"}", c + 4, 1)),
-                    "priority: must be a whole number from 0 to 2147483647");
+    UNIT_ASSERT_STR(
+        refusal(
+            WBODY_CLIP,
+            args_body(WBODY_CLIP,
+                      "{\"scene_id\":1,\"style\":\"v\",\"start_time\":\"0\",\"end_time\":\"1\"}",
+                      c + 4, 1)),
+        "priority: must be a whole number from 0 to 2147483647");
     const char *s[] = {"status=completed", "error:=\"x\"", "file_size_bytes=12"};
-    UNIT_ASSERT_STR(args_body(WBODY_STATUS, NULL, s, 3), "{\"status\":\"completed\",\"error\":\"x\",\"file_size_bytes\":12}");
+    UNIT_ASSERT_STR(args_body(WBODY_STATUS, NULL, s, 3),
+                    "{\"status\":\"completed\",\"error\":\"x\",\"file_size_bytes\":12}");
     const char *bad1[] = {"novalue"}, *bad2[] = {"=x"}, *bad3[] = {"x:=[1,"}, *bad4[] = {"x:=NaN"};
-    UNIT_ASSERT_STR(args_body(WBODY_STATUS, NULL, bad1, 1), "argument 'novalue': expected name=value or name:=JSON");
-    UNIT_ASSERT_STR(args_body(WBODY_STATUS, NULL, bad2, 1), "argument '=x': expected name=value or name:=JSON");
+    UNIT_ASSERT_STR(args_body(WBODY_STATUS, NULL, bad1, 1),
+                    "argument 'novalue': expected name=value or name:=JSON");
+    UNIT_ASSERT_STR(args_body(WBODY_STATUS, NULL, bad2, 1),
+                    "argument '=x': expected name=value or name:=JSON");
     UNIT_ASSERT_STR(args_body(WBODY_STATUS, NULL, bad3, 1), "x: not valid JSON after ':='");
     UNIT_ASSERT_STR(args_body(WBODY_STATUS, NULL, bad4, 1), "x: not valid JSON after ':='");
     UNIT_ASSERT_STR(args_body(WBODY_STATUS, "[1]", NULL, 0), "body: must be a JSON object");

@@ -9,8 +9,8 @@
 static void test_double_shortest(void)
 {
     const double in[] = {28.5, 0.1 + 0.2, 0, 12.299999237060547, 1e21, -2.5, NAN, INFINITY};
-    const char *want[] = {"28.5", "0.30000000000000004", "0", "12.299999237060547", "1e+21", "-2.5",
-                          "null", "null"};
+    const char *want[] = {
+        "28.5", "0.30000000000000004", "0", "12.299999237060547", "1e+21", "-2.5", "null", "null"};
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
         buf_t b = BUF_INIT;
         wreply_double(&b, in[i]);
@@ -23,54 +23,83 @@ static void test_video_json(void)
 {
     const char *styles[] = {"vertical"}, *cats[] = {"funny", "a\"b"};
     video_style_count by[] = {{"square", 1}, {"vertical", 2}};
-    video_rec v = {.video_id = "vid1", .user_id = "u1", .video_url = "https://x", .video_title = "T",
-                   .youtube_id = NULL, .status = "queued", .custom_prompt = "p",
-                   .styles_processed = styles, .nstyles = 1, .crop_mode = "smart",
-                   .target_aspect = "9:16", .highlights_count = 7,
-                   .highlights_total_duration = 210.5, .categories = cats, .ncategories = 2,
+    video_rec v = {.video_id = "vid1",
+                   .user_id = "u1",
+                   .video_url = "https://x",
+                   .video_title = "T",
+                   .youtube_id = NULL,
+                   .status = "queued",
+                   .custom_prompt = "p",
+                   .styles_processed = styles,
+                   .nstyles = 1,
+                   .crop_mode = "smart",
+                   .target_aspect = "9:16",
+                   .highlights_count = 7,
+                   .highlights_total_duration = 210.5,
+                   .categories = cats,
+                   .ncategories = 2,
                    .has_clip_stats = 1,
                    .clip_stats = {3, 2, 1, 100, 56.75, by, 2},
-                   .created_at = {1795514400, 0}, .updated_at = {1795514400, 123000000}};
+                   .created_at = {1795514400, 0},
+                   .updated_at = {1795514400, 123000000}};
     buf_t b = BUF_INIT;
     wreply_video(&b, &v);
-    UNIT_ASSERT_STR(b.p, "{\"video_id\":\"vid1\",\"user_id\":\"u1\",\"video_url\":\"https://x\",\"video_title\":\"T\","
-                         "\"youtube_id\":null,\"status\":\"queued\",\"custom_prompt\":\"p\",\"styles_processed\":[\"vertical\"],"
-                         "\"crop_mode\":\"smart\",\"target_aspect\":\"9:16\",\"highlights_count\":7,"
-                         "\"highlights_summary\":{\"total_duration\":210.5,\"categories\":[\"funny\",\"a\\\"b\"]},"
-                         "\"clip_stats\":{\"total\":3,\"completed\":2,\"failed\":1,\"total_size_bytes\":100,"
-                         "\"total_duration_seconds\":56.75,\"by_style\":{\"square\":1,\"vertical\":2}},"
-                         "\"created_at\":\"2026-11-24T10:00:00Z\",\"updated_at\":\"2026-11-24T10:00:00.123Z\"}");
+    UNIT_ASSERT_STR(
+        b.p,
+        "{\"video_id\":\"vid1\",\"user_id\":\"u1\",\"video_url\":\"https://"
+        "x\",\"video_title\":\"T\","
+        "\"youtube_id\":null,\"status\":\"queued\",\"custom_prompt\":\"p\",\"styles_processed\":["
+        "\"vertical\"],"
+        "\"crop_mode\":\"smart\",\"target_aspect\":\"9:16\",\"highlights_count\":7,"
+        "\"highlights_summary\":{\"total_duration\":210.5,\"categories\":[\"funny\",\"a\\\"b\"]},"
+        "\"clip_stats\":{\"total\":3,\"completed\":2,\"failed\":1,\"total_size_bytes\":100,"
+        "\"total_duration_seconds\":56.75,\"by_style\":{\"square\":1,\"vertical\":2}},"
+        "\"created_at\":\"2026-11-24T10:00:00Z\",\"updated_at\":\"2026-11-24T10:00:00.123Z\"}");
     buf_free(&b);
     video_rec empty = {.video_id = "v", .user_id = "u"};
     wreply_video(&b, &empty);
-    UNIT_ASSERT_STR(b.p, "{\"video_id\":\"v\",\"user_id\":\"u\",\"video_url\":null,\"video_title\":null,"
-                         "\"youtube_id\":null,\"status\":null,\"custom_prompt\":null,\"styles_processed\":[],"
-                         "\"crop_mode\":null,\"target_aspect\":null,\"highlights_count\":0,"
-                         "\"highlights_summary\":{\"total_duration\":0,\"categories\":[]},\"clip_stats\":null,"
-                         "\"created_at\":null,\"updated_at\":null}");
+    UNIT_ASSERT_STR(
+        b.p, "{\"video_id\":\"v\",\"user_id\":\"u\",\"video_url\":null,\"video_title\":null,"
+             "\"youtube_id\":null,\"status\":null,\"custom_prompt\":null,\"styles_processed\":[],"
+             "\"crop_mode\":null,\"target_aspect\":null,\"highlights_count\":0,"
+             "\"highlights_summary\":{\"total_duration\":0,\"categories\":[]},\"clip_stats\":null,"
+             "\"created_at\":null,\"updated_at\":null}");
     buf_free(&b);
 }
 
 static void test_clip_json(void)
 {
-    clip_rec c = {.clip_id = "clip_3_vertical", .filename = "clip_3_vertical.mp4", .scene_id = 3,
-                  .scene_title = "Hook", .scene_description = NULL, .style = "vertical",
-                  .start_time = "00:01:02.5", .end_time = "00:01:31", .duration_seconds = 28.5,
-                  .priority = 1, .status = "completed", .error = NULL, .file_size_bytes = 12897484,
-                  .file_size_mb = 12897484 / 1048576.0, .has_thumbnail = 1,
+    clip_rec c = {.clip_id = "clip_3_vertical",
+                  .filename = "clip_3_vertical.mp4",
+                  .scene_id = 3,
+                  .scene_title = "Hook",
+                  .scene_description = NULL,
+                  .style = "vertical",
+                  .start_time = "00:01:02.5",
+                  .end_time = "00:01:31",
+                  .duration_seconds = 28.5,
+                  .priority = 1,
+                  .status = "completed",
+                  .error = NULL,
+                  .file_size_bytes = 12897484,
+                  .file_size_mb = 12897484 / 1048576.0,
+                  .has_thumbnail = 1,
                   .r2_key = "u1/vid1/clips/clip_3_vertical.mp4",
                   .thumbnail_r2_key = "u1/vid1/thumbnails/clip_3_vertical.jpg",
-                  .created_at = {1795514400, 5}, .updated_at = {1795514401, 0}};
+                  .created_at = {1795514400, 5},
+                  .updated_at = {1795514401, 0}};
     buf_t b = BUF_INIT;
     wreply_clip(&b, &c);
-    UNIT_ASSERT_STR(b.p, "{\"clip_id\":\"clip_3_vertical\",\"filename\":\"clip_3_vertical.mp4\",\"scene_id\":3,"
-                         "\"scene_title\":\"Hook\",\"scene_description\":null,\"style\":\"vertical\","
-                         "\"start_time\":\"00:01:02.5\",\"end_time\":\"00:01:31\",\"duration_seconds\":28.5,"
-                         "\"priority\":1,\"status\":\"completed\",\"error\":null,\"file_size_bytes\":12897484,"
-                         "\"file_size_mb\":12.299999237060547,\"has_thumbnail\":true,"
-                         "\"r2_key\":\"u1/vid1/clips/clip_3_vertical.mp4\","
-                         "\"thumbnail_r2_key\":\"u1/vid1/thumbnails/clip_3_vertical.jpg\","
-                         "\"created_at\":\"2026-11-24T10:00:00.000000005Z\",\"updated_at\":\"2026-11-24T10:00:01Z\"}");
+    UNIT_ASSERT_STR(
+        b.p, "{\"clip_id\":\"clip_3_vertical\",\"filename\":\"clip_3_vertical.mp4\",\"scene_id\":3,"
+             "\"scene_title\":\"Hook\",\"scene_description\":null,\"style\":\"vertical\","
+             "\"start_time\":\"00:01:02.5\",\"end_time\":\"00:01:31\",\"duration_seconds\":28.5,"
+             "\"priority\":1,\"status\":\"completed\",\"error\":null,\"file_size_bytes\":12897484,"
+             "\"file_size_mb\":12.299999237060547,\"has_thumbnail\":true,"
+             "\"r2_key\":\"u1/vid1/clips/clip_3_vertical.mp4\","
+             "\"thumbnail_r2_key\":\"u1/vid1/thumbnails/clip_3_vertical.jpg\","
+             "\"created_at\":\"2026-11-24T10:00:00.000000005Z\",\"updated_at\":\"2026-11-24T10:00:"
+             "01Z\"}");
     buf_free(&b);
 }
 
@@ -79,27 +108,42 @@ static void test_stats_json(void)
     video_clip_stats s = {0, 0, 0, 0, 0, NULL, 0};
     buf_t b = BUF_INIT;
     wreply_stats(&b, &s);
-    UNIT_ASSERT_STR(b.p, "{\"total\":0,\"completed\":0,\"failed\":0,\"total_size_bytes\":0,\"total_duration_seconds\":0,\"by_style\":{}}");
+    UNIT_ASSERT_STR(b.p, "{\"total\":0,\"completed\":0,\"failed\":0,\"total_size_bytes\":0,\"total_"
+                         "duration_seconds\":0,\"by_style\":{}}");
     buf_free(&b);
 }
 
 static void test_upload_keys_and_urls(void)
 {
     char ck[64], tk[64], err[256];
-    CU_ASSERT_EQUAL(wreply_upload_keys("u1", "vid1", "c1", "c1.mp4", ck, sizeof ck, tk, sizeof tk, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(wreply_upload_keys("u1", "vid1", "c1", "c1.mp4", ck, sizeof ck, tk, sizeof tk,
+                                       err, sizeof err),
+                    CLIP_OK);
     UNIT_ASSERT_STR(ck, "u1/vid1/clips/c1.mp4");
     UNIT_ASSERT_STR(tk, "u1/vid1/thumbnails/c1.jpg");
-    CU_ASSERT_EQUAL(wreply_upload_keys("u1", "vid1", "c1", "c1.mp4", ck, 10, tk, sizeof tk, err, sizeof err), CLIP_EINVAL);
-    sig_config cfg = {"AKIDEXAMPLE", "SECRETEXAMPLE", NULL, "auto", NULL, "https://acct.r2.cloudflarestorage.com", "clips", 0};
+    CU_ASSERT_EQUAL(
+        wreply_upload_keys("u1", "vid1", "c1", "c1.mp4", ck, 10, tk, sizeof tk, err, sizeof err),
+        CLIP_EINVAL);
+    sig_config cfg = {"AKIDEXAMPLE", "SECRETEXAMPLE",
+                      NULL,          "auto",
+                      NULL,          "https://acct.r2.cloudflarestorage.com",
+                      "clips",       0};
     sig_signer *s = NULL;
     CU_ASSERT_EQUAL_FATAL(sig_signer_new(&cfg, &s, err, sizeof err), CLIP_OK);
     buf_t b = BUF_INIT;
     buf_puts(&b, "x");
-    CU_ASSERT_EQUAL(wreply_upload(s, &b, "u1", "vid1", "c1", "c1.mp4", 600, 1795514400, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(
+        wreply_upload(s, &b, "u1", "vid1", "c1", "c1.mp4", 600, 1795514400, err, sizeof err),
+        CLIP_OK);
     /* the same URLs sig_presign gives for PUT with the content type bound */
     buf_t c = BUF_INIT, t = BUF_INIT;
-    sig_presign_req r = {.method = SIG_PUT, .key = "u1/vid1/clips/c1.mp4", .key_len = 20, .expires = 600,
-                         .when = 1795514400, .content_type = "video/mp4", .content_type_len = 9};
+    sig_presign_req r = {.method = SIG_PUT,
+                         .key = "u1/vid1/clips/c1.mp4",
+                         .key_len = 20,
+                         .expires = 600,
+                         .when = 1795514400,
+                         .content_type = "video/mp4",
+                         .content_type_len = 9};
     CU_ASSERT_EQUAL(sig_presign(s, &r, &c, err, sizeof err), CLIP_OK);
     r.key = "u1/vid1/thumbnails/c1.jpg";
     r.key_len = strlen(r.key);
@@ -107,14 +151,24 @@ static void test_upload_keys_and_urls(void)
     r.content_type_len = 10;
     CU_ASSERT_EQUAL(sig_presign(s, &r, &t, err, sizeof err), CLIP_OK);
     buf_t want = BUF_INIT;
-    buf_printf(&want, "x{\"clip\":{\"method\":\"PUT\",\"url\":\"%s\",\"r2_key\":\"u1/vid1/clips/c1.mp4\",\"content_type\":\"video/mp4\"},"
-                      "\"thumbnail\":{\"method\":\"PUT\",\"url\":\"%s\",\"r2_key\":\"u1/vid1/thumbnails/c1.jpg\",\"content_type\":\"image/jpeg\"},"
-                      "\"expires_in\":600}", c.p, t.p);
+    buf_printf(&want,
+               "x{\"clip\":{\"method\":\"PUT\",\"url\":\"%s\",\"r2_key\":\"u1/vid1/clips/"
+               "c1.mp4\",\"content_type\":\"video/mp4\"},"
+               "\"thumbnail\":{\"method\":\"PUT\",\"url\":\"%s\",\"r2_key\":\"u1/vid1/thumbnails/"
+               "c1.jpg\",\"content_type\":\"image/jpeg\"},"
+               "\"expires_in\":600}",
+               c.p, t.p);
     UNIT_ASSERT_STR(b.p, want.p);
-    CU_ASSERT_PTR_NOT_NULL(strstr(c.p, "https://acct.r2.cloudflarestorage.com/clips/u1/vid1/clips/c1.mp4?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20261124%2Fauto%2Fs3%2Faws4_request&X-Amz-Date=20261124T100000Z&X-Amz-Expires=600&X-Amz-SignedHeaders=content-type%3Bhost&X-Amz-Signature="));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(c.p, "https://acct.r2.cloudflarestorage.com/clips/u1/vid1/clips/"
+                    "c1.mp4?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%"
+                    "2F20261124%2Fauto%2Fs3%2Faws4_request&X-Amz-Date=20261124T100000Z&X-Amz-"
+                    "Expires=600&X-Amz-SignedHeaders=content-type%3Bhost&X-Amz-Signature="));
     /* an expiry out of range appends nothing */
     size_t len = b.len;
-    CU_ASSERT_EQUAL(wreply_upload(s, &b, "u1", "vid1", "c1", "c1.mp4", 0, 1795514400, err, sizeof err), CLIP_EINVAL);
+    CU_ASSERT_EQUAL(
+        wreply_upload(s, &b, "u1", "vid1", "c1", "c1.mp4", 0, 1795514400, err, sizeof err),
+        CLIP_EINVAL);
     CU_ASSERT_EQUAL(b.len, len);
     buf_free(&want);
     buf_free(&c);
