@@ -539,6 +539,68 @@ static void test_backend_faults(void)
                 "/api/videos/vid1/clips/clip_3_vertical.mp4", a, NULL, 504);
 }
 
+/* ---- the legacy layout (metadata_source, CONTRACT section 6): "source":"r2" answers ------------
+ */
+
+static void restart_pool(const char *source)
+{
+    char extra[160];
+    snprintf(extra, sizeof extra, "request_body_max = %d\nmetadata_source = %s\n", POOL_BODY_MAX,
+             source);
+    CU_ASSERT_EQUAL_FATAL(fullstack_restart_pool(&F, 2, extra), 0);
+}
+
+static void test_legacy_source(void)
+{
+    static const char highlights[] =
+        "{\"video_title\":\"An old talk\",\"video_url\":\"https://youtube.com/watch?v=old\","
+        "\"highlights\":[{\"id\":3,\"title\":\"The punchline\",\"description\":\"It lands\","
+        "\"priority\":1,\"start\":\"00:01:02.5\",\"end\":\"00:01:31\",\"duration\":28.5,"
+        "\"hook_category\":\"funny\"},{\"id\":4,\"title\":\"The end\",\"description\":null,"
+        "\"priority\":2,\"start\":\"00:02:00\",\"end\":\"00:02:20\",\"duration\":20,"
+        "\"hook_category\":\"insightful\"}]}";
+    CU_ASSERT_EQUAL_FATAL(fullstack_s3_put(&F, "alice/leg1/highlights.json", highlights,
+                                           strlen(highlights), "application/json"),
+                          0);
+    CU_ASSERT_EQUAL(
+        fullstack_s3_put(&F, "alice/leg1/clips/clip_3_vertical.mp4", "MP4-L3", 6, "video/mp4"), 0);
+    CU_ASSERT_EQUAL(fullstack_s3_put(&F, "alice/leg1/thumbnails/clip_3_vertical.jpg", "JPG-L3", 6,
+                                     "image/jpeg"),
+                    0);
+    CU_ASSERT_EQUAL(
+        fullstack_s3_put(&F, "alice/leg1/clips/clip_4_square.mp4", "MP4-L4", 6, "video/mp4"), 0);
+    char *a[] = {alice, NULL}, *b[] = {bob, NULL};
+    restart_pool("firestore+r2");
+    /* no video document: the legacy layout answers */
+    tp_http_resp r = call("GET", R_VIDEO, "/api/videos/leg1", a, NULL, 0, 200);
+    json_object *j = json_tokener_parse(r.body);
+    CU_ASSERT_STRING_EQUAL(jstr(j, "source") ? jstr(j, "source") : "", "r2");
+    json_object_put(j);
+    tp_http_free(&r);
+    expect("GET", R_VIDEO, "/api/videos/vid1", a, NULL, 200); /* a document: Firestore */
+    expect("GET", R_VIDEO, "/api/videos/leg1", b, NULL, 404);
+    expect("GET", R_CLIPS, "/api/videos/leg1/clips", a, NULL, 200);
+    r = call("GET", R_CLIPS, "/api/videos/leg1/clips?limit=1", a, NULL, 0, 200);
+    j = json_tokener_parse(r.body);
+    const char *next = jstr(j, "next_cursor");
+    CU_ASSERT_PTR_NOT_NULL(next);
+    if (next) {
+        char path[4096];
+        snprintf(path, sizeof path, "/api/videos/leg1/clips?limit=1&cursor=%s", next);
+        expect("GET", R_CLIPS, path, a, NULL, 200);
+    }
+    json_object_put(j);
+    tp_http_free(&r);
+    expect("GET", R_CLIP, "/api/videos/leg1/clips/clip_3_vertical.mp4", a, NULL, 302);
+    expect("GET", R_CLIP, "/api/videos/leg1/clips/clip_9_vertical.mp4", a, NULL, 404);
+    restart_pool("r2");
+    expect("GET", R_VIDEO, "/api/videos/leg1", a, NULL, 200);
+    expect("GET", R_CLIPS, "/api/videos/leg1/clips?style=square", a, NULL, 200);
+    expect("GET", R_CLIP, "/api/videos/leg1/clips/clip_4_square.mp4?redirect=0", a, NULL, 200);
+    expect("GET", R_VIDEO, "/api/videos/vid2", a, NULL, 404); /* phase r2: documents are not read */
+    restart_pool("firestore");
+}
+
 /* Last: the emulator is stopped for good. */
 static void test_firestore_down(void)
 {
@@ -556,10 +618,16 @@ static void test_firestore_down(void)
 
 int main(void)
 {
-    CU_TestInfo tests[] = {UNIT_TEST(test_videos_list),        UNIT_TEST(test_video_info),
-                           UNIT_TEST(test_clips_list),         UNIT_TEST(test_clip_link),
-                           UNIT_TEST(test_health_and_metrics), UNIT_TEST(test_body_limits),
-                           UNIT_TEST(test_internal),           UNIT_TEST(test_backend_faults),
-                           UNIT_TEST(test_firestore_down),     CU_TEST_INFO_NULL};
+    CU_TestInfo tests[] = {UNIT_TEST(test_videos_list),
+                           UNIT_TEST(test_video_info),
+                           UNIT_TEST(test_clips_list),
+                           UNIT_TEST(test_clip_link),
+                           UNIT_TEST(test_health_and_metrics),
+                           UNIT_TEST(test_body_limits),
+                           UNIT_TEST(test_internal),
+                           UNIT_TEST(test_backend_faults),
+                           UNIT_TEST(test_legacy_source),
+                           UNIT_TEST(test_firestore_down),
+                           CU_TEST_INFO_NULL};
     return unit_run("openapi_responses", tests, start, stop);
 }
