@@ -33,6 +33,15 @@ static void int_error(request_t *rq, response_t *rs, clip_err e, const char *err
     }
 }
 
+/* The service key, then no query parameters (the internal calls take none): 0 to go on. */
+static int begin(request_t *rq, response_t *rs)
+{
+    static const char *const none[] = {NULL};
+    if (auth_service(rq, rs) != 0 || h_query_only(rq, rs, none) != 0)
+        return -1;
+    return 0;
+}
+
 static const char *param(const request_t *rq, const char *name)
 {
     return req_path_param(rq, name).p;
@@ -40,7 +49,7 @@ static const char *param(const request_t *rq, const char *name)
 
 void h_int_video_put(request_t *rq, response_t *rs)
 {
-    if (auth_service(rq, rs) != 0)
+    if (begin(rq, rs) != 0)
         return;
     const char *uid = param(rq, "uid"), *video_id = param(rq, "video_id");
     char err[H_INT_ERR_MAX];
@@ -68,7 +77,7 @@ void h_int_video_put(request_t *rq, response_t *rs)
 
 void h_int_clip_put(request_t *rq, response_t *rs)
 {
-    if (auth_service(rq, rs) != 0)
+    if (begin(rq, rs) != 0)
         return;
     const char *uid = param(rq, "uid"), *video_id = param(rq, "video_id");
     const char *clip_id = param(rq, "clip_id");
@@ -96,7 +105,7 @@ void h_int_clip_put(request_t *rq, response_t *rs)
 
 void h_int_clip_patch(request_t *rq, response_t *rs)
 {
-    if (auth_service(rq, rs) != 0)
+    if (begin(rq, rs) != 0)
         return;
     const char *uid = param(rq, "uid"), *video_id = param(rq, "video_id");
     const char *clip_id = param(rq, "clip_id");
@@ -121,7 +130,7 @@ void h_int_clip_patch(request_t *rq, response_t *rs)
 
 void h_int_stats(request_t *rq, response_t *rs)
 {
-    if (auth_service(rq, rs) != 0)
+    if (begin(rq, rs) != 0)
         return;
     const char *uid = param(rq, "uid"), *video_id = param(rq, "video_id");
     char err[H_INT_ERR_MAX];
@@ -144,7 +153,7 @@ void h_int_stats(request_t *rq, response_t *rs)
 
 void h_int_upload_urls(request_t *rq, response_t *rs)
 {
-    if (auth_service(rq, rs) != 0)
+    if (begin(rq, rs) != 0)
         return;
     const char *uid = param(rq, "uid"), *video_id = param(rq, "video_id");
     const char *clip_id = param(rq, "clip_id");

@@ -1049,6 +1049,9 @@ static const bad_case bad_cases[] = {
      "has_thumbnail: must be true or false"},
     {"PATCH", CP, "{\"status\":\"completed\",\"thumbnail_r2_key\":null}",
      "thumbnail_r2_key: unknown field"},
+    /* the internal calls take no query parameters */
+    {"PUT", VP "?dry_run=1", "{}", "dry_run: unknown query parameter"},
+    {"PATCH", CP "?x", "{\"status\":\"completed\"}", "x: unknown query parameter"},
     /* statistics and upload-urls */
     {"POST", VP "/stats", "{\"force\":true}", "force: unknown field"},
     {"POST", VP "/stats", "[]", "body: must be a JSON object"},
