@@ -205,6 +205,17 @@ static void test_video_refusals(void)
          "highlights[0].start: must be HH:MM:SS(.fff) or seconds"},
         {"{\"highlights\":[{\"duration\":1,\"sc\\u00f6re\":1}]}",
          "highlights[0].sc??re: unknown field"},
+        {"{\"highlights\":[{\"duration\":1,\"priority\":\"1\"}]}",
+         "highlights[0].priority: must be a whole number from 0 to 2147483647"},
+        {"{\"highlights\":[{\"duration\":1,\"description\":[]}]}",
+         "highlights[0].description: must be a string or null"},
+        {"{\"highlights\":[{\"start\":1e12,\"end\":1}]}",
+         "highlights[0].start: must be a number from 0 to 6.048e+08"},
+        {"{\"target_aspect\":"
+         "\"01234567890123456789012345678901234567890123456789012345678901234\"}",
+         "target_aspect: longer than 64 bytes"},
+        {"{\"youtube_id\":\"01234567890123456789012345678901234567890123456789012345678901234\"}",
+         "youtube_id: longer than 64 bytes"},
         {"{\"updated_at\":1}", "updated_at: set by the server, not accepted here"},
         {"{\"\\u0000\":1}", ": unknown field"},
     };
@@ -472,6 +483,20 @@ static void test_field_arguments(void)
     UNIT_ASSERT_STR(args_body(WBODY_STATUS, NULL, bad4, 1), "x: not valid JSON after ':='");
     UNIT_ASSERT_STR(args_body(WBODY_STATUS, "[1]", NULL, 0), "body: must be a JSON object");
     UNIT_ASSERT_STR(args_body(WBODY_STATS, "", NULL, 0), "{}");
+    /* bounded: an argument over WBODY_ARG_MAX, a name over 64 bytes */
+    char *big = malloc(WBODY_ARG_MAX + 8);
+    memcpy(big, "error=", 6);
+    memset(big + 6, 'e', WBODY_ARG_MAX);
+    big[WBODY_ARG_MAX + 6] = '\0';
+    const char *bigarg[] = {big};
+    UNIT_ASSERT_STR(args_body(WBODY_STATUS, NULL, bigarg, 1),
+                    "argument 1: longer than 65536 bytes");
+    memset(big, 'n', 65);
+    memcpy(big + 65, "=x", 3);
+    UNIT_ASSERT_STR(args_body(WBODY_STATUS, NULL, bigarg, 1),
+                    "argument 'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn': "
+                    "expected name=value or name:=JSON");
+    free(big);
 }
 
 static void test_long_strings_are_bounded(void)
