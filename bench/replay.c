@@ -24,11 +24,11 @@
 #include <unistd.h>
 
 #define RP_ENTRIES_MAX 256
-#define RP_HEAD_MAX (64 * 1024)            /* request line + headers */
-#define RP_BODY_MAX (4 * 1024 * 1024)      /* request body */
+#define RP_HEAD_MAX (64 * 1024)       /* request line + headers */
+#define RP_BODY_MAX (4 * 1024 * 1024) /* request body */
 #define RP_CONNS_MAX 4096
 #define RP_EVENTS 256
-#define RP_MISS_LOG_MAX 20                 /* misses logged on stderr, then only counted */
+#define RP_MISS_LOG_MAX 20 /* misses logged on stderr, then only counted */
 
 typedef struct {
     char *method, *path;
@@ -43,7 +43,7 @@ typedef struct {
     int fd;
     char *in;
     size_t in_len, in_cap;
-    const char *out;   /* borrowed: an entry's answer or a static/stat buffer */
+    const char *out; /* borrowed: an entry's answer or a static/stat buffer */
     size_t out_len, out_off;
     char stat_buf[160];
     int close_after;
@@ -57,7 +57,8 @@ static volatile sig_atomic_t stop;
 static const char miss_resp[] =
     "HTTP/1.1 404 Not Found\r\nContent-Type: application/json; charset=UTF-8\r\n"
     "Content-Length: 84\r\n\r\n"
-    "{\"error\":{\"code\":404,\"message\":\"not in the replay recording\",\"status\":\"NOT_FOUND\"}}";
+    "{\"error\":{\"code\":404,\"message\":\"not in the replay "
+    "recording\",\"status\":\"NOT_FOUND\"}}";
 static const char bad_resp[] =
     "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n"
     "Connection: close\r\n\r\nbad request\n";
@@ -71,7 +72,8 @@ static uint64_t fnv(uint64_t h, const char *p, size_t n)
     return h;
 }
 
-static uint64_t key_hash(const char *m, size_t mn, const char *p, size_t pn, const char *b, size_t bn)
+static uint64_t key_hash(const char *m, size_t mn, const char *p, size_t pn, const char *b,
+                         size_t bn)
 {
     uint64_t h = fnv(1469598103934665603ULL, m, mn);
     h = fnv(h, " ", 1);
@@ -96,8 +98,9 @@ static int load(const char *path)
     while (fgets(line, sizeof line, f)) {
         char m[16], p[8000];
         size_t bl, rl;
-        if (nentries == RP_ENTRIES_MAX || sscanf(line, "%15s %7999s %zu %zu", m, p, &bl, &rl) != 4 ||
-            bl > RP_BODY_MAX || rl > 256u * 1024 * 1024) {
+        if (nentries == RP_ENTRIES_MAX ||
+            sscanf(line, "%15s %7999s %zu %zu", m, p, &bl, &rl) != 4 || bl > RP_BODY_MAX ||
+            rl > 256u * 1024 * 1024) {
             fprintf(stderr, "replay: %s: bad entry header: %.80s\n", path, line);
             fclose(f);
             return -1;
@@ -128,9 +131,9 @@ static const rp_entry *lookup(const char *m, size_t mn, const char *p, size_t pn
     uint64_t h = key_hash(m, mn, p, pn, b, bn);
     for (size_t i = 0; i < nentries; i++) {
         const rp_entry *e = &entries[i];
-        if (e->hash == h && e->body_len == bn && strlen(e->method) == mn &&
-            strlen(e->path) == pn && memcmp(e->method, m, mn) == 0 &&
-            memcmp(e->path, p, pn) == 0 && memcmp(e->body, b, bn) == 0)
+        if (e->hash == h && e->body_len == bn && strlen(e->method) == mn && strlen(e->path) == pn &&
+            memcmp(e->method, m, mn) == 0 && memcmp(e->path, p, pn) == 0 &&
+            memcmp(e->body, b, bn) == 0)
             return e;
     }
     return NULL;
@@ -203,8 +206,9 @@ static long parse_one(rp_conn *c)
     if (c->in_len < head + body_len)
         return 0;
     v = header(c->in, end, "Connection", &vl);
-    c->close_after = (v && vl == 5 && strncasecmp(v, "close", 5) == 0) ||
-                     memmem(sp2, (size_t)(end - sp2) < 12 ? (size_t)(end - sp2) : 12, "HTTP/1.0", 8);
+    c->close_after =
+        (v && vl == 5 && strncasecmp(v, "close", 5) == 0) ||
+        memmem(sp2, (size_t)(end - sp2) < 12 ? (size_t)(end - sp2) : 12, "HTTP/1.0", 8);
     const char *m = c->in, *p = sp1 + 1;
     size_t mn = (size_t)(sp1 - c->in), pn = (size_t)(sp2 - p);
     if (mn == 3 && memcmp(m, "GET", 3) == 0 && pn == 15 && memcmp(p, "/__replay/stats", 15) == 0) {
@@ -212,7 +216,8 @@ static long parse_one(rp_conn *c)
         int bn = snprintf(body, sizeof body, "{\"hits\":%llu,\"misses\":%llu}\n", hits, misses);
         int n = snprintf(c->stat_buf, sizeof c->stat_buf,
                          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                         "Content-Length: %d\r\n\r\n%s", bn, body);
+                         "Content-Length: %d\r\n\r\n%s",
+                         bn, body);
         c->out = c->stat_buf;
         c->out_len = (size_t)n;
     } else {
@@ -349,7 +354,8 @@ int main(int argc, char **argv)
     int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
     setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t al = sizeof a;
     if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof a) != 0 || listen(ls, 1024) != 0 ||

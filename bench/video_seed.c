@@ -19,13 +19,20 @@ static int seed_video(fs_client *fs, const char *vid, int nclips)
     arena_t a;
     arena_init(&a, 0);
     char err[512], title[128];
-    snprintf(title, sizeof title, "Bench video with %d clips: a talk about shipping on time", nclips);
+    snprintf(title, sizeof title, "Bench video with %d clips: a talk about shipping on time",
+             nclips);
     static const char *const cats[] = {"funny", "insight", "story"};
     video_rec v = {.video_url = "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
-                   .video_title = title, .youtube_id = "dQw4w9WgXcQ", .status = "completed",
-                   .styles_processed = styles, .nstyles = 3, .crop_mode = "smart",
-                   .target_aspect = "9:16", .highlights_count = (nclips + 2) / 3,
-                   .highlights_total_duration = 28.5 * ((nclips + 2) / 3), .categories = cats,
+                   .video_title = title,
+                   .youtube_id = "dQw4w9WgXcQ",
+                   .status = "completed",
+                   .styles_processed = styles,
+                   .nstyles = 3,
+                   .crop_mode = "smart",
+                   .target_aspect = "9:16",
+                   .highlights_count = (nclips + 2) / 3,
+                   .highlights_total_duration = 28.5 * ((nclips + 2) / 3),
+                   .categories = cats,
                    .ncategories = 3};
     unsigned mask = VIDEO_F_URL | VIDEO_F_TITLE | VIDEO_F_YOUTUBE_ID | VIDEO_F_STATUS |
                     VIDEO_F_STYLES | VIDEO_F_CROP_MODE | VIDEO_F_TARGET_ASPECT |
@@ -43,12 +50,18 @@ static int seed_video(fs_client *fs, const char *vid, int nclips)
         snprintf(id, sizeof id, "clip_%d_%s", i / 3 + 1, styles[i % 3]);
         snprintf(fn, sizeof fn, "%s.mp4", id);
         snprintf(t, sizeof t, "Scene %d: the moment the plan changed", i / 3 + 1);
-        clip_new in = {.filename = arena_strdup(&a, fn), .scene_id = i / 3 + 1,
+        clip_new in = {.filename = arena_strdup(&a, fn),
+                       .scene_id = i / 3 + 1,
                        .scene_title = arena_strdup(&a, t),
                        .scene_description = "The speaker explains why the first plan failed.",
-                       .style = styles[i % 3], .start_time = "00:01:02.5", .end_time = "00:01:31",
-                       .has_priority = 1, .priority = (i / 3) % 10 + 1, .status = "completed",
-                       .file_size_bytes = 12897484 + 1000 * i, .has_thumbnail = 1};
+                       .style = styles[i % 3],
+                       .start_time = "00:01:02.5",
+                       .end_time = "00:01:31",
+                       .has_priority = 1,
+                       .priority = (i / 3) % 10 + 1,
+                       .status = "completed",
+                       .file_size_bytes = 12897484 + 1000 * i,
+                       .has_thumbnail = 1};
         if (clips_create_write(&a, SEED_UID, vid, arena_strdup(&a, id), &in, 0, &ws[nw], err,
                                sizeof err) != CLIP_OK) {
             fprintf(stderr, "video_seed: %s: %s\n", id, err);
@@ -63,8 +76,8 @@ static int seed_video(fs_client *fs, const char *vid, int nclips)
             nw = 0;
         }
     }
-    if (rc == 0 && videos_update_clip_statistics(fs, &a, SEED_UID, vid, NULL, err, sizeof err) !=
-                       CLIP_OK) {
+    if (rc == 0 &&
+        videos_update_clip_statistics(fs, &a, SEED_UID, vid, NULL, err, sizeof err) != CLIP_OK) {
         fprintf(stderr, "video_seed: %s: statistics: %s\n", vid, err);
         rc = 1;
     }

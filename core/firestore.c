@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fs_qdecode.h"
 #include "http.h"
 #include "log.h"
 
@@ -740,31 +741,48 @@ static int encode_query(buf_t *b, const fs_query *q)
     return b->oom ? -1 : 0;
 }
 
-static clip_err post_stream(fs_client *c, const char *parent, const char *op, const buf_t *body,
-                            json_object **out, char *err, size_t errlen)
+/* POST of a stream method (runQuery, runAggregationQuery): the 200 answer's text in resp. */
+static clip_err post_raw(fs_client *c, const char *parent, const char *op, const buf_t *body,
+                         http_resp *resp, char *err, size_t errlen)
 {
-    *out = NULL;
+    memset(resp, 0, sizeof *resp);
     if (!path_ok(parent))
         return clip_fail(CLIP_EINTERNAL, err, errlen, "firestore: bad parent path");
     buf_t url = BUF_INIT;
     doc_url(c, &url, parent, op);
-    http_resp resp;
     clip_err e;
     if (url.oom || body->oom)
         e = clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory");
     else
-        e = call(c, "POST", url.p, body, HTTP_RETRY_IDEMPOTENT, 1, &resp, err, errlen);
+        e = call(c, "POST", url.p, body, HTTP_RETRY_IDEMPOTENT, 1, resp, err, errlen);
     buf_free(&url);
-    if (e != CLIP_OK)
-        return e;
-    e = parse_body(&resp, out, err, errlen);
-    http_resp_free(&resp);
+    return e;
+}
+
+/* A stream method's answer as JSON: an array, or an error. */
+static clip_err stream_json(const http_resp *resp, const char *op, json_object **out, char *err,
+                            size_t errlen)
+{
+    clip_err e = parse_body(resp, out, err, errlen);
     if (e == CLIP_OK && !json_object_is_type(*out, json_type_array)) {
         json_object_put(*out);
         *out = NULL;
         return clip_fail(CLIP_EBACKEND, err, errlen, "firestore: %s answer is not an array",
                          op + 1);
     }
+    return e;
+}
+
+static clip_err post_stream(fs_client *c, const char *parent, const char *op, const buf_t *body,
+                            json_object **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    http_resp resp;
+    clip_err e = post_raw(c, parent, op, body, &resp, err, errlen);
+    if (e != CLIP_OK)
+        return e;
+    e = stream_json(&resp, op, out, err, errlen);
+    http_resp_free(&resp);
     return e;
 }
 
@@ -804,6 +822,14 @@ static clip_err decode_query_stream(arena_t *a, json_object *j, fs_doc **docs, s
 clip_err fs_decode_query_response(arena_t *a, const char *body, size_t len, fs_doc **docs,
                                   size_t *n, char *err, size_t errlen)
 {
+    if (fs_qdecode(a, body, len, docs, n) == 0)
+        return CLIP_OK;
+    return fs_decode_query_response_jsonc(a, body, len, docs, n, err, errlen);
+}
+
+clip_err fs_decode_query_response_jsonc(arena_t *a, const char *body, size_t len, fs_doc **docs,
+                                        size_t *n, char *err, size_t errlen)
+{
     *docs = NULL;
     *n = 0;
     json_object *j = parse_json(body, len);
@@ -829,9 +855,19 @@ clip_err fs_run_query(fs_client *c, arena_t *a, const char *parent, const fs_que
         return clip_fail(CLIP_EINTERNAL, err, errlen, "firestore: cannot encode the query");
     }
     buf_putc(&body, '}');
-    json_object *j = NULL;
-    clip_err e = post_stream(c, parent, ":runQuery", &body, &j, err, errlen);
+    http_resp resp;
+    clip_err e = post_raw(c, parent, ":runQuery", &body, &resp, err, errlen);
     buf_free(&body);
+    if (e != CLIP_OK)
+        return e;
+    /* the usual answer goes the fast way; json-c judges and words everything else */
+    if (fs_qdecode(a, resp.body.p, resp.body.len, docs, n) == 0) {
+        http_resp_free(&resp);
+        return CLIP_OK;
+    }
+    json_object *j = NULL;
+    e = stream_json(&resp, ":runQuery", &j, err, errlen);
+    http_resp_free(&resp);
     if (e != CLIP_OK)
         return e;
     e = decode_query_stream(a, j, docs, n, err, errlen);

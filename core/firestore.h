@@ -142,10 +142,13 @@ typedef struct {
 clip_err fs_run_query(fs_client *c, arena_t *a, const char *parent, const fs_query *q,
                       fs_doc **docs, size_t *n, char *err, size_t errlen);
 
-/* Decodes a raw runQuery answer body (the JSON array) as fs_run_query does; for benches and the
- * fuzz target. */
+/* Decodes a raw runQuery answer body (the JSON array) as fs_run_query does (fs_qdecode, then
+ * json-c for what it does not take); for benches and the fuzz target. */
 clip_err fs_decode_query_response(arena_t *a, const char *body, size_t len, fs_doc **docs,
                                   size_t *n, char *err, size_t errlen);
+/* The json-c decoder alone: the reference fs_qdecode is tested against. */
+clip_err fs_decode_query_response_jsonc(arena_t *a, const char *body, size_t len, fs_doc **docs,
+                                        size_t *n, char *err, size_t errlen);
 
 typedef enum { FS_AGG_COUNT = 0, FS_AGG_SUM, FS_AGG_AVG } fs_agg_kind;
 

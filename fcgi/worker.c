@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcgiapp.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,12 @@
 
 #define WORKER_POLL_MS 1000
 #define ACCESS_PATH_MAX 512
+/* Blocks up to this size come from the heap, and freed heap memory is given back to the kernel only
+ * past it: a big answer (a video's 5,000 clips: megabytes of Firestore JSON and of output) would
+ * otherwise get fresh mmap'd pages on every request and return them afterwards, page-faulting
+ * through them each time (a fifth of such a request's CPU). The peak is the same either way.
+ * 32 MiB is glibc's largest mmap threshold on 64-bit. */
+#define WORKER_MALLOC_KEEP (32 * 1024 * 1024)
 
 static volatile sig_atomic_t worker_stop;
 
@@ -154,6 +161,8 @@ int worker_main(const cfg_t *cfg, int listen_fd, int index, int generation)
     sigdelset(&waitmask, SIGINT);
     sigdelset(&waitmask, SIGQUIT);
 
+    mallopt(M_MMAP_THRESHOLD, WORKER_MALLOC_KEEP);
+    mallopt(M_TRIM_THRESHOLD, WORKER_MALLOC_KEEP);
     app_t app;
     app_init(&app, cfg, index, generation);
     FCGX_Request fr;
