@@ -12,6 +12,8 @@ static const cli_cmd commands[] = {
     {"clip", "put (create_clip), status (update_clip_status) or list a video's clips", cmd_clip},
     {"stats", "update_clip_statistics: recompute and write a video's clip_stats", cmd_stats},
     {"upload-urls", "presigned PUT URLs for a clip file and its thumbnail", cmd_upload_urls},
+    {"migrate", "phase 3: write the legacy R2 layout's videos and clips to Firestore", cmd_migrate},
+    {"verify", "compare the legacy R2 layout with Firestore, print every difference", cmd_verify},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

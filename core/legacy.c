@@ -711,7 +711,11 @@ clip_err legacy_read_video(r2_client *r2, arena_t *a, const char *uid, const cha
                        err, errlen);
 }
 
-/* The folder names under prefix (delimiter listing), valid ids only. */
+/* The folder names under prefix, valid ids only. They come from a full listing of the keys (a
+ * key's next path segment), not from a delimiter listing: S3 emulators (s3rver) leave out of
+ * CommonPrefixes every folder that holds no object directly, and a full listing costs one call
+ * per 1000 keys, a fraction of what reading the videos costs afterwards. Keys sharing a prefix are
+ * contiguous in a listing, so each folder is seen as one run. */
 static clip_err list_folders(r2_client *r2, arena_t *a, const char *prefix, const char ***ids,
                              size_t *n, legacy_report *rep, char *err, size_t errlen)
 {
@@ -719,6 +723,8 @@ static clip_err list_folders(r2_client *r2, arena_t *a, const char *prefix, cons
     *n = 0;
     size_t cap = 0, plen = strlen(prefix);
     char *token = NULL;
+    char lastseg[1100] = "";
+    size_t lastn = (size_t)-1;
     clip_err rc = CLIP_OK;
     for (int page = 0; rc == CLIP_OK; page++) {
         if (page >= LEGACY_LIST_PAGES_MAX) {
@@ -726,18 +732,27 @@ static clip_err list_folders(r2_client *r2, arena_t *a, const char *prefix, cons
             break;
         }
         r2_list l;
-        rc = r2_list_objects(r2, prefix, "/", token, 0, &l, err, errlen);
+        rc = r2_list_objects(r2, prefix, NULL, token, 0, &l, err, errlen);
         free(token);
         token = NULL;
-        for (size_t i = 0; rc == CLIP_OK && i < l.nprefixes; i++) {
-            const char *p = l.prefixes[i];
-            size_t pn = strlen(p);
-            if (pn <= plen + 1 || memcmp(p, prefix, plen) != 0 || p[pn - 1] != '/')
+        for (size_t i = 0; rc == CLIP_OK && i < l.nobjects; i++) {
+            const char *k = l.objects[i].key;
+            size_t kn = l.objects[i].key_len;
+            if (kn <= plen || memcmp(k, prefix, plen) != 0)
                 continue;
-            const char *name = p + plen;
-            size_t nn = pn - plen - 1;
+            const char *name = k + plen;
+            const char *slash = memchr(name, '/', kn - plen);
+            if (!slash)
+                continue; /* an object directly under prefix, not a folder */
+            size_t nn = (size_t)(slash - name);
+            if (nn == lastn && memcmp(name, lastseg, nn) == 0)
+                continue;
+            lastn = nn < sizeof lastseg ? nn : (size_t)-1;
+            if (lastn != (size_t)-1)
+                memcpy(lastseg, name, nn);
             if (!ids_valid_id(name, nn)) {
-                legacy_report_add(rep, LEGACY_BAD_ID, p, pn, "folder name is not 1-128 bytes of [A-Za-z0-9_-]: not read");
+                legacy_report_add(rep, LEGACY_BAD_ID, k, plen + nn + 1,
+                                  "folder name is not 1-128 bytes of [A-Za-z0-9_-]: not read");
                 continue;
             }
             if (*n == cap) {

@@ -134,7 +134,8 @@ clip_err legacy_read_video(r2_client *r2, arena_t *a, const char *uid, const cha
                            legacy_video *out, legacy_report *rep, char *err, size_t errlen);
 
 /* The video ids of a user (folders under {uid}/) and the user ids (folders at the bucket root),
- * in the store's order; folders whose names are not ids are reported (LEGACY_BAD_ID), not listed. */
+ * in the store's order, from a paged listing of the keys (see legacy.c for why not a delimiter
+ * listing); folders whose names are not ids are reported (LEGACY_BAD_ID), not listed. */
 clip_err legacy_list_videos(r2_client *r2, arena_t *a, const char *uid, const char ***ids,
                             size_t *n, legacy_report *rep, char *err, size_t errlen);
 clip_err legacy_list_users(r2_client *r2, arena_t *a, const char ***ids, size_t *n,

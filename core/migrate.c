@@ -1,0 +1,597 @@
+/* migrate: legacy video -> Firestore writes (diffed against the stored documents), and verify's comparison. */
+#include "migrate.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clips.h"
+#include "ids.h"
+#include "videos.h"
+
+/* ---- targets -------------------------------------------------------------------------------- */
+
+static clip_err push_target(arena_t *a, mig_target **items, size_t *n, size_t *cap,
+                            const char *uid, const char *vid)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        mig_target *grown = arena_calloc(a, nc, sizeof *grown);
+        if (!grown)
+            return CLIP_ENOMEM;
+        if (*n)
+            memcpy(grown, *items, *n * sizeof *grown);
+        *items = grown;
+        *cap = nc;
+    }
+    (*items)[*n].uid = uid;
+    (*items)[*n].video_id = vid;
+    (*n)++;
+    return CLIP_OK;
+}
+
+clip_err mig_legacy_targets(r2_client *r2, arena_t *a, const char *uid, const char *video_id,
+                            mig_target **out, size_t *n, legacy_report *rep, char *err,
+                            size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    if (uid && video_id)
+        return push_target(a, out, n, &cap, uid, video_id) == CLIP_OK
+                   ? CLIP_OK
+                   : clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    const char **users = &uid;
+    size_t nusers = 1;
+    clip_err e = CLIP_OK;
+    if (!uid)
+        e = legacy_list_users(r2, a, &users, &nusers, rep, err, errlen);
+    for (size_t u = 0; e == CLIP_OK && u < nusers; u++) {
+        const char **vids = NULL;
+        size_t nv = 0;
+        e = legacy_list_videos(r2, a, users[u], &vids, &nv, rep, err, errlen);
+        for (size_t i = 0; e == CLIP_OK && i < nv; i++)
+            if (push_target(a, out, n, &cap, users[u], vids[i]) != CLIP_OK)
+                e = clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    }
+    return e;
+}
+
+/* "users/{uid}/videos/{vid}" at the end of a document name: the two ids, or -1. */
+static int split_video_name(arena_t *a, const char *name, const char **uid, const char **vid)
+{
+    const char *p = strstr(name, "/documents/");
+    if (!p)
+        return -1;
+    p += strlen("/documents/");
+    if (strncmp(p, "users/", 6) != 0)
+        return -1;
+    p += 6;
+    const char *s1 = strchr(p, '/');
+    if (!s1 || strncmp(s1, "/videos/", 8) != 0)
+        return -1;
+    const char *v = s1 + 8;
+    if (strchr(v, '/') || !ids_valid_id(p, (size_t)(s1 - p)) || !ids_valid_id(v, strlen(v)))
+        return -1;
+    *uid = arena_strndup(a, p, (size_t)(s1 - p));
+    *vid = arena_strdup(a, v);
+    return *uid && *vid ? 0 : -1;
+}
+
+clip_err mig_firestore_targets(fs_client *fs, arena_t *a, const char *uid, mig_target **out,
+                               size_t *n, char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    char parent[FS_PATH_MAX] = "";
+    if (uid) {
+        if (!ids_valid_id(uid, strlen(uid)))
+            return clip_fail(CLIP_EINVAL, err, errlen, "bad uid");
+        snprintf(parent, sizeof parent, "users/%s", uid);
+    }
+    static const char *const sel[] = {"video_id"};
+    fs_order order = {"__name__", 0};
+    fs_value after;
+    for (int page = 0; page < MIG_LIST_PAGES_MAX; page++) {
+        fs_query q = {.collection = "videos", .all_descendants = uid == NULL, .order = &order,
+                      .norder = 1, .select = sel, .nselect = 1, .limit = MIG_LIST_PAGE};
+        if (page) {
+            q.start_values = &after;
+            q.nstart = 1;
+        }
+        fs_doc *docs = NULL;
+        size_t nd = 0;
+        clip_err e = fs_run_query(fs, a, parent, &q, &docs, &nd, err, errlen);
+        if (e != CLIP_OK)
+            return e;
+        for (size_t i = 0; i < nd; i++) {
+            const char *u, *v;
+            if (split_video_name(a, docs[i].name, &u, &v) != 0)
+                continue; /* another "videos" collection: not ours */
+            if (push_target(a, out, n, &cap, u, v) != CLIP_OK)
+                return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+        }
+        if (nd < MIG_LIST_PAGE)
+            return CLIP_OK;
+        after = fs_ref(docs[nd - 1].name);
+    }
+    return clip_fail(CLIP_ETOOBIG, err, errlen, "more than %d pages of videos", MIG_LIST_PAGES_MAX);
+}
+
+/* ---- the stored side ------------------------------------------------------------------------ */
+
+typedef struct {
+    int has_video;
+    fs_doc video;
+    fs_doc *clips; /* sorted by id */
+    size_t nclips;
+} stored;
+
+static int cmp_doc_id(const void *x, const void *y)
+{
+    return strcmp(((const fs_doc *)x)->id, ((const fs_doc *)y)->id);
+}
+
+static clip_err read_stored(fs_client *fs, arena_t *a, const char *uid, const char *vid,
+                            stored *s, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    char path[FS_PATH_MAX];
+    snprintf(path, sizeof path, "users/%s/videos/%s", uid, vid);
+    clip_err e = fs_get(fs, a, path, &s->video, err, errlen);
+    if (e == CLIP_OK)
+        s->has_video = 1;
+    else if (e != CLIP_ENOTFOUND)
+        return e;
+    snprintf(path, sizeof path, "users/%s/videos/%s/clips", uid, vid);
+    size_t cap = 0;
+    const char *token = NULL;
+    for (int page = 0; page < MIG_LIST_PAGES_MAX; page++) {
+        fs_doc *docs = NULL;
+        size_t nd = 0;
+        const char *next = NULL;
+        e = fs_list(fs, a, path, MIG_LIST_PAGE, NULL, token, &docs, &nd, &next, err, errlen);
+        if (e != CLIP_OK)
+            return e;
+        if (s->nclips + nd > cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            while (nc < s->nclips + nd)
+                nc *= 2;
+            fs_doc *grown = arena_calloc(a, nc, sizeof *grown);
+            if (!grown)
+                return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+            if (s->nclips)
+                memcpy(grown, s->clips, s->nclips * sizeof *grown);
+            s->clips = grown;
+            cap = nc;
+        }
+        if (nd)
+            memcpy(s->clips + s->nclips, docs, nd * sizeof *docs);
+        s->nclips += nd;
+        if (!next || !next[0])
+            break;
+        token = next;
+    }
+    if (s->nclips)
+        qsort(s->clips, s->nclips, sizeof *s->clips, cmp_doc_id);
+    return CLIP_OK;
+}
+
+static const fs_doc *stored_clip(const stored *s, const char *clip_id)
+{
+    fs_doc key = {.id = clip_id};
+    return s->nclips ? bsearch(&key, s->clips, s->nclips, sizeof *s->clips, cmp_doc_id) : NULL;
+}
+
+/* ---- the plan ------------------------------------------------------------------------------- */
+
+static const fs_transform t_updated[] = {{"updated_at", FS_TRANSFORM_REQUEST_TIME, {0}}};
+static const fs_transform t_both[] = {{"created_at", FS_TRANSFORM_REQUEST_TIME, {0}},
+                                      {"updated_at", FS_TRANSFORM_REQUEST_TIME, {0}}};
+
+void mig_plan_init(mig_plan *p)
+{
+    memset(p, 0, sizeof *p);
+}
+
+static fs_write *plan_add(arena_t *a, mig_plan *p)
+{
+    if (p->n == p->cap) {
+        size_t nc = p->cap ? p->cap * 2 : 64;
+        fs_write *grown = arena_calloc(a, nc, sizeof *grown);
+        if (!grown)
+            return NULL;
+        if (p->n)
+            memcpy(grown, p->writes, p->n * sizeof *grown);
+        p->writes = grown;
+        p->cap = nc;
+    }
+    fs_write *w = &p->writes[p->n++];
+    memset(w, 0, sizeof *w);
+    return w;
+}
+
+static int time_zero(fs_time t)
+{
+    return t.seconds == 0 && t.nanos == 0;
+}
+
+/* Whether every member of want is in have with an equal value. */
+static int fields_match(const fs_value *want, const fs_value *have)
+{
+    for (size_t i = 0; i < want->u.map.n; i++) {
+        const fs_field *f = &want->u.map.fields[i];
+        const fs_value *h = fs_map_get(have, f->key);
+        if (!h || !fs_value_equal(&f->value, h))
+            return 0;
+    }
+    return 1;
+}
+
+/* The clip document for a legacy clip, as clips_create writes it, created_at the file's time. */
+static clip_err clip_fields(arena_t *a, const char *uid, const char *vid, const clip_rec *c,
+                            fs_value *out, const char **path, char *err, size_t errlen)
+{
+    clip_new cn;
+    memset(&cn, 0, sizeof cn);
+    cn.filename = c->filename;
+    cn.scene_id = c->scene_id;
+    cn.scene_title = c->scene_title;
+    cn.scene_description = c->scene_description;
+    cn.style = c->style;
+    cn.start_time = c->start_time;
+    cn.end_time = c->end_time;
+    cn.has_duration = 1;
+    cn.duration_seconds = c->duration_seconds;
+    cn.has_priority = 1;
+    cn.priority = c->priority;
+    cn.status = c->status;
+    cn.file_size_bytes = c->file_size_bytes;
+    cn.has_thumbnail = c->has_thumbnail;
+    fs_write w;
+    clip_err e = clips_create_write(a, uid, vid, c->clip_id, &cn, 0, &w, err, errlen);
+    if (e != CLIP_OK)
+        return e;
+    *out = fs_map();
+    int r = 0;
+    for (size_t i = 0; i < w.fields->u.map.n; i++)
+        r |= fs_map_putn(a, out, w.fields->u.map.fields[i].key, w.fields->u.map.fields[i].key_len,
+                         w.fields->u.map.fields[i].value);
+    if (!time_zero(c->created_at))
+        r |= fs_map_put(a, out, "created_at", fs_timestamp(c->created_at));
+    *path = w.path;
+    return r ? clip_fail(CLIP_ENOMEM, err, errlen, "out of memory") : CLIP_OK;
+}
+
+static int put_strs(arena_t *a, fs_value *m, const char *key, const char *const *items, size_t n)
+{
+    fs_value arr = fs_array();
+    for (size_t i = 0; i < n; i++)
+        if (fs_array_push(a, &arr, fs_str(items[i])) != 0)
+            return -1;
+    return fs_map_put(a, m, key, arr);
+}
+
+/* The fields of the video document the legacy layout decides (the repository's names and
+ * shapes, videos.c: the repository has no batched write for videos). */
+static const char *const video_owned[] = {"video_id", "user_id", "video_url", "video_title",
+                                          "status", "styles_processed", "highlights_count",
+                                          "highlights_summary", "clip_stats"};
+
+static int video_fields(arena_t *a, const video_rec *v, fs_value *m)
+{
+    *m = fs_map();
+    int r = 0;
+    r |= fs_map_put(a, m, "video_id", fs_str(v->video_id));
+    r |= fs_map_put(a, m, "user_id", fs_str(v->user_id));
+    r |= fs_map_put(a, m, "video_url", fs_str(v->video_url ? v->video_url : ""));
+    r |= fs_map_put(a, m, "video_title", fs_str(v->video_title ? v->video_title : ""));
+    r |= fs_map_put(a, m, "status", fs_str(v->status));
+    r |= put_strs(a, m, "styles_processed", v->styles_processed, v->nstyles);
+    r |= fs_map_put(a, m, "highlights_count", fs_int(v->highlights_count));
+    fs_value hs = fs_map();
+    r |= fs_map_put(a, &hs, "total_duration", fs_double(v->highlights_total_duration));
+    r |= put_strs(a, &hs, "categories", v->categories, v->ncategories);
+    r |= fs_map_put(a, m, "highlights_summary", hs);
+    const video_clip_stats *s = &v->clip_stats;
+    fs_value cs = fs_map(), by = fs_map();
+    r |= fs_map_put(a, &cs, "total", fs_int(s->total));
+    r |= fs_map_put(a, &cs, "completed", fs_int(s->completed));
+    r |= fs_map_put(a, &cs, "failed", fs_int(s->failed));
+    r |= fs_map_put(a, &cs, "total_size_bytes", fs_int(s->total_size_bytes));
+    r |= fs_map_put(a, &cs, "total_duration_seconds", fs_double(s->total_duration_seconds));
+    for (size_t i = 0; i < s->nby_style; i++)
+        r |= fs_map_put(a, &by, s->by_style[i].style, fs_int(s->by_style[i].count));
+    r |= fs_map_put(a, &cs, "by_style", by);
+    r |= fs_map_put(a, m, "clip_stats", cs);
+    return r;
+}
+
+clip_err mig_plan_video(fs_client *fs, arena_t *a, const legacy_video *lv, mig_plan *plan,
+                        char *err, size_t errlen)
+{
+    const video_rec *v = &lv->video;
+    stored s;
+    clip_err e = read_stored(fs, a, v->user_id, v->video_id, &s, err, errlen);
+    if (e != CLIP_OK)
+        return e;
+    plan->clips += lv->nclips;
+    for (size_t i = 0; i < lv->nclips; i++) {
+        const clip_rec *c = &lv->clips[i];
+        fs_value *f = arena_alloc(a, sizeof *f);
+        const char *path = NULL;
+        char why[256];
+        if (!f)
+            return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+        e = clip_fields(a, v->user_id, v->video_id, c, f, &path, why, sizeof why);
+        if (e == CLIP_EINVAL) {
+            plan->clips_refused++;
+            snprintf(plan->refused, sizeof plan->refused, "%.40s/%.40s/clips/%.60s: %.100s",
+                     v->user_id, v->video_id, c->filename, why);
+            continue;
+        }
+        if (e != CLIP_OK)
+            return clip_fail(e, err, errlen, "%s", why);
+        const fs_doc *have = stored_clip(&s, c->clip_id);
+        if (have && fields_match(f, &have->fields))
+            continue;
+        fs_write *w = plan_add(a, plan);
+        if (!w)
+            return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+        w->path = path;
+        w->fields = f;
+        w->transforms = time_zero(c->created_at) ? t_both : t_updated;
+        w->ntransforms = time_zero(c->created_at) ? 2 : 1;
+        plan->clips_written++;
+    }
+
+    fs_value *vf = arena_alloc(a, sizeof *vf);
+    char *path = arena_alloc(a, FS_PATH_MAX);
+    if (!vf || !path || video_fields(a, v, vf) != 0)
+        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    snprintf(path, FS_PATH_MAX, "users/%s/videos/%s", v->user_id, v->video_id);
+    if (!s.has_video) {
+        int r = 0;
+        /* the fields only a new document gets: the workflow's own settings stay as it wrote them */
+        r |= fs_map_put(a, vf, "youtube_id", fs_null());
+        r |= fs_map_put(a, vf, "custom_prompt", fs_null());
+        r |= fs_map_put(a, vf, "crop_mode", fs_str(v->crop_mode ? v->crop_mode : ""));
+        r |= fs_map_put(a, vf, "target_aspect", fs_str(v->target_aspect ? v->target_aspect : ""));
+        if (!time_zero(v->created_at))
+            r |= fs_map_put(a, vf, "created_at", fs_timestamp(v->created_at));
+        fs_write *w = plan_add(a, plan);
+        if (r || !w)
+            return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+        w->path = path;
+        w->fields = vf;
+        w->transforms = time_zero(v->created_at) ? t_both : t_updated;
+        w->ntransforms = time_zero(v->created_at) ? 2 : 1;
+        plan->video_written = plan->video_created = 1;
+        return CLIP_OK;
+    }
+    const size_t nowned = sizeof video_owned / sizeof video_owned[0];
+    const char **mask = arena_calloc(a, nowned, sizeof *mask);
+    if (!mask)
+        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    size_t nmask = 0;
+    for (size_t i = 0; i < nowned; i++) {
+        const fs_value *want = fs_map_get(vf, video_owned[i]);
+        const fs_value *have = fs_map_get(&s.video.fields, video_owned[i]);
+        if (!have || !fs_value_equal(want, have))
+            mask[nmask++] = video_owned[i];
+    }
+    if (nmask == 0)
+        return CLIP_OK;
+    fs_write *w = plan_add(a, plan);
+    if (!w)
+        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    w->path = path;
+    w->fields = vf;
+    w->mask = mask;
+    w->nmask = nmask;
+    w->use_mask = 1;
+    w->transforms = t_updated;
+    w->ntransforms = 1;
+    plan->video_written = 1;
+    return CLIP_OK;
+}
+
+/* ---- verify --------------------------------------------------------------------------------- */
+
+typedef struct {
+    mig_diff_fn fn;
+    void *ctx;
+    size_t n;
+    const char *path;
+} differ;
+
+static void diff_str(differ *d, const char *field, const char *r2, const char *fsv)
+{
+    if ((!r2 && !fsv) || (r2 && fsv && strcmp(r2, fsv) == 0))
+        return;
+    d->n++;
+    d->fn(d->ctx, d->path, field, r2 ? r2 : "null", fsv ? fsv : "null");
+}
+
+static void diff_int(differ *d, const char *field, long long r2, long long fsv)
+{
+    if (r2 == fsv)
+        return;
+    char a[32], b[32];
+    snprintf(a, sizeof a, "%lld", r2);
+    snprintf(b, sizeof b, "%lld", fsv);
+    d->n++;
+    d->fn(d->ctx, d->path, field, a, b);
+}
+
+static void diff_dbl(differ *d, const char *field, double r2, double fsv)
+{
+    if (r2 == fsv || (isnan(r2) && isnan(fsv)))
+        return;
+    char a[40], b[40];
+    snprintf(a, sizeof a, "%.17g", r2);
+    snprintf(b, sizeof b, "%.17g", fsv);
+    d->n++;
+    d->fn(d->ctx, d->path, field, a, b);
+}
+
+static void join_list(char *out, size_t outlen, const char *const *items, size_t n)
+{
+    size_t off = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && off + 1 < outlen; i++) {
+        int w = snprintf(out + off, outlen - off, "%s%s", i ? "," : "", items[i]);
+        if (w < 0)
+            break;
+        off += (size_t)w;
+    }
+}
+
+static void diff_list(differ *d, const char *field, const char *const *r2, size_t nr2,
+                      const char *const *fsv, size_t nfs)
+{
+    char a[1024], b[1024];
+    join_list(a, sizeof a, r2, nr2);
+    join_list(b, sizeof b, fsv, nfs);
+    int same = nr2 == nfs;
+    for (size_t i = 0; same && i < nr2; i++)
+        same = strcmp(r2[i], fsv[i]) == 0;
+    if (!same) {
+        d->n++;
+        d->fn(d->ctx, d->path, field, a, b);
+    }
+}
+
+static void diff_video(differ *d, const video_rec *r, const video_rec *f)
+{
+    diff_str(d, "video_title", r->video_title, f->video_title);
+    diff_str(d, "video_url", r->video_url, f->video_url);
+    diff_str(d, "status", r->status, f->status);
+    diff_list(d, "styles_processed", r->styles_processed, r->nstyles, f->styles_processed, f->nstyles);
+    diff_int(d, "highlights_count", r->highlights_count, f->highlights_count);
+    diff_dbl(d, "highlights_summary.total_duration", r->highlights_total_duration,
+             f->highlights_total_duration);
+    diff_list(d, "highlights_summary.categories", r->categories, r->ncategories, f->categories,
+              f->ncategories);
+    if (!f->has_clip_stats) {
+        d->n++;
+        d->fn(d->ctx, d->path, "clip_stats", "(computed)", "(missing)");
+        return;
+    }
+    const video_clip_stats *a = &r->clip_stats, *b = &f->clip_stats;
+    diff_int(d, "clip_stats.total", a->total, b->total);
+    diff_int(d, "clip_stats.completed", a->completed, b->completed);
+    diff_int(d, "clip_stats.failed", a->failed, b->failed);
+    diff_int(d, "clip_stats.total_size_bytes", a->total_size_bytes, b->total_size_bytes);
+    diff_dbl(d, "clip_stats.total_duration_seconds", a->total_duration_seconds,
+             b->total_duration_seconds);
+    int same = a->nby_style == b->nby_style;
+    for (size_t i = 0; same && i < a->nby_style; i++)
+        same = strcmp(a->by_style[i].style, b->by_style[i].style) == 0 &&
+               a->by_style[i].count == b->by_style[i].count;
+    if (!same) {
+        char x[1024] = "", y[1024] = "";
+        size_t ox = 0, oy = 0;
+        for (size_t i = 0; i < a->nby_style && ox + 1 < sizeof x; i++) {
+            int w = snprintf(x + ox, sizeof x - ox, "%s%s=%lld", i ? "," : "", a->by_style[i].style,
+                             (long long)a->by_style[i].count);
+            ox += w > 0 ? (size_t)w : 0;
+        }
+        for (size_t i = 0; i < b->nby_style && oy + 1 < sizeof y; i++) {
+            int w = snprintf(y + oy, sizeof y - oy, "%s%s=%lld", i ? "," : "", b->by_style[i].style,
+                             (long long)b->by_style[i].count);
+            oy += w > 0 ? (size_t)w : 0;
+        }
+        d->n++;
+        d->fn(d->ctx, d->path, "clip_stats.by_style", x, y);
+    }
+}
+
+static void diff_clip(differ *d, const clip_rec *r, const clip_rec *f)
+{
+    diff_str(d, "filename", r->filename, f->filename);
+    diff_int(d, "file_size_bytes", r->file_size_bytes, f->file_size_bytes);
+    diff_int(d, "has_thumbnail", r->has_thumbnail, f->has_thumbnail);
+    diff_str(d, "thumbnail_r2_key", r->thumbnail_r2_key, f->thumbnail_r2_key);
+    diff_str(d, "r2_key", r->r2_key, f->r2_key);
+    diff_str(d, "status", r->status, f->status);
+    diff_int(d, "scene_id", r->scene_id, f->scene_id);
+    diff_str(d, "style", r->style, f->style);
+    diff_str(d, "scene_title", r->scene_title, f->scene_title);
+    diff_str(d, "scene_description", r->scene_description, f->scene_description);
+    diff_int(d, "priority", r->priority, f->priority);
+    diff_str(d, "start_time", r->start_time, f->start_time);
+    diff_str(d, "end_time", r->end_time, f->end_time);
+    diff_dbl(d, "duration_seconds", r->duration_seconds, f->duration_seconds);
+}
+
+static int cmp_str_ptr(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+clip_err mig_verify_video(fs_client *fs, arena_t *a, const char *uid, const char *video_id,
+                          const legacy_video *lv, mig_diff_fn fn, void *ctx, size_t *ndiff,
+                          char *err, size_t errlen)
+{
+    stored s;
+    clip_err e = read_stored(fs, a, uid, video_id, &s, err, errlen);
+    if (e != CLIP_OK)
+        return e;
+    differ d = {fn, ctx, 0, NULL};
+    char vpath[FS_PATH_MAX], cpath[FS_PATH_MAX + 160];
+    snprintf(vpath, sizeof vpath, "users/%s/videos/%s", uid, video_id);
+    d.path = vpath;
+    if (!lv && !s.has_video && s.nclips == 0)
+        return CLIP_OK;
+    if (!lv) {
+        d.n++;
+        fn(ctx, vpath, "document", "(missing)", "present");
+    } else if (!s.has_video) {
+        d.n++;
+        fn(ctx, vpath, "document", "present", "(missing)");
+    } else {
+        video_rec f;
+        e = videos_from_doc(a, &s.video, &f, err, errlen);
+        if (e != CLIP_OK)
+            return e;
+        diff_video(&d, &lv->video, &f);
+    }
+    /* clips on both sides, by id; a video missing on one side shows each of its clips too */
+    for (size_t i = 0; lv && i < lv->nclips; i++) {
+        const clip_rec *r = &lv->clips[i];
+        snprintf(cpath, sizeof cpath, "%.1000s/clips/%.128s", vpath, r->clip_id);
+        d.path = cpath;
+        const fs_doc *have = stored_clip(&s, r->clip_id);
+        if (!have) {
+            d.n++;
+            fn(ctx, cpath, "document", "present", "(missing)");
+            continue;
+        }
+        clip_rec f;
+        e = clips_from_doc(a, have, &f, err, errlen);
+        if (e != CLIP_OK)
+            return e;
+        diff_clip(&d, r, &f);
+    }
+    size_t nids = lv ? lv->nclips : 0;
+    const char **ids = nids ? arena_calloc(a, nids, sizeof *ids) : NULL;
+    if (nids && !ids)
+        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    for (size_t i = 0; i < nids; i++)
+        ids[i] = lv->clips[i].clip_id;
+    if (nids)
+        qsort(ids, nids, sizeof *ids, cmp_str_ptr);
+    for (size_t i = 0; i < s.nclips; i++) {
+        const char *id = s.clips[i].id;
+        if (nids && bsearch(&id, ids, nids, sizeof *ids, cmp_str_ptr))
+            continue;
+        snprintf(cpath, sizeof cpath, "%.1000s/clips/%.128s", vpath, s.clips[i].id);
+        d.n++;
+        fn(ctx, cpath, "document", "(missing)", "present");
+    }
+    *ndiff += d.n;
+    return CLIP_OK;
+}
