@@ -459,6 +459,7 @@ static void test_internal(void)
     expect_write("PUT", R_IVIDEO, vp, "{\"status\":\"done\"}", 400);
     expect_write("PUT", R_IVIDEO, vp, "{\"colour\":\"red\"}", 400);
     expect_write("PUT", R_IVIDEO, vp, "{not json", 400);
+    expect_write("PUT", R_IVIDEO, "/api/internal/users/carol/videos/cv1?dry_run=1", "{}", 400);
     expect_write("PUT", R_IVIDEO, vp,
                  "{\"highlights_summary\":{\"total_duration\":1},\"highlights\":[]}", 400);
     const char *clip = "{\"scene_id\":1,\"scene_title\":\"Opening\",\"style\":\"vertical\","
