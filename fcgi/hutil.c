@@ -84,8 +84,30 @@ void h_repo_error(request_t *rq, response_t *rs, clip_err e, const char *err)
         resp_error(rs, rq, 404, "not_found", "%s", err);
         return;
     }
+    /* The backend's own words stay in the log (found by the request id); the caller learns what
+     * kind of failure it was. */
     log_warn("backend_error", "%s: %s", clip_err_code(e), err);
-    resp_clip_error(rs, rq, e, err);
+    switch (e) {
+    case CLIP_ECONFLICT:
+        resp_error(rs, rq, 409, "conflict", "%s", err); /* a precondition the caller can act on */
+        break;
+    case CLIP_ERATELIMIT:
+        resp_error(rs, rq, 429, "rate_limited", "the database is over its quota; retry later");
+        break;
+    case CLIP_EUNAVAILABLE:
+        resp_error(rs, rq, 503, "unavailable", "the database is unavailable; retry later");
+        break;
+    case CLIP_ETIMEOUT:
+        resp_error(rs, rq, 504, "deadline_exceeded", "the database did not answer in time");
+        break;
+    case CLIP_EBACKEND:
+    case CLIP_ETOOBIG: /* an answer over our cap is the backend's fault, not the request's */
+        resp_error(rs, rq, 502, "bad_gateway", "the database answered badly");
+        break;
+    default:
+        resp_clip_error(rs, rq, e, NULL);
+        break;
+    }
 }
 
 void h_json_time(buf_t *b, fs_time t)

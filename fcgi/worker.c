@@ -121,8 +121,13 @@ static void serve_one(const app_t *app, FCGX_Request *fr, arena_t *arena)
         if (read_body(fr, &rq, &rs, app->cfg->request_body_max) == 0)
             worker_handle(app, &rq, &rs);
     }
-    if (rs.body.oom && rs.status < 400)
-        resp_clip_error(&rs, &rq, CLIP_ETOOBIG, "response too large");
+    if (rs.body.oom) {
+        /* our answer outgrew RESP_BODY_MAX: our failure, not the request's */
+        log_error("response_too_large", "the answer to %.*s outgrew %u bytes",
+                  (int)(rq.path.n > 256 ? 256 : rq.path.n), rq.path.p ? rq.path.p : "",
+                  RESP_BODY_MAX);
+        resp_clip_error(&rs, &rq, CLIP_EINTERNAL, NULL);
+    }
     buf_t out;
     buf_init(&out, 0);
     resp_serialize(&rs, &rq, &out);
