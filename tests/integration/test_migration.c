@@ -426,6 +426,80 @@ static char *video_json(const char *uid, const char *vid, long *status, const ch
     return out;
 }
 
+static long long metric(const char *name);
+
+/* GET path as uid: status and body (owned). */
+static char *get_raw(const char *uid, const char *path, long *status)
+{
+    char auth[4096];
+    fullstack_auth_header(&F, uid, auth, sizeof auth);
+    char *hdrs[] = {auth, NULL};
+    tp_http_resp r;
+    *status = -1;
+    char *body = NULL;
+    if (stack_http(&F.st, "GET", path, hdrs, NULL, 0, &r) == 0) {
+        *status = r.status;
+        body = r.body ? strdup(r.body) : NULL;
+    }
+    tp_http_free(&r);
+    return body;
+}
+
+/* The "clips" array of a clip list answer with thumbnails' query strings cut, and its cursor. */
+static char *clips_of(const char *body, char *cursor, size_t cursor_len)
+{
+    json_object *j = body ? json_tokener_parse(body) : NULL, *clips = NULL, *nc = NULL;
+    cursor[0] = '\0';
+    if (!j || !json_object_object_get_ex(j, "clips", &clips)) {
+        json_object_put(j);
+        return NULL;
+    }
+    if (json_object_object_get_ex(j, "next_cursor", &nc) && nc)
+        snprintf(cursor, cursor_len, "%s", json_object_get_string(nc));
+    for (size_t i = 0; i < json_object_array_length(clips); i++) {
+        json_object *c = json_object_array_get_idx(clips, i), *t = NULL;
+        if (json_object_object_get_ex(c, "thumbnail", &t) && json_object_is_type(t, json_type_string)) {
+            char cut[1024];
+            snprintf(cut, sizeof cut, "%s", json_object_get_string(t));
+            char *q = strchr(cut, '?');
+            if (q)
+                *q = '\0';
+            json_object_object_add(c, "thumbnail", json_object_new_string(cut));
+        }
+    }
+    char *out = strdup(json_object_to_json_string_ext(clips, JSON_C_TO_STRING_PLAIN));
+    json_object_put(j);
+    return out;
+}
+
+/* Two pages of u0/v03's square clips (limit 4), the second by the first's cursor; and a link. */
+static void clip_reads(char **page1, char **page2, long *link_status, char *link, size_t link_len)
+{
+    long st;
+    char cursor[2048], path[2300];
+    char *b = get_raw("u0", "/api/videos/v03/clips?style=square&limit=4", &st);
+    CU_ASSERT_EQUAL(st, 200);
+    *page1 = clips_of(b, cursor, sizeof cursor);
+    free(b);
+    CU_ASSERT_TRUE(cursor[0] != '\0');
+    snprintf(path, sizeof path, "/api/videos/v03/clips?style=square&limit=4&cursor=%s", cursor);
+    b = get_raw("u0", path, &st);
+    CU_ASSERT_EQUAL(st, 200);
+    *page2 = clips_of(b, cursor, sizeof cursor);
+    free(b);
+    b = get_raw("u0", "/api/videos/v03/clips/clip_2_square.mp4?redirect=0", link_status);
+    json_object *j = b ? json_tokener_parse(b) : NULL, *u = NULL;
+    link[0] = '\0';
+    if (j && json_object_object_get_ex(j, "url", &u)) {
+        snprintf(link, link_len, "%s", json_object_get_string(u));
+        char *q = strchr(link, '?');
+        if (q)
+            *q = '\0';
+    }
+    json_object_put(j);
+    free(b);
+}
+
 static void test_api_same_in_both_phases(void)
 {
     char *r2[NUSERS * NVIDEOS];
@@ -465,6 +539,17 @@ static void test_api_same_in_both_phases(void)
     UNIT_ASSERT_STR(json_object_get_string(json_object_object_get(j, "title")), "Video u0 v00 \xc3\xa9 \"q\"");
     CU_ASSERT_EQUAL(json_object_get_int64(json_object_object_get(j, "highlights_count")), NSCENES);
     json_object_put(j);
+    /* the 7 unparseable names of each user's v00 were reported: counted once per read */
+    CU_ASSERT_EQUAL(metric("clipapi_legacy_bad_names_total"), 21);
+    CU_ASSERT_EQUAL(tp_wait_log(&F.st.pool, "\"event\":\"legacy_issue\"", 3000), 0);
+    CU_ASSERT_EQUAL(metric("clipapi_fallbacks_total"), 0); /* phase r2 is not a fallback */
+    char *r2p1, *r2p2, r2link[1200];
+    long r2ls;
+    clip_reads(&r2p1, &r2p2, &r2ls, r2link, sizeof r2link);
+    CU_ASSERT_EQUAL(r2ls, 200);
+    char want[256];
+    snprintf(want, sizeof want, "http://127.0.0.1:%d/clips/u0/v03/clips/clip_2_square.mp4", F.s3_port);
+    UNIT_ASSERT_STR(r2link, want);
 
     CU_ASSERT_EQUAL_FATAL(fullstack_restart_pool(&F, 2, "metadata_source = firestore"), 0);
     size_t same = 0;
@@ -486,19 +571,39 @@ static void test_api_same_in_both_phases(void)
             free(r);
         }
     CU_ASSERT_EQUAL(same, NUSERS * NVIDEOS);
+    /* clip lists and links: the same in both phases too */
+    char *fsp1, *fsp2, fslink[1200];
+    long fsls;
+    clip_reads(&fsp1, &fsp2, &fsls, fslink, sizeof fslink);
+    CU_ASSERT_EQUAL(fsls, 200);
+    UNIT_ASSERT_STR(fsp1, r2p1);
+    UNIT_ASSERT_STR(fsp2, r2p2);
+    UNIT_ASSERT_STR(fslink, r2link);
+    CU_ASSERT_TRUE(r2p1 && strstr(r2p1, "\"name\":\"clip_0_square.mp4\""));
+    free(r2p1);
+    free(r2p2);
+    free(fsp1);
+    free(fsp2);
+}
+
+static long long metric(const char *name)
+{
+    tp_http_resp r;
+    long long n = -1;
+    char pat[128];
+    snprintf(pat, sizeof pat, "\n%s ", name);
+    if (stack_http(&F.st, "GET", "/metrics", NULL, NULL, 0, &r) == 0 && r.body) {
+        const char *p = strstr(r.body, pat);
+        if (p)
+            n = strtoll(p + strlen(pat), NULL, 10);
+    }
+    tp_http_free(&r);
+    return n;
 }
 
 static long long fallbacks(void)
 {
-    tp_http_resp r;
-    long long n = -1;
-    if (stack_http(&F.st, "GET", "/metrics", NULL, NULL, 0, &r) == 0 && r.body) {
-        const char *p = strstr(r.body, "\nclipapi_fallbacks_total ");
-        if (p)
-            n = strtoll(p + strlen("\nclipapi_fallbacks_total "), NULL, 10);
-    }
-    tp_http_free(&r);
-    return n;
+    return metric("clipapi_fallbacks_total");
 }
 
 static void test_fallback_phase(void)
