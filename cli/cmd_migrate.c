@@ -1,4 +1,5 @@
-/* cmd_migrate: `clipctl migrate`, phase 3: the legacy R2 layout into Firestore documents, batched, idempotent, resumable, in parallel processes, with progress and a summary. */
+/* cmd_migrate: `clipctl migrate`, phase 3: the legacy R2 layout into Firestore documents, batched,
+ * idempotent, resumable, in parallel processes, with progress and a summary. */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -19,38 +20,39 @@
 #include "migrate.h"
 
 #define MIGRATE_CONCURRENCY_MAX 32
-#define MIGRATE_EVENT_MAX 2048     /* one event line between a worker and the parent */
-#define MIGRATE_ISSUES_SHOWN 1000  /* issue lines in the summary; the rest are counted */
+#define MIGRATE_EVENT_MAX 2048    /* one event line between a worker and the parent */
+#define MIGRATE_ISSUES_SHOWN 1000 /* issue lines in the summary; the rest are counted */
 #define MIGRATE_SKIPS_SHOWN 1000
-#define MIGRATE_PLAIN_EVERY_S 2.0  /* progress line interval when stderr is not a terminal */
+#define MIGRATE_PLAIN_EVERY_S 2.0 /* progress line interval when stderr is not a terminal */
 #define MIGRATE_BAR_EVERY_S 0.1
 #define MIGRATE_BAR_WIDTH 30
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: clipctl [--config FILE] migrate (--user UID [--video VIDEO_ID] | --all)\n"
-            "                                       [--dry-run] [--concurrency N]\n"
-            "\n"
-            "Phase 3 of the migration (docs/migration.md): reads the legacy R2 layout\n"
-            "(UID/VIDEO_ID/highlights.json, clips/clip_SCENE_STYLE.mp4, thumbnails/) and writes the\n"
-            "video and clip documents to Firestore in batched commits of at most %d writes. Each\n"
-            "document is compared with what is stored first and written only when missing or\n"
-            "different, so a second run writes nothing (and says so) and a run that was stopped at\n"
-            "any point is completed by running it again. A video's clips are committed before the\n"
-            "video document. clip_stats is computed from the clips.\n"
-            "\n"
-            "  --user UID      the videos of one user (with --video: one video)\n"
-            "  --video ID      one video of --user\n"
-            "  --all           every user folder of the bucket\n"
-            "  --dry-run       read and compare everything, write nothing\n"
-            "  --concurrency N videos migrated in parallel by N worker processes [1, at most %d]\n"
-            "  --help          this text\n"
-            "\n"
-            "Progress goes to stderr (a bar on a terminal, a line every 2 s otherwise); the summary\n"
-            "(name: value lines, skipped videos and layout issues) to stdout.\n"
-            "Exit status: 0 done, 1 a video or a commit failed (run again), 2 bad usage.\n",
-            FS_COMMIT_WRITES_MAX, MIGRATE_CONCURRENCY_MAX);
+    fprintf(
+        f,
+        "usage: clipctl [--config FILE] migrate (--user UID [--video VIDEO_ID] | --all)\n"
+        "                                       [--dry-run] [--concurrency N]\n"
+        "\n"
+        "Phase 3 of the migration (docs/migration.md): reads the legacy R2 layout\n"
+        "(UID/VIDEO_ID/highlights.json, clips/clip_SCENE_STYLE.mp4, thumbnails/) and writes the\n"
+        "video and clip documents to Firestore in batched commits of at most %d writes. Each\n"
+        "document is compared with what is stored first and written only when missing or\n"
+        "different, so a second run writes nothing (and says so) and a run that was stopped at\n"
+        "any point is completed by running it again. A video's clips are committed before the\n"
+        "video document. clip_stats is computed from the clips.\n"
+        "\n"
+        "  --user UID      the videos of one user (with --video: one video)\n"
+        "  --video ID      one video of --user\n"
+        "  --all           every user folder of the bucket\n"
+        "  --dry-run       read and compare everything, write nothing\n"
+        "  --concurrency N videos migrated in parallel by N worker processes [1, at most %d]\n"
+        "  --help          this text\n"
+        "\n"
+        "Progress goes to stderr (a bar on a terminal, a line every 2 s otherwise); the summary\n"
+        "(name: value lines, skipped videos and layout issues) to stdout.\n"
+        "Exit status: 0 done, 1 a video or a commit failed (run again), 2 bad usage.\n",
+        FS_COMMIT_WRITES_MAX, MIGRATE_CONCURRENCY_MAX);
 }
 
 /* ---- totals and progress (parent) ---------------------------------------------------------- */
@@ -62,8 +64,8 @@ typedef struct {
     size_t commits, writes;
     size_t issue_counts[LEGACY_ISSUE__COUNT];
     size_t issues_shown, skips_shown;
-    buf_t issues;   /* "issue: ..." lines */
-    buf_t skips;    /* "skipped: ..." and "failed: ..." lines */
+    buf_t issues; /* "issue: ..." lines */
+    buf_t skips;  /* "skipped: ..." and "failed: ..." lines */
     double t0, last_draw;
     int tty, drawn;
     int dry_run;
@@ -86,7 +88,8 @@ static void draw(totals *t, int final)
     double rate = el > 0 ? (double)t->clips / el : 0;
     size_t done = t->videos + t->videos_skipped + t->videos_failed;
     if (t->tty) {
-        int fill = t->targets ? (int)((double)done * MIGRATE_BAR_WIDTH / (double)t->targets) : MIGRATE_BAR_WIDTH;
+        int fill = t->targets ? (int)((double)done * MIGRATE_BAR_WIDTH / (double)t->targets)
+                              : MIGRATE_BAR_WIDTH;
         char bar[MIGRATE_BAR_WIDTH + 1];
         for (int i = 0; i < MIGRATE_BAR_WIDTH; i++)
             bar[i] = i < fill ? '#' : '.';
@@ -97,13 +100,15 @@ static void draw(totals *t, int final)
             fputc('\n', stderr);
         t->drawn = 1;
     } else {
-        fprintf(stderr, "migrate: %zu/%zu videos, %zu clips (%zu to write), %zu commits, %.0f clips/s\n",
+        fprintf(stderr,
+                "migrate: %zu/%zu videos, %zu clips (%zu to write), %zu commits, %.0f clips/s\n",
                 done, t->targets, t->clips, t->clips_written, t->commits, rate);
     }
     fflush(stderr);
 }
 
-/* Control bytes (a key may hold anything) become '?', so events stay one line and fields tab-free. */
+/* Control bytes (a key may hold anything) become '?', so events stay one line and fields tab-free.
+ */
 static void clean(char *s)
 {
     for (; *s; s++)
@@ -161,7 +166,8 @@ static void on_event(totals *t, char *line)
         if (k >= 0 && k < LEGACY_ISSUE__COUNT)
             t->issue_counts[k]++;
         if (t->issues_shown++ < MIGRATE_ISSUES_SHOWN)
-            buf_printf(&t->issues, "issue: %s %s: %s\n", legacy_issue_name((legacy_issue_kind)k), f[2], f[3]);
+            buf_printf(&t->issues, "issue: %s %s: %s\n", legacy_issue_name((legacy_issue_kind)k),
+                       f[2], f[3]);
     }
     draw(t, 0);
 }
@@ -169,7 +175,7 @@ static void on_event(totals *t, char *line)
 /* ---- the work (a worker process, or the command itself) ------------------------------------- */
 
 typedef struct {
-    int fd;       /* events go to this pipe; -1: straight to t */
+    int fd; /* events go to this pipe; -1: straight to t */
     totals *t;
     fs_client *fs;
     r2_client *r2;
@@ -215,16 +221,19 @@ static void emit_issues(worker *w, const legacy_report *rep)
         emit(w, "I\t%d\t%s\t%s", (int)rep->items[i].kind, key, detail);
     }
     for (size_t i = 0; i < rep->dropped; i++)
-        emit(w, "I\t%d\t%s\t%s", (int)LEGACY_TRUNCATED, "(report)", "more issues than one report keeps");
+        emit(w, "I\t%d\t%s\t%s", (int)LEGACY_TRUNCATED, "(report)",
+             "more issues than one report keeps");
 }
 
-/* Commits writes[0..n) in chunks of at most FS_COMMIT_WRITES_MAX. 0 ok, -1 after a failure event. */
+/* Commits writes[0..n) in chunks of at most FS_COMMIT_WRITES_MAX. 0 ok, -1 after a failure event.
+ */
 static int commit_all(worker *w, arena_t *a, const fs_write *writes, size_t n, const char *last)
 {
     for (size_t off = 0; off < n;) {
         size_t k = n - off > FS_COMMIT_WRITES_MAX ? FS_COMMIT_WRITES_MAX : n - off;
         char err[512];
-        clip_err e = w->dry_run ? CLIP_OK : fs_commit(w->fs, a, writes + off, k, NULL, err, sizeof err);
+        clip_err e =
+            w->dry_run ? CLIP_OK : fs_commit(w->fs, a, writes + off, k, NULL, err, sizeof err);
         if (e != CLIP_OK) {
             clean(err);
             emit(w, "F\t%s\tcommit of %zu writes: %s: %s", last, k, clip_err_code(e), err);
@@ -396,7 +405,8 @@ static int parse(int argc, char **argv, opts *o, int *help)
             break;
         case 'c':
             if (cli_parse_long(optarg, 1, MIGRATE_CONCURRENCY_MAX, &o->concurrency) != 0)
-                return cli_usage_error(cmd, "--concurrency: a whole number from 1 to %d", MIGRATE_CONCURRENCY_MAX);
+                return cli_usage_error(cmd, "--concurrency: a whole number from 1 to %d",
+                                       MIGRATE_CONCURRENCY_MAX);
             break;
         case 'h':
             *help = 1;
@@ -553,7 +563,8 @@ static void summary(totals *t, const legacy_report *trep)
         char key[600];
         snprintf(key, sizeof key, "%s", trep->items[i].key);
         clean(key);
-        printf("issue: %s %s: %s\n", legacy_issue_name(trep->items[i].kind), key, trep->items[i].detail);
+        printf("issue: %s %s: %s\n", legacy_issue_name(trep->items[i].kind), key,
+               trep->items[i].detail);
     }
     if (t->skips.len)
         fputs(t->skips.p, stdout);
@@ -562,7 +573,8 @@ static void summary(totals *t, const legacy_report *trep)
     if (t->issues_shown > MIGRATE_ISSUES_SHOWN)
         printf("issues_not_shown: %zu\n", t->issues_shown - MIGRATE_ISSUES_SHOWN);
     if (t->videos_failed)
-        printf("result: %zu videos failed; run the same command again to complete them\n", t->videos_failed);
+        printf("result: %zu videos failed; run the same command again to complete them\n",
+               t->videos_failed);
     else if (t->dry_run)
         printf("result: dry run, nothing written (%zu writes would be sent)\n", t->writes);
     else if (t->writes == 0)
@@ -614,7 +626,8 @@ int cmd_migrate(const cli_ctx *ctx, int argc, char **argv)
         rc = cli_fail(cmd, "R2 is not configured: %s", err);
         goto out;
     }
-    clip_err e = mig_legacy_targets(r2, &a, o.uid, o.video_id, &targets, &n, &trep, err, sizeof err);
+    clip_err e =
+        mig_legacy_targets(r2, &a, o.uid, o.video_id, &targets, &n, &trep, err, sizeof err);
     if (e != CLIP_OK) {
         rc = cli_fail(cmd, "listing the legacy layout: %s: %s", clip_err_code(e), err);
         goto out;

@@ -1,4 +1,5 @@
-/* cmd_verify: `clipctl verify`: compares the legacy R2 layout with the Firestore documents for one video, one user or everything, printing every difference. */
+/* cmd_verify: `clipctl verify`: compares the legacy R2 layout with the Firestore documents for one
+ * video, one user or everything, printing every difference. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,24 +15,25 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: clipctl [--config FILE] verify (--user UID [--video VIDEO_ID] | --all)\n"
-            "\n"
-            "Compares the legacy R2 layout with Firestore for the same scope and prints every\n"
-            "difference, one line each:\n"
-            "  diff: PATH FIELD: r2=VALUE firestore=VALUE\n"
-            "PATH is the document (users/UID/videos/VIDEO_ID[/clips/CLIP_ID]); FIELD is \"document\"\n"
-            "when one side lacks it ((missing)), else the field: file_size_bytes, has_thumbnail,\n"
-            "scene_title and the other scene data, video_title, clip_stats.... Videos Firestore holds\n"
-            "in the scope that R2 lacks count as differences too. Layout issues (unparseable names,\n"
-            "missing thumbnails or highlights.json) are listed as issue: lines; they are not\n"
-            "differences, since migrate never writes those objects.\n"
-            "\n"
-            "  --user UID      the videos of one user (with --video: one video)\n"
-            "  --video ID      one video of --user\n"
-            "  --all           every user\n"
-            "  --help          this text\n"
-            "Exit status: 0 identical, 1 any difference (or a failed read), 2 bad usage.\n");
+    fprintf(
+        f,
+        "usage: clipctl [--config FILE] verify (--user UID [--video VIDEO_ID] | --all)\n"
+        "\n"
+        "Compares the legacy R2 layout with Firestore for the same scope and prints every\n"
+        "difference, one line each:\n"
+        "  diff: PATH FIELD: r2=VALUE firestore=VALUE\n"
+        "PATH is the document (users/UID/videos/VIDEO_ID[/clips/CLIP_ID]); FIELD is \"document\"\n"
+        "when one side lacks it ((missing)), else the field: file_size_bytes, has_thumbnail,\n"
+        "scene_title and the other scene data, video_title, clip_stats.... Videos Firestore holds\n"
+        "in the scope that R2 lacks count as differences too. Layout issues (unparseable names,\n"
+        "missing thumbnails or highlights.json) are listed as issue: lines; they are not\n"
+        "differences, since migrate never writes those objects.\n"
+        "\n"
+        "  --user UID      the videos of one user (with --video: one video)\n"
+        "  --video ID      one video of --user\n"
+        "  --all           every user\n"
+        "  --help          this text\n"
+        "Exit status: 0 identical, 1 any difference (or a failed read), 2 bad usage.\n");
 }
 
 typedef struct {
@@ -70,7 +72,8 @@ static void print_issues(const legacy_report *rep)
         char key[600];
         snprintf(key, sizeof key, "%s", rep->items[i].key);
         clean(key);
-        printf("issue: %s %s: %s\n", legacy_issue_name(rep->items[i].kind), key, rep->items[i].detail);
+        printf("issue: %s %s: %s\n", legacy_issue_name(rep->items[i].kind), key,
+               rep->items[i].detail);
     }
 }
 

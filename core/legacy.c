@@ -1,4 +1,5 @@
-/* legacy: the legacy R2 layout reader: highlights.json, the clip and thumbnail listings, file names. */
+/* legacy: the legacy R2 layout reader: highlights.json, the clip and thumbnail listings, file
+ * names. */
 #include "legacy.h"
 
 #include <json-c/json.h>
@@ -13,7 +14,7 @@
 /* ---- reports -------------------------------------------------------------------------------- */
 
 static const char *const issue_names[LEGACY_ISSUE__COUNT] = {
-    "bad_name",   "no_highlights",     "bad_highlights", "bad_scene", "no_scene",
+    "bad_name",     "no_highlights",    "bad_highlights", "bad_scene", "no_scene",
     "no_thumbnail", "orphan_thumbnail", "bad_id",         "truncated",
 };
 
@@ -95,7 +96,8 @@ void legacy_report_log(const legacy_report *rep, const char *uid, const char *vi
         buf_printf(&m, ",\"issues_not_shown\":%zu", total - shown);
         for (int k = 0; k < LEGACY_ISSUE__COUNT; k++)
             if (rep->counts[k])
-                buf_printf(&m, ",\"%s\":%zu", legacy_issue_name((legacy_issue_kind)k), rep->counts[k]);
+                buf_printf(&m, ",\"%s\":%zu", legacy_issue_name((legacy_issue_kind)k),
+                           rep->counts[k]);
         if (!m.oom)
             log_json(CFG_LOG_WARN, "legacy_issues", m.p);
         buf_free(&m);
@@ -121,7 +123,8 @@ int legacy_parse_name(const char *p, size_t n, const char *ext, legacy_name *out
     if (n < plen || memcmp(p, prefix, plen) != 0)
         return fail_why(why, "does not start with clip_");
     if (n < plen + elen || memcmp(p + n - elen, ext, elen) != 0)
-        return fail_why(why, strcmp(ext, ".jpg") == 0 ? "does not end in .jpg" : "does not end in .mp4");
+        return fail_why(why,
+                        strcmp(ext, ".jpg") == 0 ? "does not end in .jpg" : "does not end in .mp4");
     const char *s = p + plen, *end = p + n - elen;
     const char *d = s;
     int64_t id = 0;
@@ -231,7 +234,8 @@ static clip_err parse_scene(arena_t *a, json_object *e, legacy_scene *s, const c
         *why = "id: not a whole number from 0 to 2147483647";
         return CLIP_EINVAL;
     }
-    if (int_member(e, "priority", INT32_MIN, INT32_MAX, CLIPS_PRIORITY_DEFAULT, 0, &s->priority) != 0) {
+    if (int_member(e, "priority", INT32_MIN, INT32_MAX, CLIPS_PRIORITY_DEFAULT, 0, &s->priority) !=
+        0) {
         *why = "priority: not a whole number";
         return CLIP_EINVAL;
     }
@@ -294,11 +298,13 @@ clip_err legacy_parse_highlights(arena_t *a, const char *p, size_t n, const char
     }
     const char *bad = NULL;
     if (text_member(a, root, "video_title", VIDEOS_TEXT_MAX, "", &out->video_title, &bad) != 0) {
-        legacy_report_add(rep, LEGACY_BAD_HIGHLIGHTS, k, strlen(k), "video_title: not a string of at most 4096 bytes");
+        legacy_report_add(rep, LEGACY_BAD_HIGHLIGHTS, k, strlen(k),
+                          "video_title: not a string of at most 4096 bytes");
         out->video_title = "";
     }
     if (text_member(a, root, "video_url", VIDEOS_TEXT_MAX, "", &out->video_url, &bad) != 0) {
-        legacy_report_add(rep, LEGACY_BAD_HIGHLIGHTS, k, strlen(k), "video_url: not a string of at most 4096 bytes");
+        legacy_report_add(rep, LEGACY_BAD_HIGHLIGHTS, k, strlen(k),
+                          "video_url: not a string of at most 4096 bytes");
         out->video_url = "";
     }
     json_object *hl = member(root, "highlights");
@@ -310,7 +316,8 @@ clip_err legacy_parse_highlights(arena_t *a, const char *p, size_t n, const char
     }
     size_t len = json_object_array_length(hl);
     if (len > LEGACY_SCENES_MAX) {
-        legacy_report_add(rep, LEGACY_TRUNCATED, k, strlen(k), "more than 10000 highlights: the rest are ignored");
+        legacy_report_add(rep, LEGACY_TRUNCATED, k, strlen(k),
+                          "more than 10000 highlights: the rest are ignored");
         len = LEGACY_SCENES_MAX;
     }
     out->scenes = len ? arena_calloc(a, len, sizeof *out->scenes) : NULL;
@@ -331,8 +338,8 @@ clip_err legacy_parse_highlights(arena_t *a, const char *p, size_t n, const char
         for (size_t j = 0; j < out->nscenes && !dup; j++)
             dup = out->scenes[j].id == s.id;
         if (dup) {
-            snprintf(detail, sizeof detail, "highlights[%zu]: duplicate id %lld (the first is used)",
-                     i, (long long)s.id);
+            snprintf(detail, sizeof detail,
+                     "highlights[%zu]: duplicate id %lld (the first is used)", i, (long long)s.id);
             legacy_report_add(rep, LEGACY_BAD_SCENE, k, strlen(k), detail);
             continue;
         }
@@ -433,10 +440,10 @@ static clip_err video_fields(arena_t *a, const legacy_highlights *h, legacy_vide
     return CLIP_OK;
 }
 
-clip_err legacy_join(arena_t *a, const char *uid, const char *video_id,
-                     const legacy_highlights *h, const legacy_obj *clips, size_t nclips,
-                     const legacy_obj *thumbs, size_t nthumbs, legacy_video *out,
-                     legacy_report *rep, char *err, size_t errlen)
+clip_err legacy_join(arena_t *a, const char *uid, const char *video_id, const legacy_highlights *h,
+                     const legacy_obj *clips, size_t nclips, const legacy_obj *thumbs,
+                     size_t nthumbs, legacy_video *out, legacy_report *rep, char *err,
+                     size_t errlen)
 {
     memset(out, 0, sizeof *out);
     out->has_highlights = h != NULL;
@@ -490,7 +497,8 @@ clip_err legacy_join(arena_t *a, const char *uid, const char *video_id,
     for (size_t i = 0; i < nclips; i++) {
         const legacy_obj *o = &clips[i];
         char key[1200];
-        int kn = snprintf(key, sizeof key, "%sclips/%.*s", base, (int)(o->name_len > 1024 ? 1024 : o->name_len), o->name);
+        int kn = snprintf(key, sizeof key, "%sclips/%.*s", base,
+                          (int)(o->name_len > 1024 ? 1024 : o->name_len), o->name);
         size_t keylen = kn < 0 ? 0 : (size_t)kn >= sizeof key ? sizeof key - 1 : (size_t)kn;
         legacy_name nm;
         const char *why = NULL;
@@ -522,7 +530,8 @@ clip_err legacy_join(arena_t *a, const char *uid, const char *video_id,
             c->duration_seconds = scene_duration(s);
         } else {
             if (h)
-                legacy_report_add(rep, LEGACY_NO_SCENE, key, keylen, "no highlights entry with this scene id");
+                legacy_report_add(rep, LEGACY_NO_SCENE, key, keylen,
+                                  "no highlights entry with this scene id");
             c->scene_title = "";
             c->scene_description = NULL;
             c->priority = CLIPS_PRIORITY_DEFAULT;
@@ -537,7 +546,8 @@ clip_err legacy_join(arena_t *a, const char *uid, const char *video_id,
         char *tn = cat4(a, c->clip_id, ".jpg", "", "");
         if (!tn)
             return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
-        const char **th = nthumbs ? bsearch(&tn, tnames, nthumbs, sizeof *tnames, cmp_str_ptr) : NULL;
+        const char **th =
+            nthumbs ? bsearch(&tn, tnames, nthumbs, sizeof *tnames, cmp_str_ptr) : NULL;
         c->has_thumbnail = th != NULL;
         if (th)
             tused[th - tnames] = 1;
@@ -560,7 +570,8 @@ clip_err legacy_join(arena_t *a, const char *uid, const char *video_id,
             char key[1200];
             int kn = snprintf(key, sizeof key, "%sthumbnails/%s", base, tnames[i]);
             size_t keylen = kn < 0 ? 0 : (size_t)kn >= sizeof key ? sizeof key - 1 : (size_t)kn;
-            legacy_report_add(rep, LEGACY_ORPHAN_THUMBNAIL, key, keylen, "no clip file of this name");
+            legacy_report_add(rep, LEGACY_ORPHAN_THUMBNAIL, key, keylen,
+                              "no clip file of this name");
         }
     if (out->nclips)
         qsort(out->clips, out->nclips, sizeof *out->clips, cmp_clip);
@@ -592,7 +603,8 @@ clip_err legacy_join(arena_t *a, const char *uid, const char *video_id,
     v->styles_processed = nst > VIDEOS_LIST_ITEMS_MAX ? NULL : styles;
     v->nstyles = nst > VIDEOS_LIST_ITEMS_MAX ? 0 : nst;
     if (nst > VIDEOS_LIST_ITEMS_MAX)
-        legacy_report_add(rep, LEGACY_TRUNCATED, base, strlen(base), "more than 100 styles: styles_processed left empty");
+        legacy_report_add(rep, LEGACY_TRUNCATED, base, strlen(base),
+                          "more than 100 styles: styles_processed left empty");
     return CLIP_OK;
 }
 
@@ -613,7 +625,8 @@ static clip_err list_all(r2_client *r2, arena_t *a, const char *prefix, obj_list
     clip_err rc = CLIP_OK;
     for (int page = 0; rc == CLIP_OK; page++) {
         if (page >= LEGACY_LIST_PAGES_MAX) {
-            legacy_report_add(rep, LEGACY_TRUNCATED, prefix, plen, "more pages than the listing limit");
+            legacy_report_add(rep, LEGACY_TRUNCATED, prefix, plen,
+                              "more pages than the listing limit");
             break;
         }
         r2_list l;
@@ -625,7 +638,8 @@ static clip_err list_all(r2_client *r2, arena_t *a, const char *prefix, obj_list
             if (o->key_len <= plen || memcmp(o->key, prefix, plen) != 0)
                 continue; /* a store that ignores the prefix: not ours */
             if (out->n >= LEGACY_CLIPS_MAX) {
-                legacy_report_add(rep, LEGACY_TRUNCATED, prefix, plen, "more than 20000 objects: the rest are ignored");
+                legacy_report_add(rep, LEGACY_TRUNCATED, prefix, plen,
+                                  "more than 20000 objects: the rest are ignored");
                 l.truncated = 0;
                 break;
             }
@@ -649,7 +663,8 @@ static clip_err list_all(r2_client *r2, arena_t *a, const char *prefix, obj_list
                 break;
             }
             lo->size = o->size;
-            if (!o->last_modified || fs_time_parse(o->last_modified, strlen(o->last_modified), &lo->modified) != 0)
+            if (!o->last_modified ||
+                fs_time_parse(o->last_modified, strlen(o->last_modified), &lo->modified) != 0)
                 lo->modified = (fs_time){0, 0};
             out->n++;
         }
@@ -678,7 +693,8 @@ clip_err legacy_read_video(r2_client *r2, arena_t *a, const char *uid, const cha
     const legacy_highlights *hp = NULL;
     int exists = 0;
     char why[256];
-    clip_err rc = r2_get_object(r2, key, strlen(key), LEGACY_HIGHLIGHTS_MAX, &body, why, sizeof why);
+    clip_err rc =
+        r2_get_object(r2, key, strlen(key), LEGACY_HIGHLIGHTS_MAX, &body, why, sizeof why);
     if (rc == CLIP_OK) {
         exists = 1;
         if (legacy_parse_highlights(a, body.p, body.len, key, &h, rep, why, sizeof why) == CLIP_OK)
@@ -728,7 +744,8 @@ static clip_err list_folders(r2_client *r2, arena_t *a, const char *prefix, cons
     clip_err rc = CLIP_OK;
     for (int page = 0; rc == CLIP_OK; page++) {
         if (page >= LEGACY_LIST_PAGES_MAX) {
-            legacy_report_add(rep, LEGACY_TRUNCATED, prefix, plen, "more pages than the listing limit");
+            legacy_report_add(rep, LEGACY_TRUNCATED, prefix, plen,
+                              "more pages than the listing limit");
             break;
         }
         r2_list l;

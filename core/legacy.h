@@ -1,4 +1,5 @@
-/* legacy: reads the legacy R2 layout (CONTRACT section 3) into the video and clip records the repositories use, for the fallback read path and the migration. */
+/* legacy: reads the legacy R2 layout (CONTRACT section 3) into the video and clip records the
+ * repositories use, for the fallback read path and the migration. */
 #ifndef CLIP_LEGACY_H
 #define CLIP_LEGACY_H
 
@@ -25,15 +26,15 @@
 
 /* What the reader found wrong; nothing here stops a read. */
 typedef enum {
-    LEGACY_BAD_NAME = 0,      /* a clip file whose name does not parse (counted in metrics) */
-    LEGACY_NO_HIGHLIGHTS,     /* highlights.json is missing */
-    LEGACY_BAD_HIGHLIGHTS,    /* highlights.json is unreadable as a whole (JSON, shape, size) */
-    LEGACY_BAD_SCENE,         /* one highlights entry refused (types, lengths, duplicate id) */
-    LEGACY_NO_SCENE,          /* a clip whose scene_id has no highlights entry */
-    LEGACY_NO_THUMBNAIL,      /* a clip without its thumbnail */
-    LEGACY_ORPHAN_THUMBNAIL,  /* a thumbnail without its clip (or whose name does not parse) */
-    LEGACY_BAD_ID,            /* a user or video folder whose name is not a valid id: skipped */
-    LEGACY_TRUNCATED,         /* more clips, scenes or pages than the limits above */
+    LEGACY_BAD_NAME = 0,     /* a clip file whose name does not parse (counted in metrics) */
+    LEGACY_NO_HIGHLIGHTS,    /* highlights.json is missing */
+    LEGACY_BAD_HIGHLIGHTS,   /* highlights.json is unreadable as a whole (JSON, shape, size) */
+    LEGACY_BAD_SCENE,        /* one highlights entry refused (types, lengths, duplicate id) */
+    LEGACY_NO_SCENE,         /* a clip whose scene_id has no highlights entry */
+    LEGACY_NO_THUMBNAIL,     /* a clip without its thumbnail */
+    LEGACY_ORPHAN_THUMBNAIL, /* a thumbnail without its clip (or whose name does not parse) */
+    LEGACY_BAD_ID,           /* a user or video folder whose name is not a valid id: skipped */
+    LEGACY_TRUNCATED,        /* more clips, scenes or pages than the limits above */
     LEGACY_ISSUE__COUNT
 } legacy_issue_kind;
 
@@ -84,7 +85,7 @@ typedef struct {
     const char *start, *end; /* "" when absent; a number is kept as written */
     int has_duration;
     double duration;
-    const char *category;    /* hook_category, NULL when absent */
+    const char *category; /* hook_category, NULL when absent */
 } legacy_scene;
 
 typedef struct {
@@ -111,9 +112,9 @@ typedef struct {
 
 /* One video of the legacy layout as records. */
 typedef struct {
-    video_rec video;  /* status completed, clip_stats computed from the clips, created_at /
-                       * updated_at the oldest / newest time of its clip and thumbnail objects */
-    clip_rec *clips;  /* ordered priority, scene_id, style, clip_id (as clips_list orders) */
+    video_rec video; /* status completed, clip_stats computed from the clips, created_at /
+                      * updated_at the oldest / newest time of its clip and thumbnail objects */
+    clip_rec *clips; /* ordered priority, scene_id, style, clip_id (as clips_list orders) */
     size_t nclips;
     int has_highlights;
 } legacy_video;
@@ -122,10 +123,10 @@ typedef struct {
  * unusable. Clip records: status completed, file size from the listing, has_thumbnail from the
  * thumbnail listing, scene data from the entry with id == scene_id, r2 keys per CONTRACT
  * section 2, created_at = updated_at = the clip object's time. */
-clip_err legacy_join(arena_t *a, const char *uid, const char *video_id,
-                     const legacy_highlights *h, const legacy_obj *clips, size_t nclips,
-                     const legacy_obj *thumbs, size_t nthumbs, legacy_video *out,
-                     legacy_report *rep, char *err, size_t errlen);
+clip_err legacy_join(arena_t *a, const char *uid, const char *video_id, const legacy_highlights *h,
+                     const legacy_obj *clips, size_t nclips, const legacy_obj *thumbs,
+                     size_t nthumbs, legacy_video *out, legacy_report *rep, char *err,
+                     size_t errlen);
 
 /* Reads one video: highlights.json (GetObject, capped), the clip listing and the thumbnail
  * listing (paged ListObjectsV2), joined by legacy_join. CLIP_ENOTFOUND when there is neither a

@@ -1,4 +1,5 @@
-/* migrate: legacy video -> Firestore writes (diffed against the stored documents), and verify's comparison. */
+/* migrate: legacy video -> Firestore writes (diffed against the stored documents), and verify's
+ * comparison. */
 #include "migrate.h"
 
 #include <math.h>
@@ -12,8 +13,8 @@
 
 /* ---- targets -------------------------------------------------------------------------------- */
 
-static clip_err push_target(arena_t *a, mig_target **items, size_t *n, size_t *cap,
-                            const char *uid, const char *vid)
+static clip_err push_target(arena_t *a, mig_target **items, size_t *n, size_t *cap, const char *uid,
+                            const char *vid)
 {
     if (*n == *cap) {
         size_t nc = *cap ? *cap * 2 : 64;
@@ -95,8 +96,13 @@ clip_err mig_firestore_targets(fs_client *fs, arena_t *a, const char *uid, mig_t
     fs_order order = {"__name__", 0};
     fs_value after;
     for (int page = 0; page < MIG_LIST_PAGES_MAX; page++) {
-        fs_query q = {.collection = "videos", .all_descendants = uid == NULL, .order = &order,
-                      .norder = 1, .select = sel, .nselect = 1, .limit = MIG_LIST_PAGE};
+        fs_query q = {.collection = "videos",
+                      .all_descendants = uid == NULL,
+                      .order = &order,
+                      .norder = 1,
+                      .select = sel,
+                      .nselect = 1,
+                      .limit = MIG_LIST_PAGE};
         if (page) {
             q.start_values = &after;
             q.nstart = 1;
@@ -134,8 +140,8 @@ static int cmp_doc_id(const void *x, const void *y)
     return strcmp(((const fs_doc *)x)->id, ((const fs_doc *)y)->id);
 }
 
-static clip_err read_stored(fs_client *fs, arena_t *a, const char *uid, const char *vid,
-                            stored *s, char *err, size_t errlen)
+static clip_err read_stored(fs_client *fs, arena_t *a, const char *uid, const char *vid, stored *s,
+                            char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
     char path[FS_PATH_MAX];
@@ -276,9 +282,9 @@ static int put_strs(arena_t *a, fs_value *m, const char *key, const char *const 
 
 /* The fields of the video document the legacy layout decides (the repository's names and
  * shapes, videos.c: the repository has no batched write for videos). */
-static const char *const video_owned[] = {"video_id", "user_id", "video_url", "video_title",
-                                          "status", "styles_processed", "highlights_count",
-                                          "highlights_summary", "clip_stats"};
+static const char *const video_owned[] = {
+    "video_id",         "user_id",          "video_url",          "video_title", "status",
+    "styles_processed", "highlights_count", "highlights_summary", "clip_stats"};
 
 static int video_fields(arena_t *a, const video_rec *v, fs_value *m)
 {
@@ -469,7 +475,8 @@ static void diff_video(differ *d, const video_rec *r, const video_rec *f)
     diff_str(d, "video_title", r->video_title, f->video_title);
     diff_str(d, "video_url", r->video_url, f->video_url);
     diff_str(d, "status", r->status, f->status);
-    diff_list(d, "styles_processed", r->styles_processed, r->nstyles, f->styles_processed, f->nstyles);
+    diff_list(d, "styles_processed", r->styles_processed, r->nstyles, f->styles_processed,
+              f->nstyles);
     diff_int(d, "highlights_count", r->highlights_count, f->highlights_count);
     diff_dbl(d, "highlights_summary.total_duration", r->highlights_total_duration,
              f->highlights_total_duration);

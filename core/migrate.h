@@ -1,4 +1,5 @@
-/* migrate: turns one legacy video into the Firestore writes that make the stored documents match it (phase 3), and compares both sides for verify. */
+/* migrate: turns one legacy video into the Firestore writes that make the stored documents match it
+ * (phase 3), and compares both sides for verify. */
 #ifndef CLIP_MIGRATE_H
 #define CLIP_MIGRATE_H
 
@@ -9,7 +10,7 @@
 #include "firestore.h"
 #include "legacy.h"
 
-#define MIG_LIST_PAGE 1000   /* documents per Firestore listing page */
+#define MIG_LIST_PAGE 1000 /* documents per Firestore listing page */
 #define MIG_LIST_PAGES_MAX 10000
 
 /* One video to migrate or verify. */
@@ -35,12 +36,12 @@ clip_err mig_firestore_targets(fs_client *fs, arena_t *a, const char *uid, mig_t
 typedef struct {
     fs_write *writes;
     size_t n, cap;
-    size_t clips;          /* clips of the legacy video */
-    size_t clips_written;  /* missing in Firestore or different */
-    size_t clips_refused;  /* records the clip repository refuses (see refused) */
-    int video_written;     /* the video document is missing (created) or different (updated) */
+    size_t clips;         /* clips of the legacy video */
+    size_t clips_written; /* missing in Firestore or different */
+    size_t clips_refused; /* records the clip repository refuses (see refused) */
+    int video_written;    /* the video document is missing (created) or different (updated) */
     int video_created;
-    char refused[256];     /* why the last refused clip was refused */
+    char refused[256]; /* why the last refused clip was refused */
 } mig_plan;
 
 void mig_plan_init(mig_plan *p);

@@ -51,7 +51,8 @@ static int read_video(request_t *rq, response_t *rs, const char *uid, const char
         return -1;
     }
     if (e != CLIP_OK) {
-        log_warn("backend_error", "legacy read of %s/%s: %s: %s", uid, video_id, clip_err_code(e), err);
+        log_warn("backend_error", "legacy read of %s/%s: %s: %s", uid, video_id, clip_err_code(e),
+                 err);
         resp_clip_error(rs, rq, e, err);
         return -1;
     }

@@ -1,4 +1,5 @@
-/* h_legacy: the user API's answers from the legacy R2 layout (metadata_source r2, and the fallback of firestore+r2). */
+/* h_legacy: the user API's answers from the legacy R2 layout (metadata_source r2, and the fallback
+ * of firestore+r2). */
 #ifndef CLIP_H_LEGACY_H
 #define CLIP_H_LEGACY_H
 

@@ -20,9 +20,10 @@ static void names(const uint8_t *data, size_t size)
             continue;
         }
         char back[IDS_MAX + 32];
-        int n = snprintf(back, sizeof back, "clip_%lld_%s%s", (long long)nm.scene_id, nm.style, exts[e]);
-        if (n < 0 || (size_t)n != size || memcmp(back, data, size) != 0 || nm.clip_id_len != size - 4 ||
-            nm.scene_id < 0 || nm.scene_id > LEGACY_SCENE_ID_MAX ||
+        int n = snprintf(back, sizeof back, "clip_%lld_%s%s", (long long)nm.scene_id, nm.style,
+                         exts[e]);
+        if (n < 0 || (size_t)n != size || memcmp(back, data, size) != 0 ||
+            nm.clip_id_len != size - 4 || nm.scene_id < 0 || nm.scene_id > LEGACY_SCENE_ID_MAX ||
             !ids_valid_style(nm.style, strlen(nm.style)) || !ids_valid_filename(back, size))
             abort();
     }
@@ -41,7 +42,7 @@ static void highlights(const uint8_t *data, size_t size)
         if (!h.video_title || !h.video_url || h.nscenes > LEGACY_SCENES_MAX)
             abort();
         legacy_obj *clips = h.nscenes ? calloc(h.nscenes, sizeof *clips) : NULL;
-        char (*nbuf)[64] = h.nscenes ? calloc(h.nscenes, sizeof *nbuf) : NULL;
+        char(*nbuf)[64] = h.nscenes ? calloc(h.nscenes, sizeof *nbuf) : NULL;
         for (size_t i = 0; i < h.nscenes; i++) {
             const legacy_scene *s = &h.scenes[i];
             if (s->id < 0 || s->id > LEGACY_SCENE_ID_MAX || !s->title || !s->start || !s->end ||
@@ -57,7 +58,8 @@ static void highlights(const uint8_t *data, size_t size)
             clips[i].size = (long long)i;
         }
         legacy_video v;
-        if (legacy_join(&a, "u", "v", &h, clips, h.nscenes, NULL, 0, &v, &rep, err, sizeof err) != CLIP_OK ||
+        if (legacy_join(&a, "u", "v", &h, clips, h.nscenes, NULL, 0, &v, &rep, err, sizeof err) !=
+                CLIP_OK ||
             v.nclips != h.nscenes || v.video.highlights_count != (int64_t)h.nscenes)
             abort();
         for (size_t i = 1; i < v.nclips; i++)

@@ -56,16 +56,18 @@ static void add(const char *key, size_t size, char *body, const char *type)
 static char *highlights_json(int u, int v)
 {
     buf_t b = BUF_INIT;
-    buf_printf(&b, "{\"video_title\":\"Video u%d v%02d \\u00e9 \\\"q\\\"\",\"video_url\":"
-                   "\"https://youtube.com/watch?v=u%dv%02d\",\"highlights\":[", u, v, u, v);
+    buf_printf(&b,
+               "{\"video_title\":\"Video u%d v%02d \\u00e9 \\\"q\\\"\",\"video_url\":"
+               "\"https://youtube.com/watch?v=u%dv%02d\",\"highlights\":[",
+               u, v, u, v);
     for (int s = 0; s < NSCENES; s++) {
         buf_printf(&b, "%s{\"id\":%d,\"title\":\"Scene %d of v%02d\",", s ? "," : "", s, s, v);
         if (s % 3 == 0)
             buf_puts(&b, "\"description\":null,");
         else
             buf_printf(&b, "\"description\":\"desc %d\",", s);
-        buf_printf(&b, "\"priority\":%d,\"start\":\"00:%02d:%02d.5\",\"end\":\"00:%02d:%02d\",", (s * 7) % 5,
-                   s, 10, s, 40);
+        buf_printf(&b, "\"priority\":%d,\"start\":\"00:%02d:%02d.5\",\"end\":\"00:%02d:%02d\",",
+                   (s * 7) % 5, s, 10, s, 40);
         if (s % 2)
             buf_puts(&b, "\"duration\":29.5,");
         buf_printf(&b, "\"hook_category\":\"%s\"}", cats[s % 3]);
@@ -85,17 +87,20 @@ static void make_dataset(void)
             }
             for (int s = 0; s < NSCENES; s++)
                 for (int st = 0; st < 2; st++) {
-                    snprintf(key, sizeof key, "u%d/v%02d/clips/clip_%d_%s.mp4", u, v, s, styles[st]);
+                    snprintf(key, sizeof key, "u%d/v%02d/clips/clip_%d_%s.mp4", u, v, s,
+                             styles[st]);
                     add(key, 100 + (size_t)s * 10 + (size_t)st, NULL, "video/mp4");
                     if (st == 0 && (s + v) % 7 == 0)
                         continue; /* missing thumbnail */
-                    snprintf(key, sizeof key, "u%d/v%02d/thumbnails/clip_%d_%s.jpg", u, v, s, styles[st]);
+                    snprintf(key, sizeof key, "u%d/v%02d/thumbnails/clip_%d_%s.jpg", u, v, s,
+                             styles[st]);
                     add(key, 10, NULL, "image/jpeg");
                 }
             if (v == 0) {
                 static const char *const broken[] = {
-                    "clip__vertical.mp4", "clip_1_UPPER.mp4", "clip_3_vertical (1).mp4",
-                    "clip_2_v\xc3\xa9rtical.mp4", "clip_1_vertical.mp4.bak", "clip_4_a+b%2F.mp4",
+                    "clip__vertical.mp4",      "clip_1_UPPER.mp4",
+                    "clip_3_vertical (1).mp4", "clip_2_v\xc3\xa9rtical.mp4",
+                    "clip_1_vertical.mp4.bak", "clip_4_a+b%2F.mp4",
                     "clip_-1_x.mp4",
                 };
                 for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
@@ -121,8 +126,8 @@ static int upload_all(void)
             memset(xs, 'x', 4096);
             int rc = 0;
             for (size_t i = (size_t)w; i < nobjs && rc == 0; i += UPLOADERS)
-                rc = fullstack_s3_put(&F, objs[i].key, objs[i].body ? objs[i].body : xs, objs[i].size,
-                                      objs[i].type);
+                rc = fullstack_s3_put(&F, objs[i].key, objs[i].body ? objs[i].body : xs,
+                                      objs[i].size, objs[i].type);
             free(xs);
             _exit(rc ? 1 : 0);
         }
@@ -189,7 +194,10 @@ static void snapshot(buf_t *out)
             arena_t a;
             arena_init(&a, 0);
             fs_order order = {"__name__", 0};
-            fs_query q = {.collection = colls[c], .all_descendants = 1, .order = &order, .norder = 1,
+            fs_query q = {.collection = colls[c],
+                          .all_descendants = 1,
+                          .order = &order,
+                          .norder = 1,
                           .limit = 1000};
             if (page) {
                 q.start_values = &after;
@@ -197,7 +205,8 @@ static void snapshot(buf_t *out)
             }
             fs_doc *docs = NULL;
             size_t n = 0;
-            CU_ASSERT_EQUAL_FATAL(fs_run_query(fs, &a, "", &q, &docs, &n, err, sizeof err), CLIP_OK);
+            CU_ASSERT_EQUAL_FATAL(fs_run_query(fs, &a, "", &q, &docs, &n, err, sizeof err),
+                                  CLIP_OK);
             for (size_t i = 0; i < n; i++) {
                 fs_value m = fs_map();
                 for (size_t k = 0; k < docs[i].fields.u.map.n; k++) {
@@ -246,10 +255,12 @@ static void test_dry_run_writes_nothing(void)
     CU_ASSERT_EQUAL(line_value(&out, "writes"), NCLIPS + NUSERS * NVIDEOS);
     /* cross-video batches: ceil(1860 / 500) */
     CU_ASSERT_EQUAL(line_value(&out, "commits"), 4);
-    /* the report: 7 broken names in v00 of each user, the missing highlights.json, the bad folder */
+    /* the report: 7 broken names in v00 of each user, the missing highlights.json, the bad folder
+     */
     CU_ASSERT_TRUE(has(&out, "issues: bad_name=21 no_highlights=1 no_thumbnail=129 bad_id=1\n"));
     CU_ASSERT_TRUE(has(&out, "issue: bad_name u0/v00/clips/clip__vertical.mp4: no scene id\n"));
-    CU_ASSERT_TRUE(has(&out, "issue: bad_name u1/v00/clips/clip_3_vertical (1).mp4: style is not 1-64 bytes of [a-z0-9-]\n"));
+    CU_ASSERT_TRUE(has(&out, "issue: bad_name u1/v00/clips/clip_3_vertical (1).mp4: style is not "
+                             "1-64 bytes of [a-z0-9-]\n"));
     CU_ASSERT_TRUE(has(&out, "issue: bad_name u2/v00/clips/clip_-1_x.mp4: no scene id\n"));
     CU_ASSERT_TRUE(has(&out, "issue: no_highlights u1/v05/highlights.json: missing\n"));
     CU_ASSERT_TRUE(has(&out, "issue: bad_id u2/bad video/: folder name is not"));
@@ -269,7 +280,9 @@ static long long count_clips_stored(void)
     arena_init(&a, 0);
     fs_query q = {.collection = "clips", .all_descendants = 1};
     fs_aggregation cnt = {FS_AGG_COUNT, NULL, {0}};
-    long long n = fs_run_aggregation(fs, &a, "", &q, &cnt, 1, err, sizeof err) == CLIP_OK ? cnt.result.u.i : -1;
+    long long n = fs_run_aggregation(fs, &a, "", &q, &cnt, 1, err, sizeof err) == CLIP_OK
+                      ? cnt.result.u.i
+                      : -1;
     arena_free(&a);
     fs_client_free(fs);
     return n;
@@ -322,7 +335,8 @@ static void test_second_run_has_nothing_to_do(void)
 {
     buf_t out = BUF_INIT;
     CU_ASSERT_EQUAL(run("migrate --all", &out), 0);
-    CU_ASSERT_TRUE(has(&out, "result: nothing to do, Firestore already matches the legacy layout\n"));
+    CU_ASSERT_TRUE(
+        has(&out, "result: nothing to do, Firestore already matches the legacy layout\n"));
     CU_ASSERT_EQUAL(line_value(&out, "videos"), NUSERS * NVIDEOS);
     CU_ASSERT_EQUAL(line_value(&out, "videos_unchanged"), NUSERS * NVIDEOS);
     CU_ASSERT_EQUAL(line_value(&out, "clips_unchanged"), NCLIPS);
@@ -357,13 +371,20 @@ static void test_verify(void)
     fs_value g = fs_map();
     fs_map_put(&a, &g, "clip_id", fs_str("clip_77_vertical"));
     fs_write w[] = {
-        {.path = "users/u0/videos/v03/clips/clip_2_square", .fields = &f, .mask = mask, .nmask = 1, .use_mask = 1},
+        {.path = "users/u0/videos/v03/clips/clip_2_square",
+         .fields = &f,
+         .mask = mask,
+         .nmask = 1,
+         .use_mask = 1},
         {.path = "users/u0/videos/v03/clips/clip_77_vertical", .fields = &g},
     };
     CU_ASSERT_EQUAL_FATAL(fs_commit(fs, &a, w, 2, NULL, err, sizeof err), CLIP_OK);
     CU_ASSERT_EQUAL(run("verify --user u0 --video v03", &out), 1);
-    CU_ASSERT_TRUE(has(&out, "diff: users/u0/videos/v03/clips/clip_2_square file_size_bytes: r2=121 firestore=999\n"));
-    CU_ASSERT_TRUE(has(&out, "diff: users/u0/videos/v03/clips/clip_77_vertical document: r2=(missing) firestore=present\n"));
+    CU_ASSERT_TRUE(has(
+        &out,
+        "diff: users/u0/videos/v03/clips/clip_2_square file_size_bytes: r2=121 firestore=999\n"));
+    CU_ASSERT_TRUE(has(&out, "diff: users/u0/videos/v03/clips/clip_77_vertical document: "
+                             "r2=(missing) firestore=present\n"));
     CU_ASSERT_TRUE(has(&out, "differences: 2\n"));
     CU_ASSERT_EQUAL(run("verify --all", &out), 1);
     /* migrate repairs the changed clip (it never deletes the extra one) */
@@ -412,7 +433,8 @@ static char *video_json(const char *uid, const char *vid, long *status, const ch
     if (json_object_object_get_ex(j, "clips", &clips))
         for (size_t i = 0; i < json_object_array_length(clips); i++) {
             json_object *c = json_object_array_get_idx(clips, i), *t = NULL;
-            if (json_object_object_get_ex(c, "thumbnail", &t) && json_object_is_type(t, json_type_string)) {
+            if (json_object_object_get_ex(c, "thumbnail", &t) &&
+                json_object_is_type(t, json_type_string)) {
                 char cut[1024];
                 snprintf(cut, sizeof cut, "%s", json_object_get_string(t));
                 char *q = strchr(cut, '?');
@@ -458,7 +480,8 @@ static char *clips_of(const char *body, char *cursor, size_t cursor_len)
         snprintf(cursor, cursor_len, "%s", json_object_get_string(nc));
     for (size_t i = 0; i < json_object_array_length(clips); i++) {
         json_object *c = json_object_array_get_idx(clips, i), *t = NULL;
-        if (json_object_object_get_ex(c, "thumbnail", &t) && json_object_is_type(t, json_type_string)) {
+        if (json_object_object_get_ex(c, "thumbnail", &t) &&
+            json_object_is_type(t, json_type_string)) {
             char cut[1024];
             snprintf(cut, sizeof cut, "%s", json_object_get_string(t));
             char *q = strchr(cut, '?');
@@ -522,21 +545,24 @@ static void test_api_same_in_both_phases(void)
     CU_ASSERT_TRUE(json_object_object_get_ex(j, "clips", &clips));
     CU_ASSERT_EQUAL(json_object_array_length(clips), 30);
     c0 = json_object_array_get_idx(clips, 0);
-    UNIT_ASSERT_STR(json_object_get_string(json_object_object_get(c0, "name")), "clip_0_square.mp4");
+    UNIT_ASSERT_STR(json_object_get_string(json_object_object_get(c0, "name")),
+                    "clip_0_square.mp4");
     UNIT_ASSERT_STR(json_object_get_string(json_object_object_get(c0, "description")), "");
     UNIT_ASSERT_STR(json_object_get_string(json_object_object_get(c0, "start_time")), "00:00:10.5");
     UNIT_ASSERT_STR(json_object_get_string(json_object_object_get(c0, "end_time")), "00:00:40");
     CU_ASSERT_EQUAL(json_object_get_double(json_object_object_get(c0, "duration_seconds")), 29.5);
     CU_ASSERT_EQUAL(json_object_get_int64(json_object_object_get(c0, "priority")), 0);
     UNIT_ASSERT_STR(json_object_get_string(json_object_object_get(c0, "status")), "completed");
-    UNIT_ASSERT_STR(json_object_get_string(json_object_object_get(c0, "url")), "/api/videos/v00/clips/clip_0_square.mp4");
+    UNIT_ASSERT_STR(json_object_get_string(json_object_object_get(c0, "url")),
+                    "/api/videos/v00/clips/clip_0_square.mp4");
     CU_ASSERT_TRUE(strstr(json_object_get_string(json_object_object_get(c0, "thumbnail")),
                           "/clips/u0/v00/thumbnails/clip_0_square.jpg") != NULL);
     UNIT_ASSERT_STR(json_object_get_string(json_object_object_get(c0, "title")), "Scene 0 of v00");
     CU_ASSERT_EQUAL(json_object_get_int64(json_object_object_get(c0, "size_bytes")), 101);
     CU_ASSERT_TRUE(json_object_object_get_ex(j, "clip_stats", &x));
     CU_ASSERT_EQUAL(json_object_get_int64(json_object_object_get(x, "total")), 30);
-    UNIT_ASSERT_STR(json_object_get_string(json_object_object_get(j, "title")), "Video u0 v00 \xc3\xa9 \"q\"");
+    UNIT_ASSERT_STR(json_object_get_string(json_object_object_get(j, "title")),
+                    "Video u0 v00 \xc3\xa9 \"q\"");
     CU_ASSERT_EQUAL(json_object_get_int64(json_object_object_get(j, "highlights_count")), NSCENES);
     json_object_put(j);
     /* the 7 unparseable names of each user's v00 were reported: counted once per read */
@@ -548,7 +574,8 @@ static void test_api_same_in_both_phases(void)
     clip_reads(&r2p1, &r2p2, &r2ls, r2link, sizeof r2link);
     CU_ASSERT_EQUAL(r2ls, 200);
     char want[256];
-    snprintf(want, sizeof want, "http://127.0.0.1:%d/clips/u0/v03/clips/clip_2_square.mp4", F.s3_port);
+    snprintf(want, sizeof want, "http://127.0.0.1:%d/clips/u0/v03/clips/clip_2_square.mp4",
+             F.s3_port);
     UNIT_ASSERT_STR(r2link, want);
 
     CU_ASSERT_EQUAL_FATAL(fullstack_restart_pool(&F, 2, "metadata_source = firestore"), 0);
@@ -565,8 +592,8 @@ static void test_api_same_in_both_phases(void)
             if (r && fsj && strcmp(r, fsj) == 0)
                 same++;
             else
-                fprintf(stderr, "%s/%s differs:\n r2: %.3000s\n fs: %.3000s\n", uid, vid, r ? r : "",
-                        fsj ? fsj : "");
+                fprintf(stderr, "%s/%s differs:\n r2: %.3000s\n fs: %.3000s\n", uid, vid,
+                        r ? r : "", fsj ? fsj : "");
             free(fsj);
             free(r);
         }
@@ -609,10 +636,13 @@ static long long fallbacks(void)
 static void test_fallback_phase(void)
 {
     /* a legacy video that was never migrated */
-    static const char late[] = "{\"video_title\":\"Late\",\"highlights\":[{\"id\":1,\"title\":\"One\"}]}";
-    CU_ASSERT_EQUAL_FATAL(fullstack_s3_put(&F, "u0/late/highlights.json", late, sizeof late - 1,
-                                           "application/json"), 0);
-    CU_ASSERT_EQUAL_FATAL(fullstack_s3_put(&F, "u0/late/clips/clip_1_vertical.mp4", "MP4", 3, "video/mp4"), 0);
+    static const char late[] =
+        "{\"video_title\":\"Late\",\"highlights\":[{\"id\":1,\"title\":\"One\"}]}";
+    CU_ASSERT_EQUAL_FATAL(
+        fullstack_s3_put(&F, "u0/late/highlights.json", late, sizeof late - 1, "application/json"),
+        0);
+    CU_ASSERT_EQUAL_FATAL(
+        fullstack_s3_put(&F, "u0/late/clips/clip_1_vertical.mp4", "MP4", 3, "video/mp4"), 0);
     long st;
     const char *src;
     /* phase firestore never reads the legacy layout */
@@ -629,7 +659,11 @@ static void test_fallback_phase(void)
     free(j);
     CU_ASSERT_EQUAL(fallbacks(), before + 1);
     CU_ASSERT_EQUAL(tp_wait_log(&F.st.pool, "\"event\":\"fallback\",\"request_id\":", 3000), 0);
-    CU_ASSERT_EQUAL(tp_wait_log(&F.st.pool, "\"uid\":\"u0\",\"video_id\":\"late\",\"read\":\"video\",\"source\":\"r2\"", 3000), 0);
+    CU_ASSERT_EQUAL(
+        tp_wait_log(&F.st.pool,
+                    "\"uid\":\"u0\",\"video_id\":\"late\",\"read\":\"video\",\"source\":\"r2\"",
+                    3000),
+        0);
     /* a migrated video is answered by Firestore, no fallback */
     j = video_json("u0", "v01", &st, &src);
     CU_ASSERT_EQUAL(st, 200);

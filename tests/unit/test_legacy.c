@@ -90,8 +90,10 @@ static const char highlights[] =
     "\"highlights\":["
     "{\"id\":3,\"title\":\"Third\",\"description\":\"d3\",\"priority\":1,\"start\":\"00:01:02.5\","
     "\"end\":\"00:01:31\",\"duration\":28.5,\"hook_category\":\"funny\"},"
-    "{\"id\":1,\"title\":\"First\",\"priority\":2,\"start\":5,\"end\":35.25,\"hook_category\":\"insightful\"},"
-    "{\"id\":2,\"title\":\"Second\",\"description\":null,\"start\":\"00:02:00\",\"end\":\"00:02:30\","
+    "{\"id\":1,\"title\":\"First\",\"priority\":2,\"start\":5,\"end\":35.25,\"hook_category\":"
+    "\"insightful\"},"
+    "{\"id\":2,\"title\":\"Second\",\"description\":null,\"start\":\"00:02:00\",\"end\":\"00:02:"
+    "30\","
     "\"hook_category\":\"funny\"},"
     "{\"id\":3,\"title\":\"dup\"},"
     "{\"id\":-4,\"title\":\"neg\"},"
@@ -108,8 +110,8 @@ static void test_highlights(void)
     legacy_report_init(&rep, &a);
     legacy_highlights h;
     char err[256];
-    CU_ASSERT_EQUAL_FATAL(legacy_parse_highlights(&a, highlights, sizeof highlights - 1, "u/v/highlights.json",
-                                                  &h, &rep, err, sizeof err),
+    CU_ASSERT_EQUAL_FATAL(legacy_parse_highlights(&a, highlights, sizeof highlights - 1,
+                                                  "u/v/highlights.json", &h, &rep, err, sizeof err),
                           CLIP_OK);
     UNIT_ASSERT_STR(h.video_title, "A talk \xc3\xa9");
     UNIT_ASSERT_STR(h.video_url, "https://youtube.com/watch?v=abc");
@@ -134,7 +136,8 @@ static void test_highlights(void)
     CU_ASSERT_EQUAL_FATAL(rep.n, 5);
     UNIT_ASSERT_STR(rep.items[0].key, "u/v/highlights.json");
     UNIT_ASSERT_STR(rep.items[0].detail, "highlights[3]: duplicate id 3 (the first is used)");
-    UNIT_ASSERT_STR(rep.items[1].detail, "highlights[4]: id: not a whole number from 0 to 2147483647");
+    UNIT_ASSERT_STR(rep.items[1].detail,
+                    "highlights[4]: id: not a whole number from 0 to 2147483647");
     UNIT_ASSERT_STR(rep.items[2].detail, "highlights[5]: title");
     UNIT_ASSERT_STR(rep.items[3].detail, "highlights[6]: duration: not a number");
     UNIT_ASSERT_STR(rep.items[4].detail, "highlights[7]: not an object");
@@ -144,7 +147,12 @@ static void test_highlights(void)
 static void test_highlights_malformed(void)
 {
     static const char *const bad[] = {
-        "", "{", "[]", "{\"highlights\":{}}", "{\"a\":1} x", "{\"video_title\":\"\xff\"}",
+        "",
+        "{",
+        "[]",
+        "{\"highlights\":{}}",
+        "{\"a\":1} x",
+        "{\"video_title\":\"\xff\"}",
         "{\"highlights\":[]}\0",
     };
     static const size_t lens[] = {0, 1, 2, 17, 9, 18, 18};
@@ -185,20 +193,19 @@ static void test_join(void)
         obj("clip_1_vertical.mp4", 1048576, 1800000300),
         obj("clip_3_vertical.mp4", 12897484, 1800000100),
         obj("clip_3_square.mp4", 1000, 1800000200),
-        obj("clip_9_vertical.mp4", 7, 1800000400),  /* no scene 9 */
-        obj("clip__vertical.mp4", 5, 1800000000),   /* bad name */
+        obj("clip_9_vertical.mp4", 7, 1800000400), /* no scene 9 */
+        obj("clip__vertical.mp4", 5, 1800000000),  /* bad name */
         obj("sub/clip_2_vertical.mp4", 5, 1800000000),
         obj("clip_2_vertical (1).mp4", 5, 1800000000),
     };
     legacy_obj thumbs[] = {
-        obj("clip_3_vertical.jpg", 10, 1800000500),
-        obj("clip_1_vertical.jpg", 10, 1800000050),
-        obj("clip_4_vertical.jpg", 10, 1800000600),  /* orphan */
+        obj("clip_3_vertical.jpg", 10, 1800000500), obj("clip_1_vertical.jpg", 10, 1800000050),
+        obj("clip_4_vertical.jpg", 10, 1800000600), /* orphan */
     };
     legacy_video v;
-    CU_ASSERT_EQUAL_FATAL(legacy_join(&a, "alice", "vid1", &h, clips, 7, thumbs, 3, &v, &rep, err,
-                                      sizeof err),
-                          CLIP_OK);
+    CU_ASSERT_EQUAL_FATAL(
+        legacy_join(&a, "alice", "vid1", &h, clips, 7, thumbs, 3, &v, &rep, err, sizeof err),
+        CLIP_OK);
     CU_ASSERT_EQUAL_FATAL(v.nclips, 4);
     /* priority, scene_id, style */
     UNIT_ASSERT_STR(v.clips[0].clip_id, "clip_3_square");
@@ -289,8 +296,8 @@ static void test_join_without_highlights(void)
     legacy_obj clips[] = {obj("clip_2_vertical.mp4", 3, 0)};
     legacy_video v;
     char err[256];
-    CU_ASSERT_EQUAL_FATAL(legacy_join(&a, "u", "v", NULL, clips, 1, NULL, 0, &v, &rep, err, sizeof err),
-                          CLIP_OK);
+    CU_ASSERT_EQUAL_FATAL(
+        legacy_join(&a, "u", "v", NULL, clips, 1, NULL, 0, &v, &rep, err, sizeof err), CLIP_OK);
     CU_ASSERT_FALSE(v.has_highlights);
     CU_ASSERT_EQUAL(v.nclips, 1);
     UNIT_ASSERT_STR(v.video.video_title, "");
