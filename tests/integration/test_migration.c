@@ -649,14 +649,42 @@ static void test_fallback_phase(void)
     char *j = video_json("u0", "late", &st, &src);
     CU_ASSERT_EQUAL(st, 404);
     free(j);
-    CU_ASSERT_EQUAL_FATAL(fullstack_restart_pool(&F, 2, "metadata_source = firestore+r2"), 0);
+    /* to phase firestore+r2 by SIGHUP: the master re-reads the file and replaces its workers; the
+     * requests sent meanwhile all get their answer (a migrated video: 200 throughout) */
     long long before = fallbacks();
     CU_ASSERT_EQUAL(before, 0);
-    j = video_json("u0", "late", &st, &src);
-    CU_ASSERT_EQUAL(st, 200);
-    UNIT_ASSERT_STR(src, "r2");
-    CU_ASSERT_TRUE(j && strstr(j, "\"name\":\"clip_1_vertical.mp4\",\"title\":\"One\""));
-    free(j);
+    FILE *cf = fopen(F.st.conf, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cf);
+    char text[8192];
+    size_t tn = fread(text, 1, sizeof text - 1, cf);
+    fclose(cf);
+    text[tn] = '\0';
+    char *ms = strstr(text, "metadata_source = firestore\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ms);
+    memmove(ms + strlen("metadata_source = firestore+r2"),
+            ms + strlen("metadata_source = firestore"),
+            strlen(ms + strlen("metadata_source = firestore")) + 1);
+    memcpy(ms, "metadata_source = firestore+r2", strlen("metadata_source = firestore+r2"));
+    CU_ASSERT_EQUAL_FATAL(tp_write_file(F.st.conf, text), 0);
+    CU_ASSERT_EQUAL_FATAL(kill(F.st.pool.pid, SIGHUP), 0);
+    int switched = 0, ok = 0, tries = 0;
+    for (; tries < 200 && !switched; tries++) {
+        j = video_json("u0", "v01", &st, &src);
+        ok += st == 200;
+        free(j);
+        j = video_json("u0", "late", &st, &src);
+        switched = st == 200;
+        CU_ASSERT_TRUE(st == 200 || st == 404);
+        if (st == 200) {
+            UNIT_ASSERT_STR(src, "r2");
+            CU_ASSERT_TRUE(j && strstr(j, "\"name\":\"clip_1_vertical.mp4\",\"title\":\"One\""));
+        }
+        free(j);
+        if (!switched)
+            usleep(25000);
+    }
+    CU_ASSERT_TRUE(switched);
+    CU_ASSERT_EQUAL(ok, tries);
     CU_ASSERT_EQUAL(fallbacks(), before + 1);
     CU_ASSERT_EQUAL(tp_wait_log(&F.st.pool, "\"event\":\"fallback\",\"request_id\":", 3000), 0);
     CU_ASSERT_EQUAL(
@@ -678,6 +706,21 @@ static void test_fallback_phase(void)
     CU_ASSERT_EQUAL(st, 404);
     free(j);
     CU_ASSERT_EQUAL(fallbacks(), before + 1);
+    /* the clip list and the clip link fall back the same way, each counted */
+    char *b = get_raw("u0", "/api/videos/late/clips", &st);
+    CU_ASSERT_EQUAL(st, 200);
+    CU_ASSERT_TRUE(b &&
+                   strstr(b, "{\"clips\":[{\"name\":\"clip_1_vertical.mp4\",\"title\":\"One\""));
+    CU_ASSERT_TRUE(b && strstr(b, "],\"next_cursor\":null}"));
+    free(b);
+    b = get_raw("u0", "/api/videos/late/clips/clip_1_vertical.mp4?redirect=0", &st);
+    CU_ASSERT_EQUAL(st, 200);
+    CU_ASSERT_TRUE(b && strstr(b, "/clips/u0/late/clips/clip_1_vertical.mp4?X-Amz-Algorithm="));
+    free(b);
+    b = get_raw("u0", "/api/videos/late/clips/clip_2_vertical.mp4", &st);
+    CU_ASSERT_EQUAL(st, 404);
+    free(b);
+    CU_ASSERT_EQUAL(fallbacks(), before + 3);
 }
 
 static int init(void)
