@@ -401,8 +401,8 @@ clip_err http_do(const http_req *req, http_resp *resp, char *err, size_t errlen)
         }
         int retry = may_retry(req, end, resp->status, &resp->body) && attempt < HTTP_MAX_ATTEMPTS;
         long wait = retry ? http_backoff_ms(attempt + 1, rand_unit()) : 0;
-        if (retry && now_ms() + (double)wait >= deadline - 1)
-            retry = 0; /* the back-off alone would reach the deadline: answer now */
+        if (retry && now_ms() + (double)wait >= deadline - HTTP_MIN_ATTEMPT_MS)
+            retry = 0; /* too little time would be left for another attempt: answer now */
         if (retry) {
             log_msg(CFG_LOG_DEBUG, "http_retry",
                     "%s %s attempt %d: %s (status %ld), again in %ld ms", backend,

@@ -50,6 +50,9 @@ typedef struct {
 #define HTTP_MAX_ATTEMPTS 8
 #define HTTP_BACKOFF_INITIAL_MS 100
 #define HTTP_BACKOFF_MAX_MS 5000
+/* A retry is started only with at least this much of the deadline left after its back-off;
+ * otherwise the last answer is returned (rather than an attempt cut short by the deadline). */
+#define HTTP_MIN_ATTEMPT_MS 50
 
 typedef struct {
     long status; /* the last attempt's HTTP status, 0 when none answered */

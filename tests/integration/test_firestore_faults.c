@@ -66,7 +66,7 @@ static void test_injected_503s_are_retried_to_success(void)
     clips_page p;
     CU_ASSERT_EQUAL(clips_list(fs, &a, "fu", "fv", NULL, 10, NULL, &p, err, sizeof err), CLIP_OK);
     CU_ASSERT_EQUAL(p.n, 1);
-    CU_ASSERT_EQUAL(fsemu_count_requests(&emu, ":runQuery"),
+    CU_ASSERT_EQUAL(fsemu_wait_requests(&emu, ":runQuery", 4, 2000),
                     4); /* 3 refused + the one that worked */
 
     /* RESOURCE_EXHAUSTED on a read, then on a get */
@@ -79,14 +79,14 @@ static void test_injected_503s_are_retried_to_success(void)
     clip_rec c;
     CU_ASSERT_EQUAL(clips_get(fs, &a, "fu", "fv", "clip_1_vertical", &c, err, sizeof err), CLIP_OK);
     UNIT_ASSERT_STR(c.style, "vertical");
-    CU_ASSERT_EQUAL(fsemu_count_requests(&emu, "GET "), 3);
+    CU_ASSERT_EQUAL(fsemu_wait_requests(&emu, "GET /v1/", 3, 2000), 3);
 
     /* a dropped connection on a read is retried too */
     fsemu_clear_requests(&emu);
     CU_ASSERT_EQUAL_FATAL(
         fsemu_fault(&emu, "{\"match\":\":runQuery\",\"times\":1,\"action\":\"drop\"}"), 0);
     CU_ASSERT_EQUAL(clips_list(fs, &a, "fu", "fv", NULL, 10, NULL, &p, err, sizeof err), CLIP_OK);
-    CU_ASSERT_EQUAL(fsemu_count_requests(&emu, ":runQuery"), 2);
+    CU_ASSERT_EQUAL(fsemu_wait_requests(&emu, ":runQuery", 2, 2000), 2);
 
     /* more 503s than the deadline allows: the last answer's error, before the deadline */
     fs_client_set_timeout(fs, 700);
@@ -186,7 +186,7 @@ static void test_increment_never_double_counts(void)
     CU_ASSERT_EQUAL(expected, 12);
     CU_ASSERT_TRUE(counter(&a) == expected);
     /* every commit went out exactly as often as the policy allows: no silent resend */
-    CU_ASSERT_EQUAL(fsemu_count_requests(&emu, ":commit"), sent);
+    CU_ASSERT_EQUAL(fsemu_wait_requests(&emu, ":commit", sent, 2000), sent);
 
     /* the contrast: an idempotent set is sent again after a drop, and lands */
     fs_value seven = fs_map();

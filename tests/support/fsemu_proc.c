@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 int fsemu_start(fsemu *e, const char *name, const char *indexes)
 {
@@ -101,5 +102,15 @@ int fsemu_count_requests(fsemu *e, const char *needle)
     }
     json_object_put(j);
     tp_http_free(&r);
+    return n;
+}
+
+int fsemu_wait_requests(fsemu *e, const char *needle, int want, int timeout_ms)
+{
+    int n = fsemu_count_requests(e, needle);
+    for (int waited = 0; n >= 0 && n < want && waited < timeout_ms; waited += 20) {
+        usleep(20 * 1000);
+        n = fsemu_count_requests(e, needle);
+    }
     return n;
 }

@@ -27,5 +27,8 @@ int fsemu_clear_faults(fsemu *e);
 /* Requests the emulator logged whose "METHOD path" contains needle (after a clear). */
 int fsemu_count_requests(fsemu *e, const char *needle);
 int fsemu_clear_requests(fsemu *e);
+/* The emulator logs a request after answering it, so a count taken right after an answer may
+ * lag: waits (at most timeout_ms) until at least want requests match, then returns the count. */
+int fsemu_wait_requests(fsemu *e, const char *needle, int want, int timeout_ms);
 
 #endif
