@@ -10,7 +10,8 @@
 #     are counted and fail the bench); clipapi and the reference restart against it; their answers
 #     must equal each other field by field (thumbnail signatures aside).
 #  3. wrk: 16 and 64 connections, clipapi then the reference (v50), VIDEO_BENCH_SECONDS each after
-#     a warm-up; the replay backend alone at 64 connections (its own p99).
+#     a warm-up; the replay backend alone at 64 connections (its own p99); then clipapi and the
+#     backend again at 64 connections paced to VIDEO_BENCH_PACE_RPS requests/s in all.
 #  4. CPU per request and peak memory of clipapi's workers (/proc/PID/schedstat and VmHWM) over
 #     VIDEO_BENCH_CPU_SECONDS of v50 and of v5000 at 2 connections.
 # Workers: VIDEO_BENCH_WORKERS FastCGI workers vs as many uvicorn worker processes [2 = the cores].
@@ -23,6 +24,7 @@ SECS=${VIDEO_BENCH_SECONDS:-10}
 WARM=${VIDEO_BENCH_WARMUP:-2}
 CPU_SECS=${VIDEO_BENCH_CPU_SECONDS:-4}
 WORKERS=${VIDEO_BENCH_WORKERS:-2}
+PACE_RPS=${VIDEO_BENCH_PACE_RPS:-500}
 LIMIT=${VIDEO_BENCH_LIMIT:-540} # the whole run, seconds
 PROJECT=demo-bench
 UID_=bench-user
@@ -50,9 +52,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 # the whole bench is bounded: the watchdog ends it (and cleanup stops everything) after LIMIT s
-( sleep "$LIMIT"; say "over ${LIMIT}s, stopping"; kill -TERM $$ ) &
+(
+    trap 'kill "$s" 2>/dev/null; exit 0' TERM
+    sleep "$LIMIT" &
+    s=$!
+    wait "$s" && { say "over ${LIMIT}s, stopping"; kill -TERM $$; }
+) &
 pid[watchdog]=$!
 
+# other work on the machine shows in the figures (above all in the p99s): say how busy it was
+load0=$(cut -d' ' -f1 /proc/loadavg)
 for b in "$BUILD/clipapi-fcgi" "$BUILD/clipctl" "$BUILD/bench/replay" "$BUILD/bench/video_seed"; do
     [ -x "$b" ] || fail "$b is missing (make bench builds it)"
 done
@@ -217,6 +226,12 @@ for c in 16 64; do
 done
 wrk_run warm 64 "$WARM" "http://127.0.0.1:$bport" "$tmp/backend.lua"
 wrk_run backend_64 64 "$SECS" "http://127.0.0.1:$bport" "$tmp/backend.lua"
+# the same 64 connections paced to ~PACE_RPS requests/s in all (below every capacity measured
+# here): the latency each adds when nothing queues
+export BENCH_PACE_MS=$((64000 / PACE_RPS))
+wrk_run clipapi_64_paced 64 "$SECS" "https://127.0.0.1:$cport/api/videos/v50"
+wrk_run backend_64_paced 64 "$SECS" "http://127.0.0.1:$bport" "$tmp/backend.lua"
+unset BENCH_PACE_MS
 
 # ---- 4. CPU per request and peak memory of the workers ----------------------------------------------
 workers() { ps -o pid= --ppid "${pid[clipapi]}" | tr -d ' '; }
@@ -250,6 +265,7 @@ misses=$(curl -s "http://127.0.0.1:$bport/__replay/stats" | $PY -c 'import json,
 # ---- figures ----------------------------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", (b > 0 ? a / b : 0)}'; }
 {
+    echo "video_info_load_avg_1min_at_start: $load0"
     echo "video_info_workers: $WORKERS"
     for c in 16 64; do
         echo "video_info_rps_clipapi_$c: ${fig[clipapi_${c}_rps]}"
@@ -264,6 +280,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", (b > 0 ? a / b : 0)}'; }
     echo "p50_ms_backend_64: ${fig[backend_64_p50]}"
     echo "p99_ms_backend_64: ${fig[backend_64_p99]}"
     echo "p99_added_ms_64: $(awk -v a="${fig[clipapi_64_p99]}" -v b="${fig[backend_64_p99]}" 'BEGIN{printf "%.2f", a - b}')"
+    echo "paced_rps_clipapi_64: ${fig[clipapi_64_paced_rps]}"
+    echo "p50_ms_clipapi_64_paced: ${fig[clipapi_64_paced_p50]}"
+    echo "p99_ms_clipapi_64_paced: ${fig[clipapi_64_paced_p99]}"
+    echo "p50_ms_backend_64_paced: ${fig[backend_64_paced_p50]}"
+    echo "p99_ms_backend_64_paced: ${fig[backend_64_paced_p99]}"
+    echo "p99_added_ms_64_paced: $(awk -v a="${fig[clipapi_64_paced_p99]}" -v b="${fig[backend_64_paced_p99]}" 'BEGIN{printf "%.2f", a - b}')"
     echo "cpu_us_per_req_50: $(awk -v x="${fig[cpu_v50]}" 'BEGIN{printf "%.0f", x / 1000}')"
     echo "cpu_ms_per_req_5000: $(awk -v x="${fig[cpu_v5000]}" 'BEGIN{printf "%.2f", x / 1e6}')"
     echo "worker_peak_mib_5000: $(awk -v x="$peak_kib" 'BEGIN{printf "%.1f", x / 1024}')"
@@ -279,6 +301,8 @@ cat <<TABLE
 | p50 / p99 ms, 64 connections | $(v p50_ms_clipapi_64) / $(v p99_ms_clipapi_64) | $(v p50_ms_reference_64) / $(v p99_ms_reference_64) | |
 | replay backend alone, 64 connections: p99 ms | $(v p99_ms_backend_64) | | |
 | clipapi p99 above the backend's, 64 connections | $(v p99_added_ms_64) ms | | |
+| paced to ~$PACE_RPS req/s on 64 connections: clipapi p50 / p99 ms | $(v p50_ms_clipapi_64_paced) / $(v p99_ms_clipapi_64_paced) | | |
+| paced: replay backend p50 / p99 ms; clipapi's p99 above it | $(v p50_ms_backend_64_paced) / $(v p99_ms_backend_64_paced); $(v p99_added_ms_64_paced) ms | | |
 | worker CPU per request, 50 clips | $(v cpu_us_per_req_50) µs | | |
 | worker CPU per request, 5,000 clips | $(v cpu_ms_per_req_5000) ms | | |
 | worker peak memory (VmHWM) after 5,000-clip requests | $(v worker_peak_mib_5000) MiB | | |
