@@ -180,6 +180,7 @@ typedef struct {
     fs_client *fs;
     r2_client *r2;
     int dry_run;
+    int orphaned; /* the parent is gone (its pipe broke): stop after the current video */
 } worker;
 
 static void emit(worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -204,8 +205,10 @@ static void emit(worker *w, const char *fmt, ...)
         ssize_t k = write(w->fd, line + off, len - off);
         if (k < 0 && errno == EINTR)
             continue;
-        if (k <= 0)
+        if (k <= 0) {
+            w->orphaned = 1;
             return;
+        }
         off += (size_t)k;
     }
 }
@@ -310,7 +313,7 @@ static int work(worker *w, const mig_target *targets, size_t n, size_t first, si
     memset(&p, 0, sizeof p);
     int rc = 0;
     char last[2 * IDS_MAX + 2] = "";
-    for (size_t i = first; i < n && rc == 0; i += step) {
+    for (size_t i = first; i < n && rc == 0 && !w->orphaned; i += step) {
         const mig_target *t = &targets[i];
         snprintf(last, sizeof last, "%s/%s", t->uid, t->video_id);
         arena_t *va = malloc(sizeof *va);
@@ -504,7 +507,7 @@ static int run_parallel(const cfg_t *cfg, totals *t, const mig_target *targets, 
                 close(fds[j]);
             close(p[0]);
             signal(SIGPIPE, SIG_IGN);
-            worker w = {p[1], NULL, NULL, NULL, dry_run};
+            worker w = {p[1], NULL, NULL, NULL, dry_run, 0};
             char err[512];
             int wrc = 1;
             if (http_global_init() == CLIP_OK &&
@@ -636,7 +639,7 @@ int cmd_migrate(const cli_ctx *ctx, int argc, char **argv)
     size_t workers = (size_t)o.concurrency < n ? (size_t)o.concurrency : n;
     int wrc;
     if (workers <= 1) {
-        worker w = {-1, &t, fs, r2, o.dry_run};
+        worker w = {-1, &t, fs, r2, o.dry_run, 0};
         wrc = n ? work(&w, targets, n, 0, 1) : 0;
     } else {
         wrc = run_parallel(cfg, &t, targets, n, workers, o.dry_run);

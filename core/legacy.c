@@ -80,8 +80,12 @@ void legacy_report_log(const legacy_report *rep, const char *uid, const char *vi
         buf_json_str(&m, it->key, strlen(it->key));
         buf_puts(&m, ",\"detail\":");
         buf_json_str(&m, it->detail, strlen(it->detail));
+        /* what is wrong with the data is a warning; what is merely absent is information */
+        int warn = it->kind == LEGACY_BAD_NAME || it->kind == LEGACY_BAD_HIGHLIGHTS ||
+                   it->kind == LEGACY_BAD_SCENE || it->kind == LEGACY_BAD_ID ||
+                   it->kind == LEGACY_TRUNCATED;
         if (!m.oom)
-            log_json(CFG_LOG_WARN, "legacy_issue", m.p);
+            log_json(warn ? CFG_LOG_WARN : CFG_LOG_INFO, "legacy_issue", m.p);
         buf_free(&m);
     }
     size_t total = 0;

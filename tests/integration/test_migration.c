@@ -264,6 +264,24 @@ static void test_dry_run_writes_nothing(void)
     CU_ASSERT_TRUE(has(&out, "issue: bad_name u2/v00/clips/clip_-1_x.mp4: no scene id\n"));
     CU_ASSERT_TRUE(has(&out, "issue: no_highlights u1/v05/highlights.json: missing\n"));
     CU_ASSERT_TRUE(has(&out, "issue: bad_id u2/bad video/: folder name is not"));
+    /* not a terminal: plain progress lines, the last one complete */
+    CU_ASSERT_TRUE(has(&out, "migrate: 60/60 videos, 1800 clips (1800 to write), 4 commits, "));
+    /* on a terminal (script(1) gives it one): a bar redrawn in place */
+    char cmd[1600];
+    snprintf(cmd, sizeof cmd,
+             "script -qec \"'%s' --config '%s' migrate --user u0 --dry-run\" /dev/null", clipctl,
+             conf);
+    buf_reset(&out);
+    FILE *p = popen(cmd, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
+        buf_append(&out, chunk, n);
+    CU_ASSERT_EQUAL(pclose(p), 0);
+    CU_ASSERT_TRUE(
+        has(&out, "\r[##############################] 20/20 videos  600 clips  2 commits  "));
+    CU_ASSERT_FALSE(out.p && strstr(out.p, "migrate: 20/20"));
     snapshot(&snap);
     CU_ASSERT_EQUAL(snap.len, 0);
     buf_free(&out);
