@@ -620,7 +620,7 @@ typedef struct {
 } obj_list;
 
 /* Every object under prefix (paged), names relative to it. */
-static clip_err list_all(r2_client *r2, arena_t *a, const char *prefix, obj_list *out,
+static clip_err list_all(r2_client *r2, arena_t *a, const char *prefix, size_t max, obj_list *out,
                          legacy_report *rep, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -641,9 +641,9 @@ static clip_err list_all(r2_client *r2, arena_t *a, const char *prefix, obj_list
             const r2_object *o = &l.objects[i];
             if (o->key_len <= plen || memcmp(o->key, prefix, plen) != 0)
                 continue; /* a store that ignores the prefix: not ours */
-            if (out->n >= LEGACY_CLIPS_MAX) {
+            if (out->n >= max) {
                 legacy_report_add(rep, LEGACY_TRUNCATED, prefix, plen,
-                                  "more than 20000 objects: the rest are ignored");
+                                  "more objects than the listing limit: the rest are ignored");
                 l.truncated = 0;
                 break;
             }
@@ -683,6 +683,42 @@ static clip_err list_all(r2_client *r2, arena_t *a, const char *prefix, obj_list
     return rc;
 }
 
+/* GETs and parses {uid}/{video_id}/highlights.json: *hp is h when usable, NULL otherwise
+ * (reported); *exists says whether the object is there. Backend errors other than a missing key are
+ * returned. */
+static clip_err read_highlights(r2_client *r2, arena_t *a, const char *uid, const char *video_id,
+                                legacy_highlights *h, const legacy_highlights **hp, int *exists,
+                                legacy_report *rep, char *err, size_t errlen)
+{
+    char key[2 * IDS_MAX + 32];
+    snprintf(key, sizeof key, "%s/%s/highlights.json", uid, video_id);
+    buf_t body = BUF_INIT;
+    char why[256];
+    *hp = NULL;
+    *exists = 0;
+    clip_err rc =
+        r2_get_object(r2, key, strlen(key), LEGACY_HIGHLIGHTS_MAX, &body, why, sizeof why);
+    if (rc == CLIP_OK) {
+        *exists = 1;
+        if (legacy_parse_highlights(a, body.p, body.len, key, h, rep, why, sizeof why) == CLIP_OK)
+            *hp = h;
+        else
+            legacy_report_add(rep, LEGACY_BAD_HIGHLIGHTS, key, strlen(key), why);
+        rc = CLIP_OK;
+    } else if (rc == CLIP_ENOTFOUND) {
+        legacy_report_add(rep, LEGACY_NO_HIGHLIGHTS, key, strlen(key), "missing");
+        rc = CLIP_OK;
+    } else if (rc == CLIP_ETOOBIG) {
+        *exists = 1;
+        legacy_report_add(rep, LEGACY_BAD_HIGHLIGHTS, key, strlen(key), "larger than 1 MiB");
+        rc = CLIP_OK;
+    } else {
+        rc = clip_fail(rc, err, errlen, "%s", why);
+    }
+    buf_free(&body);
+    return rc;
+}
+
 clip_err legacy_read_video(r2_client *r2, arena_t *a, const char *uid, const char *video_id,
                            legacy_video *out, legacy_report *rep, char *err, size_t errlen)
 {
@@ -690,45 +726,156 @@ clip_err legacy_read_video(r2_client *r2, arena_t *a, const char *uid, const cha
     if (!uid || !video_id || !ids_valid_id(uid, strlen(uid)) ||
         !ids_valid_id(video_id, strlen(video_id)))
         return clip_fail(CLIP_EINVAL, err, errlen, "bad uid or video_id");
-    char key[2 * IDS_MAX + 32];
-    snprintf(key, sizeof key, "%s/%s/highlights.json", uid, video_id);
-    buf_t body = BUF_INIT;
     legacy_highlights h;
     const legacy_highlights *hp = NULL;
     int exists = 0;
-    char why[256];
-    clip_err rc =
-        r2_get_object(r2, key, strlen(key), LEGACY_HIGHLIGHTS_MAX, &body, why, sizeof why);
-    if (rc == CLIP_OK) {
-        exists = 1;
-        if (legacy_parse_highlights(a, body.p, body.len, key, &h, rep, why, sizeof why) == CLIP_OK)
-            hp = &h;
-        else
-            legacy_report_add(rep, LEGACY_BAD_HIGHLIGHTS, key, strlen(key), why);
-    } else if (rc == CLIP_ENOTFOUND) {
-        legacy_report_add(rep, LEGACY_NO_HIGHLIGHTS, key, strlen(key), "missing");
-    } else if (rc == CLIP_ETOOBIG) {
-        exists = 1;
-        legacy_report_add(rep, LEGACY_BAD_HIGHLIGHTS, key, strlen(key), "larger than 1 MiB");
-    } else {
-        buf_free(&body);
-        return clip_fail(rc, err, errlen, "%s", why);
-    }
-    buf_free(&body);
-
+    clip_err rc = read_highlights(r2, a, uid, video_id, &h, &hp, &exists, rep, err, errlen);
+    if (rc != CLIP_OK)
+        return rc;
+    char key[2 * IDS_MAX + 32];
     obj_list clips, thumbs;
     snprintf(key, sizeof key, "%s/%s/clips/", uid, video_id);
-    rc = list_all(r2, a, key, &clips, rep, err, errlen);
+    rc = list_all(r2, a, key, LEGACY_CLIPS_MAX, &clips, rep, err, errlen);
     if (rc != CLIP_OK)
         return rc;
     if (!exists && clips.n == 0)
         return clip_fail(CLIP_ENOTFOUND, err, errlen, "no legacy video %s", video_id);
     snprintf(key, sizeof key, "%s/%s/thumbnails/", uid, video_id);
-    rc = list_all(r2, a, key, &thumbs, rep, err, errlen);
+    rc = list_all(r2, a, key, LEGACY_CLIPS_MAX, &thumbs, rep, err, errlen);
     if (rc != CLIP_OK)
         return rc;
     return legacy_join(a, uid, video_id, hp, clips.items, clips.n, thumbs.items, thumbs.n, out, rep,
                        err, errlen);
+}
+
+/* The folder a scanned object belongs to, created when its run starts. */
+static legacy_folder *scan_folder(arena_t *a, legacy_folder **items, size_t *n, size_t *cap,
+                                  const char *vid, size_t vn)
+{
+    if (*n && strlen((*items)[*n - 1].video_id) == vn &&
+        memcmp((*items)[*n - 1].video_id, vid, vn) == 0)
+        return &(*items)[*n - 1];
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 32;
+        legacy_folder *grown = arena_calloc(a, nc, sizeof *grown);
+        if (!grown)
+            return NULL;
+        if (*n)
+            memcpy(grown, *items, *n * sizeof *grown);
+        *items = grown;
+        *cap = nc;
+    }
+    legacy_folder *f = &(*items)[(*n)++];
+    memset(f, 0, sizeof *f);
+    f->video_id = arena_strndup(a, vid, vn);
+    return f->video_id ? f : NULL;
+}
+
+static int time_before_or_zero(fs_time t, fs_time cur)
+{
+    return time_zero(cur) || time_before(t, cur);
+}
+
+clip_err legacy_scan_user(r2_client *r2, arena_t *a, const char *uid, legacy_folder **out,
+                          size_t *n, legacy_report *rep, char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    if (!uid || !ids_valid_id(uid, strlen(uid)))
+        return clip_fail(CLIP_EINVAL, err, errlen, "bad uid");
+    char prefix[IDS_MAX + 2];
+    snprintf(prefix, sizeof prefix, "%s/", uid);
+    obj_list all;
+    clip_err rc = list_all(r2, a, prefix, LEGACY_USER_OBJECTS_MAX, &all, rep, err, errlen);
+    if (rc != CLIP_OK)
+        return rc;
+    /* a folder's clips (and its thumbnails) are one contiguous run of the sorted listing */
+    legacy_obj *objs = all.n ? arena_calloc(a, all.n, sizeof *objs) : NULL;
+    if (all.n && !objs)
+        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    size_t used = 0, cap = 0;
+    legacy_folder *items = NULL;
+    static const char clips_dir[] = "clips/", thumbs_dir[] = "thumbnails/";
+    for (size_t i = 0; i < all.n; i++) {
+        const legacy_obj *o = &all.items[i];
+        const char *slash = memchr(o->name, '/', o->name_len);
+        if (!slash)
+            continue;
+        size_t vn = (size_t)(slash - o->name);
+        const char *rest = slash + 1;
+        size_t rn = o->name_len - vn - 1;
+        if (!ids_valid_id(o->name, vn)) {
+            if (!*n || strlen(items[*n - 1].video_id) != vn ||
+                memcmp(items[*n - 1].video_id, o->name, vn) != 0) {
+                legacy_folder *f = scan_folder(a, &items, n, &cap, o->name, vn);
+                if (!f)
+                    return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+                f->bad_id = 1;
+                char key[IDS_MAX + 2 + 1100];
+                int kn = snprintf(key, sizeof key, "%s%.*s/", prefix, (int)(vn > 1024 ? 1024 : vn),
+                                  o->name);
+                legacy_report_add(rep, LEGACY_BAD_ID, key,
+                                  kn < 0                     ? 0
+                                  : (size_t)kn >= sizeof key ? sizeof key - 1
+                                                             : (size_t)kn,
+                                  "folder name is not 1-128 bytes of [A-Za-z0-9_-]: not read");
+            }
+            continue;
+        }
+        legacy_folder *f = scan_folder(a, &items, n, &cap, o->name, vn);
+        if (!f)
+            return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+        int is_clip =
+            rn > sizeof clips_dir - 1 && memcmp(rest, clips_dir, sizeof clips_dir - 1) == 0;
+        int is_thumb =
+            rn > sizeof thumbs_dir - 1 && memcmp(rest, thumbs_dir, sizeof thumbs_dir - 1) == 0;
+        if (rn == strlen("highlights.json") && memcmp(rest, "highlights.json", rn) == 0) {
+            f->has_highlights = 1;
+            continue;
+        }
+        if (!is_clip && !is_thumb)
+            continue;
+        size_t skip = vn + 1 + (is_clip ? sizeof clips_dir - 1 : sizeof thumbs_dir - 1);
+        legacy_obj *d = &objs[used++];
+        *d = *o;
+        d->name = o->name + skip;
+        d->name_len = o->name_len - skip;
+        if (is_clip) {
+            if (!f->nclips)
+                f->clips = d;
+            f->nclips++;
+        } else {
+            if (!f->nthumbs)
+                f->thumbs = d;
+            f->nthumbs++;
+        }
+        if (!time_zero(d->modified) && time_before_or_zero(d->modified, f->created_at))
+            f->created_at = d->modified;
+    }
+    *out = items;
+    return CLIP_OK;
+}
+
+clip_err legacy_read_folder(r2_client *r2, arena_t *a, const char *uid, const legacy_folder *f,
+                            legacy_video *out, legacy_report *rep, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (f->bad_id || (!f->has_highlights && !f->nclips))
+        return clip_fail(CLIP_ENOTFOUND, err, errlen, "no legacy video %s", f->video_id);
+    legacy_highlights h;
+    const legacy_highlights *hp = NULL;
+    int exists = 0;
+    if (f->has_highlights) {
+        clip_err rc = read_highlights(r2, a, uid, f->video_id, &h, &hp, &exists, rep, err, errlen);
+        if (rc != CLIP_OK)
+            return rc;
+    } else {
+        char key[2 * IDS_MAX + 32];
+        snprintf(key, sizeof key, "%s/%s/highlights.json", uid, f->video_id);
+        legacy_report_add(rep, LEGACY_NO_HIGHLIGHTS, key, strlen(key), "missing");
+    }
+    return legacy_join(a, uid, f->video_id, hp, f->clips, f->nclips, f->thumbs, f->nthumbs, out,
+                       rep, err, errlen);
 }
 
 /* The folder names under prefix, valid ids only. They come from a full listing of the keys (a

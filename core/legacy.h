@@ -19,6 +19,7 @@
 #define LEGACY_SCENES_MAX 10000          /* highlights entries read; the rest are reported */
 #define LEGACY_CLIPS_MAX 20000           /* clip files read per video; the rest are reported */
 #define LEGACY_LIST_PAGES_MAX 1000       /* ListObjectsV2 pages of one listing at most */
+#define LEGACY_USER_OBJECTS_MAX 100000   /* keys of one user scan (legacy_scan_user) */
 #define LEGACY_ISSUES_MAX 200            /* issues kept per report; the rest are only counted */
 #define LEGACY_SCENE_ID_MAX 2147483647LL /* the API's scene_id filter takes no larger id */
 #define LEGACY_TIME_MAX 32               /* start / end text, as clips accept it */
@@ -133,6 +134,28 @@ clip_err legacy_join(arena_t *a, const char *uid, const char *video_id, const le
  * highlights.json nor a clip file; backend errors as r2 returns them. */
 clip_err legacy_read_video(r2_client *r2, arena_t *a, const char *uid, const char *video_id,
                            legacy_video *out, legacy_report *rep, char *err, size_t errlen);
+
+/* One video folder of a user's listing (legacy_scan_user). */
+typedef struct {
+    const char *video_id;
+    int bad_id;                       /* the folder name is not an id: reported, never read */
+    int has_highlights;               /* highlights.json is listed */
+    const legacy_obj *clips, *thumbs; /* the files of clips/ and thumbnails/, names relative */
+    size_t nclips, nthumbs;
+    fs_time created_at; /* the oldest clip or thumbnail time, as legacy_join sets it */
+} legacy_folder;
+
+/* Every folder of a user from one paged listing of {uid}/ (at most LEGACY_USER_OBJECTS_MAX keys,
+ * then LEGACY_TRUNCATED), in the store's key order: one call per 1000 keys instead of two per
+ * video. A folder with neither highlights.json nor a clip file is listed but is not a video. */
+clip_err legacy_scan_user(r2_client *r2, arena_t *a, const char *uid, legacy_folder **out,
+                          size_t *n, legacy_report *rep, char *err, size_t errlen);
+
+/* One video from a scanned folder: its highlights.json (a GetObject when listed) joined with the
+ * folder's listing, exactly as legacy_read_video would give it. CLIP_ENOTFOUND for a folder that
+ * is not a video (or whose name is not an id). */
+clip_err legacy_read_folder(r2_client *r2, arena_t *a, const char *uid, const legacy_folder *f,
+                            legacy_video *out, legacy_report *rep, char *err, size_t errlen);
 
 /* The video ids of a user (folders under {uid}/) and the user ids (folders at the bucket root),
  * in the store's order, from a paged listing of the keys (see legacy.c for why not a delimiter

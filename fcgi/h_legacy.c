@@ -81,6 +81,98 @@ int h_legacy_video(request_t *rq, response_t *rs, const char *uid, const char *v
     return 0;
 }
 
+static int cmp_folder_newest(const void *x, const void *y)
+{
+    const legacy_folder *a = *(const legacy_folder *const *)x,
+                        *b = *(const legacy_folder *const *)y;
+    if (a->created_at.seconds != b->created_at.seconds)
+        return a->created_at.seconds > b->created_at.seconds ? -1 : 1;
+    if (a->created_at.nanos != b->created_at.nanos)
+        return a->created_at.nanos > b->created_at.nanos ? -1 : 1;
+    return -strcmp(a->video_id, b->video_id);
+}
+
+void h_legacy_videos(request_t *rq, response_t *rs, const char *uid, long limit, const char *cursor)
+{
+    r2_client *r2 = need_r2(rq, rs);
+    if (!r2)
+        return;
+    buf_t sc = BUF_INIT;
+    buf_printf(&sc, "legacy-videos\n%s", uid);
+    size_t start = 0;
+    char err[256];
+    if (cursor && cursor[0]) {
+        fs_value *vals = NULL;
+        size_t nv = 0;
+        clip_err e = sc.oom ? CLIP_ENOMEM
+                            : fs_cursor_decode(rq->arena, sc.p, cursor, strlen(cursor), &vals, &nv,
+                                               err, sizeof err);
+        if (e != CLIP_OK || nv != 1 || vals[0].type != FS_INT || vals[0].u.i < 0) {
+            buf_free(&sc);
+            resp_error(rs, rq, 400, "invalid_argument", "cursor: not one this listing gave");
+            return;
+        }
+        start = (size_t)vals[0].u.i;
+    }
+    legacy_report rep;
+    legacy_report_init(&rep, rq->arena);
+    legacy_folder *folders = NULL;
+    size_t nf = 0;
+    clip_err e = legacy_scan_user(r2, rq->arena, uid, &folders, &nf, &rep, err, sizeof err);
+    if (e != CLIP_OK) {
+        buf_free(&sc);
+        log_warn("backend_error", "legacy scan of %s: %s: %s", uid, clip_err_code(e), err);
+        resp_clip_error(rs, rq, e, err);
+        return;
+    }
+    /* the videos: folders with a highlights.json or a clip file */
+    const legacy_folder **vids = nf ? arena_calloc(rq->arena, nf, sizeof *vids) : NULL;
+    if (nf && !vids) {
+        buf_free(&sc);
+        resp_error(rs, rq, 500, "internal", "out of memory");
+        return;
+    }
+    size_t nv = 0;
+    for (size_t i = 0; i < nf; i++)
+        if (!folders[i].bad_id && (folders[i].has_highlights || folders[i].nclips))
+            vids[nv++] = &folders[i];
+    if (nv)
+        qsort(vids, nv, sizeof *vids, cmp_folder_newest);
+    buf_t *b = &rs->body;
+    buf_puts(b, "{\"videos\":[");
+    size_t end = start + (size_t)limit < nv ? start + (size_t)limit : nv;
+    for (size_t i = start; i < end; i++) {
+        legacy_video lv;
+        e = legacy_read_folder(r2, rq->arena, uid, vids[i], &lv, &rep, err, sizeof err);
+        if (e != CLIP_OK) {
+            buf_free(&sc);
+            buf_reset(b);
+            log_warn("backend_error", "legacy read of %s/%s: %s: %s", uid, vids[i]->video_id,
+                     clip_err_code(e), err);
+            resp_clip_error(rs, rq, e, err);
+            return;
+        }
+        buf_puts(b, i > start ? ",{" : "{");
+        h_video_fields_json(b, &lv.video);
+        buf_putc(b, '}');
+    }
+    legacy_report_log(&rep, uid, NULL);
+    buf_puts(b, "],\"next_cursor\":");
+    if (end < nv) {
+        buf_t c = BUF_INIT;
+        fs_value v = fs_int((int64_t)end);
+        if (sc.oom || fs_cursor_encode(&c, sc.p, &v, 1) != 0)
+            buf_puts(b, "null");
+        else
+            buf_json_str(b, c.p, c.len);
+        buf_free(&c);
+    } else {
+        buf_puts(b, "null");
+    }
+    buf_putc(b, '}');
+    buf_free(&sc);
+}
+
 /* Binds a listing cursor to the user, video and filters, like clips_list's. */
 static void scope(buf_t *b, const char *uid, const char *video_id, const char *style,
                   const char *status, long scene_id)

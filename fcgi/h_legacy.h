@@ -13,6 +13,12 @@
 int h_legacy_video(request_t *rq, response_t *rs, const char *uid, const char *video_id,
                    int fallback);
 
+/* GET /api/videos from the legacy layout (phase r2): one scan of the user's keys, the videos
+ * newest first (oldest file time, then id, both descending, as Firestore orders created_at and
+ * the document name), paged by an opaque cursor, each listed video's highlights.json read. */
+void h_legacy_videos(request_t *rq, response_t *rs, const char *uid, long limit,
+                     const char *cursor);
+
 /* GET /api/videos/{video_id}/clips from the legacy layout, the same filters and paging (an
  * opaque cursor bound to the listing). Writes the whole answer. */
 void h_legacy_clips(request_t *rq, response_t *rs, const char *uid, const char *video_id,

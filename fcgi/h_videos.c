@@ -26,13 +26,20 @@ void h_videos_list(request_t *rq, response_t *rs)
     static const char *const allowed[] = {"limit", "cursor", NULL};
     const char *uid, *cursor;
     long limit;
-    fs_client *fs;
+    fs_client *fs = NULL;
+    /* phase r2 lists the legacy layout; firestore+r2 lists Firestore (unmigrated videos are
+     * reachable by id through the fallback until migrate has written them) */
+    cfg_source source = rq->app->cfg->metadata_source;
     if (auth_user(rq, rs, &uid) != 0 || h_query_only(rq, rs, allowed) != 0 ||
         h_query_long(rq, rs, "limit", 1, VIDEOS_LIST_LIMIT_MAX, VIDEOS_LIST_LIMIT_DEFAULT, &limit) != 0 ||
         h_query_str(rq, rs, "cursor", H_CURSOR_MAX, cursor_chars, "not a cursor this API gave",
                     &cursor) != 0 ||
-        !(fs = h_need_fs(rq, rs)))
+        (source != CFG_SOURCE_R2 && !(fs = h_need_fs(rq, rs))))
         return;
+    if (source == CFG_SOURCE_R2) {
+        h_legacy_videos(rq, rs, uid, limit, cursor);
+        return;
+    }
     videos_page page;
     char err[256];
     clip_err e = videos_list(fs, rq->arena, uid, limit, cursor, &page, err, sizeof err);

@@ -541,6 +541,41 @@ static void clip_reads(char **page1, char **page2, long *link_status, char *link
     free(b);
 }
 
+/* Every video of GET /api/videos for uid, pages of 7 by cursor, updated_at taken out of each;
+ * *pages gets the number of pages. */
+static char *video_list(const char *uid, int *pages)
+{
+    json_object *all = json_object_new_array();
+    char cursor[2048] = "", path[2300];
+    *pages = 0;
+    for (int i = 0; i < 20; i++) {
+        long st;
+        snprintf(path, sizeof path, "/api/videos?limit=7%s%s", cursor[0] ? "&cursor=" : "", cursor);
+        char *b = get_raw(uid, path, &st);
+        json_object *j = b && st == 200 ? json_tokener_parse(b) : NULL, *vs = NULL, *nc = NULL;
+        free(b);
+        if (!j || !json_object_object_get_ex(j, "videos", &vs)) {
+            json_object_put(j);
+            break;
+        }
+        (*pages)++;
+        for (size_t k = 0; k < json_object_array_length(vs); k++) {
+            json_object *v = json_object_get(json_object_array_get_idx(vs, k));
+            json_object_object_del(v, "updated_at");
+            json_object_array_add(all, v);
+        }
+        cursor[0] = '\0';
+        if (json_object_object_get_ex(j, "next_cursor", &nc) && nc)
+            snprintf(cursor, sizeof cursor, "%s", json_object_get_string(nc));
+        json_object_put(j);
+        if (!cursor[0])
+            break;
+    }
+    char *out = strdup(json_object_to_json_string_ext(all, JSON_C_TO_STRING_PLAIN));
+    json_object_put(all);
+    return out;
+}
+
 static void test_api_same_in_both_phases(void)
 {
     char *r2[NUSERS * NVIDEOS];
@@ -587,6 +622,10 @@ static void test_api_same_in_both_phases(void)
     CU_ASSERT_EQUAL(metric("clipapi_legacy_bad_names_total"), 21);
     CU_ASSERT_EQUAL(tp_wait_log(&F.st.pool, "\"event\":\"legacy_issue\"", 3000), 0);
     CU_ASSERT_EQUAL(metric("clipapi_fallbacks_total"), 0); /* phase r2 is not a fallback */
+    int r2pages = 0, fspages = 0;
+    char *r2list = video_list("u1", &r2pages);
+    CU_ASSERT_EQUAL(r2pages, 3);
+    CU_ASSERT_TRUE(r2list && strstr(r2list, "\"id\":\"v05\",\"title\":\"\""));
     char *r2p1, *r2p2, r2link[1200];
     long r2ls;
     clip_reads(&r2p1, &r2p2, &r2ls, r2link, sizeof r2link);
@@ -624,6 +663,12 @@ static void test_api_same_in_both_phases(void)
     UNIT_ASSERT_STR(fsp1, r2p1);
     UNIT_ASSERT_STR(fsp2, r2p2);
     UNIT_ASSERT_STR(fslink, r2link);
+    /* the video list: the same 20 videos in the same order (newest first), the same fields */
+    char *fslist = video_list("u1", &fspages);
+    CU_ASSERT_EQUAL(fspages, 3);
+    UNIT_ASSERT_STR(fslist, r2list);
+    free(r2list);
+    free(fslist);
     CU_ASSERT_TRUE(r2p1 && strstr(r2p1, "\"name\":\"clip_0_square.mp4\""));
     free(r2p1);
     free(r2p2);
