@@ -327,7 +327,7 @@ static int work(worker *w, const mig_target *targets, size_t n, size_t first, si
         legacy_report_init(&rep, va);
         legacy_video lv;
         char err[512];
-        clip_err e = legacy_read_video(w->r2, va, t->uid, t->video_id, &lv, &rep, err, sizeof err);
+        clip_err e = mig_read_target(w->r2, va, t, &lv, &rep, err, sizeof err);
         emit_issues(w, &rep);
         mig_plan plan;
         mig_plan_init(&plan);

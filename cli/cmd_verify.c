@@ -59,11 +59,19 @@ static void on_diff(void *ctx, const char *path, const char *field, const char *
     p->shown++;
 }
 
+static int same_video(const mig_target *a, const mig_target *b)
+{
+    return strcmp(a->uid, b->uid) == 0 && strcmp(a->video_id, b->video_id) == 0;
+}
+
+/* By user and video; of two entries for one video, the one with scanned files first. */
 static int cmp_target(const void *x, const void *y)
 {
     const mig_target *a = x, *b = y;
     int c = strcmp(a->uid, b->uid);
-    return c ? c : strcmp(a->video_id, b->video_id);
+    if (!c)
+        c = strcmp(a->video_id, b->video_id);
+    return c ? c : (a->folder == NULL) - (b->folder == NULL);
 }
 
 static void print_issues(const legacy_report *rep)
@@ -170,14 +178,14 @@ int cmd_verify(const cli_ctx *ctx, int argc, char **argv)
         qsort(all_t, n, sizeof *all_t, cmp_target);
     printer pr = {0};
     for (size_t i = 0; i < n; i++) {
-        if (i && cmp_target(&all_t[i - 1], &all_t[i]) == 0)
+        if (i && same_video(&all_t[i - 1], &all_t[i]))
             continue;
         nvideos++;
         arena_reset(&va);
         legacy_report rep;
         legacy_report_init(&rep, &va);
         legacy_video lv;
-        e = legacy_read_video(r2, &va, all_t[i].uid, all_t[i].video_id, &lv, &rep, err, sizeof err);
+        e = mig_read_target(r2, &va, &all_t[i], &lv, &rep, err, sizeof err);
         if (e != CLIP_OK && e != CLIP_ENOTFOUND) {
             rc = cli_fail(cmd, "reading R2 for %s/%s: %s: %s", all_t[i].uid, all_t[i].video_id,
                           clip_err_code(e), err);

@@ -14,7 +14,7 @@
 /* ---- targets -------------------------------------------------------------------------------- */
 
 static clip_err push_target(arena_t *a, mig_target **items, size_t *n, size_t *cap, const char *uid,
-                            const char *vid)
+                            const char *vid, const legacy_folder *folder)
 {
     if (*n == *cap) {
         size_t nc = *cap ? *cap * 2 : 64;
@@ -28,8 +28,38 @@ static clip_err push_target(arena_t *a, mig_target **items, size_t *n, size_t *c
     }
     (*items)[*n].uid = uid;
     (*items)[*n].video_id = vid;
+    (*items)[*n].folder = folder;
     (*n)++;
     return CLIP_OK;
+}
+
+/* One user's targets: from a scan, or (when the scan would truncate) by folder listing. */
+static clip_err user_targets(r2_client *r2, arena_t *a, const char *uid, mig_target **out,
+                             size_t *n, size_t *cap, legacy_report *rep, char *err, size_t errlen)
+{
+    legacy_report scan;
+    legacy_report_init(&scan, a);
+    legacy_folder *f = NULL;
+    size_t nf = 0;
+    clip_err e = legacy_scan_user(r2, a, uid, &f, &nf, &scan, err, errlen);
+    if (e != CLIP_OK)
+        return e;
+    if (scan.counts[LEGACY_TRUNCATED] == 0) {
+        for (size_t i = 0; i < scan.n; i++)
+            legacy_report_add(rep, scan.items[i].kind, scan.items[i].key, strlen(scan.items[i].key),
+                              scan.items[i].detail);
+        for (size_t i = 0; i < nf; i++)
+            if (!f[i].bad_id && push_target(a, out, n, cap, uid, f[i].video_id, &f[i]) != CLIP_OK)
+                return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+        return CLIP_OK;
+    }
+    const char **vids = NULL;
+    size_t nv = 0;
+    e = legacy_list_videos(r2, a, uid, &vids, &nv, rep, err, errlen);
+    for (size_t i = 0; e == CLIP_OK && i < nv; i++)
+        if (push_target(a, out, n, cap, uid, vids[i], NULL) != CLIP_OK)
+            e = clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    return e;
 }
 
 clip_err mig_legacy_targets(r2_client *r2, arena_t *a, const char *uid, const char *video_id,
@@ -40,7 +70,7 @@ clip_err mig_legacy_targets(r2_client *r2, arena_t *a, const char *uid, const ch
     *n = 0;
     size_t cap = 0;
     if (uid && video_id)
-        return push_target(a, out, n, &cap, uid, video_id) == CLIP_OK
+        return push_target(a, out, n, &cap, uid, video_id, NULL) == CLIP_OK
                    ? CLIP_OK
                    : clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
     const char **users = &uid;
@@ -48,15 +78,17 @@ clip_err mig_legacy_targets(r2_client *r2, arena_t *a, const char *uid, const ch
     clip_err e = CLIP_OK;
     if (!uid)
         e = legacy_list_users(r2, a, &users, &nusers, rep, err, errlen);
-    for (size_t u = 0; e == CLIP_OK && u < nusers; u++) {
-        const char **vids = NULL;
-        size_t nv = 0;
-        e = legacy_list_videos(r2, a, users[u], &vids, &nv, rep, err, errlen);
-        for (size_t i = 0; e == CLIP_OK && i < nv; i++)
-            if (push_target(a, out, n, &cap, users[u], vids[i]) != CLIP_OK)
-                e = clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
-    }
+    for (size_t u = 0; e == CLIP_OK && u < nusers; u++)
+        e = user_targets(r2, a, users[u], out, n, &cap, rep, err, errlen);
     return e;
+}
+
+clip_err mig_read_target(r2_client *r2, arena_t *a, const mig_target *t, legacy_video *out,
+                         legacy_report *rep, char *err, size_t errlen)
+{
+    if (t->folder)
+        return legacy_read_folder(r2, a, t->uid, t->folder, out, rep, err, errlen);
+    return legacy_read_video(r2, a, t->uid, t->video_id, out, rep, err, errlen);
 }
 
 /* "users/{uid}/videos/{vid}" at the end of a document name: the two ids, or -1. */
@@ -116,7 +148,7 @@ clip_err mig_firestore_targets(fs_client *fs, arena_t *a, const char *uid, mig_t
             const char *u, *v;
             if (split_video_name(a, docs[i].name, &u, &v) != 0)
                 continue; /* another "videos" collection: not ours */
-            if (push_target(a, out, n, &cap, u, v) != CLIP_OK)
+            if (push_target(a, out, n, &cap, u, v, NULL) != CLIP_OK)
                 return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
         }
         if (nd < MIG_LIST_PAGE)

@@ -17,13 +17,21 @@
 typedef struct {
     const char *uid;
     const char *video_id;
+    const legacy_folder *folder; /* its files from a user scan, or NULL (read it whole) */
 } mig_target;
 
 /* The targets of a scope: one video (uid and video_id), a user's videos (uid), or every user's
- * (uid NULL), from the legacy layout's folders; folders that are not ids go to rep. */
+ * (uid NULL). A user's folders come from one scan of the user's keys (legacy_scan_user), so each
+ * video then costs one GetObject (mig_read_target) instead of a GetObject and two listings; a
+ * user with more keys than one scan holds is listed by folder instead. Folders that are not ids
+ * go to rep. */
 clip_err mig_legacy_targets(r2_client *r2, arena_t *a, const char *uid, const char *video_id,
                             mig_target **out, size_t *n, legacy_report *rep, char *err,
                             size_t errlen);
+
+/* Reads one target's legacy video (legacy_read_folder or legacy_read_video). */
+clip_err mig_read_target(r2_client *r2, arena_t *a, const mig_target *t, legacy_video *out,
+                         legacy_report *rep, char *err, size_t errlen);
 
 /* The videos Firestore holds in the same scope (a user's, or every user's by a collection group
  * query), for verify's "missing in r2". */
