@@ -157,6 +157,8 @@ static int run(const char *args, buf_t *out)
     while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
         buf_append(out, chunk, n);
     int st = pclose(p);
+    /* the sanitizer build: any report fails the test */
+    CU_ASSERT_FALSE(out->p && (strstr(out->p, "Sanitizer") || strstr(out->p, "runtime error")));
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
