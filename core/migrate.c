@@ -303,49 +303,14 @@ static clip_err clip_fields(arena_t *a, const char *uid, const char *vid, const 
     return r ? clip_fail(CLIP_ENOMEM, err, errlen, "out of memory") : CLIP_OK;
 }
 
-static int put_strs(arena_t *a, fs_value *m, const char *key, const char *const *items, size_t n)
-{
-    fs_value arr = fs_array();
-    for (size_t i = 0; i < n; i++)
-        if (fs_array_push(a, &arr, fs_str(items[i])) != 0)
-            return -1;
-    return fs_map_put(a, m, key, arr);
-}
-
-/* The fields of the video document the legacy layout decides (the repository's names and
- * shapes, videos.c: the repository has no batched write for videos). */
-static const char *const video_owned[] = {
-    "video_id",         "user_id",          "video_url",          "video_title", "status",
-    "styles_processed", "highlights_count", "highlights_summary", "clip_stats"};
-
-static int video_fields(arena_t *a, const video_rec *v, fs_value *m)
-{
-    *m = fs_map();
-    int r = 0;
-    r |= fs_map_put(a, m, "video_id", fs_str(v->video_id));
-    r |= fs_map_put(a, m, "user_id", fs_str(v->user_id));
-    r |= fs_map_put(a, m, "video_url", fs_str(v->video_url ? v->video_url : ""));
-    r |= fs_map_put(a, m, "video_title", fs_str(v->video_title ? v->video_title : ""));
-    r |= fs_map_put(a, m, "status", fs_str(v->status));
-    r |= put_strs(a, m, "styles_processed", v->styles_processed, v->nstyles);
-    r |= fs_map_put(a, m, "highlights_count", fs_int(v->highlights_count));
-    fs_value hs = fs_map();
-    r |= fs_map_put(a, &hs, "total_duration", fs_double(v->highlights_total_duration));
-    r |= put_strs(a, &hs, "categories", v->categories, v->ncategories);
-    r |= fs_map_put(a, m, "highlights_summary", hs);
-    const video_clip_stats *s = &v->clip_stats;
-    fs_value cs = fs_map(), by = fs_map();
-    r |= fs_map_put(a, &cs, "total", fs_int(s->total));
-    r |= fs_map_put(a, &cs, "completed", fs_int(s->completed));
-    r |= fs_map_put(a, &cs, "failed", fs_int(s->failed));
-    r |= fs_map_put(a, &cs, "total_size_bytes", fs_int(s->total_size_bytes));
-    r |= fs_map_put(a, &cs, "total_duration_seconds", fs_double(s->total_duration_seconds));
-    for (size_t i = 0; i < s->nby_style; i++)
-        r |= fs_map_put(a, &by, s->by_style[i].style, fs_int(s->by_style[i].count));
-    r |= fs_map_put(a, &cs, "by_style", by);
-    r |= fs_map_put(a, m, "clip_stats", cs);
-    return r;
-}
+/* The video fields the legacy layout decides; a new document also gets the workflow's own
+ * settings (null / empty, as the legacy layout has none) and, when known, its original time. */
+#define MIG_VIDEO_OWNED                                                                            \
+    (VIDEO_F_URL | VIDEO_F_TITLE | VIDEO_F_STATUS | VIDEO_F_STYLES | VIDEO_F_HIGHLIGHTS_COUNT |    \
+     VIDEO_F_HIGHLIGHTS_SUMMARY | VIDEO_F_CLIP_STATS)
+#define MIG_VIDEO_NEW                                                                              \
+    (MIG_VIDEO_OWNED | VIDEO_F_YOUTUBE_ID | VIDEO_F_CUSTOM_PROMPT | VIDEO_F_CROP_MODE |            \
+     VIDEO_F_TARGET_ASPECT)
 
 clip_err mig_plan_video(fs_client *fs, arena_t *a, const legacy_video *lv, mig_plan *plan,
                         char *err, size_t errlen)
@@ -387,20 +352,19 @@ clip_err mig_plan_video(fs_client *fs, arena_t *a, const legacy_video *lv, mig_p
 
     fs_value *vf = arena_alloc(a, sizeof *vf);
     char *path = arena_alloc(a, FS_PATH_MAX);
-    if (!vf || !path || video_fields(a, v, vf) != 0)
+    const char **owned = arena_calloc(a, VIDEOS_FIELDS_MAX, sizeof *owned);
+    size_t nowned = 0;
+    if (!vf || !path || !owned)
         return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
     snprintf(path, FS_PATH_MAX, "users/%s/videos/%s", v->user_id, v->video_id);
     if (!s.has_video) {
-        int r = 0;
-        /* the fields only a new document gets: the workflow's own settings stay as it wrote them */
-        r |= fs_map_put(a, vf, "youtube_id", fs_null());
-        r |= fs_map_put(a, vf, "custom_prompt", fs_null());
-        r |= fs_map_put(a, vf, "crop_mode", fs_str(v->crop_mode ? v->crop_mode : ""));
-        r |= fs_map_put(a, vf, "target_aspect", fs_str(v->target_aspect ? v->target_aspect : ""));
-        if (!time_zero(v->created_at))
-            r |= fs_map_put(a, vf, "created_at", fs_timestamp(v->created_at));
+        /* the workflow's own settings stay as it writes them later: only a new document gets them */
+        unsigned mask = MIG_VIDEO_NEW | (time_zero(v->created_at) ? 0 : VIDEO_F_CREATED_AT);
+        e = videos_fields(a, v->user_id, v->video_id, v, mask, vf, owned, &nowned, err, errlen);
+        if (e != CLIP_OK)
+            return e;
         fs_write *w = plan_add(a, plan);
-        if (r || !w)
+        if (!w)
             return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
         w->path = path;
         w->fields = vf;
@@ -409,16 +373,19 @@ clip_err mig_plan_video(fs_client *fs, arena_t *a, const legacy_video *lv, mig_p
         plan->video_written = plan->video_created = 1;
         return CLIP_OK;
     }
-    const size_t nowned = sizeof video_owned / sizeof video_owned[0];
+    e = videos_fields(a, v->user_id, v->video_id, v, MIG_VIDEO_OWNED, vf, owned, &nowned, err,
+                      errlen);
+    if (e != CLIP_OK)
+        return e;
     const char **mask = arena_calloc(a, nowned, sizeof *mask);
     if (!mask)
         return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
     size_t nmask = 0;
     for (size_t i = 0; i < nowned; i++) {
-        const fs_value *want = fs_map_get(vf, video_owned[i]);
-        const fs_value *have = fs_map_get(&s.video.fields, video_owned[i]);
+        const fs_value *want = fs_map_get(vf, owned[i]);
+        const fs_value *have = fs_map_get(&s.video.fields, owned[i]);
         if (!have || !fs_value_equal(want, have))
-            mask[nmask++] = video_owned[i];
+            mask[nmask++] = owned[i];
     }
     if (nmask == 0)
         return CLIP_OK;

@@ -165,9 +165,24 @@ static int put_list(arena_t *a, fs_value *m, const char *key, const char *const 
     return fs_map_put(a, m, key, arr);
 }
 
-static clip_err build_fields(arena_t *a, const char *uid, const char *video_id, const video_rec *in,
-                             unsigned mask, fs_value *f, const char **paths, size_t *npaths,
-                             char *err, size_t errlen)
+static int put_stats(arena_t *a, fs_value *m, const video_clip_stats *s)
+{
+    fs_value cs = fs_map(), by = fs_map();
+    int r = 0;
+    r |= fs_map_put(a, &cs, "total", fs_int(s->total));
+    r |= fs_map_put(a, &cs, "completed", fs_int(s->completed));
+    r |= fs_map_put(a, &cs, "failed", fs_int(s->failed));
+    r |= fs_map_put(a, &cs, "total_size_bytes", fs_int(s->total_size_bytes));
+    r |= fs_map_put(a, &cs, "total_duration_seconds", fs_double(s->total_duration_seconds));
+    for (size_t i = 0; i < s->nby_style; i++)
+        r |= fs_map_put(a, &by, s->by_style[i].style, fs_int(s->by_style[i].count));
+    r |= fs_map_put(a, &cs, "by_style", by);
+    return r | fs_map_put(a, m, "clip_stats", cs);
+}
+
+clip_err videos_fields(arena_t *a, const char *uid, const char *video_id, const video_rec *in,
+                       unsigned mask, fs_value *f, const char **paths, size_t *npaths, char *err,
+                       size_t errlen)
 {
     if ((mask & VIDEO_F_STATUS) && !videos_status_valid(in->status))
         return clip_fail(CLIP_EINVAL, err, errlen,
@@ -220,6 +235,14 @@ static clip_err build_fields(arena_t *a, const char *uid, const char *video_id, 
         r |= fs_map_put(a, f, "highlights_summary", hs);
         paths[n++] = "highlights_summary";
     }
+    if (mask & VIDEO_F_CLIP_STATS) {
+        r |= put_stats(a, f, &in->clip_stats);
+        paths[n++] = "clip_stats";
+    }
+    if (mask & VIDEO_F_CREATED_AT) {
+        r |= fs_map_put(a, f, "created_at", fs_timestamp(in->created_at));
+        paths[n++] = "created_at";
+    }
     *npaths = n;
     return r ? clip_fail(CLIP_EINVAL, err, errlen, "out of memory or a NULL list item") : CLIP_OK;
 }
@@ -235,9 +258,9 @@ clip_err videos_create_or_update(fs_client *fs, arena_t *a, const char *uid, con
     if (e != CLIP_OK)
         return e;
     fs_value f;
-    const char *paths[16];
+    const char *paths[VIDEOS_FIELDS_MAX];
     size_t npaths = 0;
-    e = build_fields(a, uid, video_id, in, mask, &f, paths, &npaths, err, errlen);
+    e = videos_fields(a, uid, video_id, in, mask, &f, paths, &npaths, err, errlen);
     if (e != CLIP_OK)
         return e;
     fs_transform upd = {"updated_at", FS_TRANSFORM_REQUEST_TIME, fs_null()};

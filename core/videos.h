@@ -67,7 +67,12 @@ enum {
     VIDEO_F_TARGET_ASPECT = 1u << 7,
     VIDEO_F_HIGHLIGHTS_COUNT = 1u << 8,
     VIDEO_F_HIGHLIGHTS_SUMMARY = 1u << 9, /* total_duration and categories together */
+    VIDEO_F_CLIP_STATS = 1u << 10,        /* the clip_stats map (migration; the workflow's
+                                             statistics call computes it itself) */
+    VIDEO_F_CREATED_AT = 1u << 11,        /* created_at from the record, not server time
+                                             (migration keeps the legacy files' time) */
 };
+#define VIDEOS_FIELDS_MAX 16 /* field paths videos_fields can name */
 
 typedef struct {
     video_rec *items; /* newest first (created_at, then id, descending) */
@@ -82,6 +87,13 @@ typedef struct {
 clip_err videos_create_or_update(fs_client *fs, arena_t *a, const char *uid, const char *video_id,
                                  const video_rec *in, unsigned mask, video_rec *out, int *created,
                                  char *err, size_t errlen);
+
+/* The document fields of in named by mask (video_id and user_id always), as the repository
+ * writes them; paths (room for VIDEOS_FIELDS_MAX) gets their field paths, for an update mask.
+ * For batched writers (migration) that commit several documents at once. */
+clip_err videos_fields(arena_t *a, const char *uid, const char *video_id, const video_rec *in,
+                       unsigned mask, fs_value *out, const char **paths, size_t *npaths, char *err,
+                       size_t errlen);
 
 /* CLIP_ENOTFOUND when there is no such video. */
 clip_err videos_get(fs_client *fs, arena_t *a, const char *uid, const char *video_id,
