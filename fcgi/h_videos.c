@@ -116,7 +116,8 @@ void h_video_get(request_t *rq, response_t *rs)
     const char *uid;
     fs_client *fs = NULL;
     /* metadata_source (CONTRACT section 6): r2 reads only the legacy layout, firestore+r2 falls
-     * back to it when the video document is missing, firestore never reads it */
+     * back to it when the video document is missing (or Firestore is down), firestore never
+     * reads it */
     cfg_source source = rq->app->cfg->metadata_source;
     if (auth_user(rq, rs, &uid) != 0 || h_query_only(rq, rs, none) != 0 ||
         (source != CFG_SOURCE_R2 && !(fs = h_need_fs(rq, rs))))
@@ -126,6 +127,12 @@ void h_video_get(request_t *rq, response_t *rs)
     char err[256];
     clip_err e = source == CFG_SOURCE_R2 ? CLIP_ENOTFOUND
                                          : videos_get(fs, rq->arena, uid, video_id, &v, err, sizeof err);
+    /* In firestore+r2 the legacy layout is still complete: it also answers while Firestore is
+     * down, rather than a 503 */
+    if (source == CFG_SOURCE_FIRESTORE_R2 && (e == CLIP_EUNAVAILABLE || e == CLIP_ETIMEOUT)) {
+        log_warn("firestore_down", "%s: answering video %s from R2", err, video_id);
+        e = CLIP_ENOTFOUND;
+    }
     if (e == CLIP_ENOTFOUND && source != CFG_SOURCE_FIRESTORE) {
         if (h_legacy_video(rq, rs, uid, video_id, source == CFG_SOURCE_FIRESTORE_R2) == 0)
             finish_cached(rq, rs);

@@ -242,6 +242,32 @@ static void test_sighup_under_load(void)
     CU_ASSERT_EQUAL(l.ok + l2.ok, 600);
 }
 
+/* Phase firestore+r2: while Firestore is down, video info comes from the legacy layout. */
+static void test_firestore_down_phase_firestore_r2(void)
+{
+    const char *hj = "{\"video_title\":\"Faults\",\"video_url\":\"https://x\",\"highlights\":["
+                     "{\"id\":0,\"title\":\"Zero\",\"priority\":1,\"start\":\"0\",\"end\":\"10\","
+                     "\"duration\":10,\"hook_category\":\"funny\"}]}";
+    CU_ASSERT_EQUAL_FATAL(fullstack_s3_put(&F, "alice/vid1/highlights.json", hj, strlen(hj), "application/json"), 0);
+    CU_ASSERT_EQUAL_FATAL(fullstack_s3_put(&F, "alice/vid1/clips/clip_0_vertical.mp4", "MP4", 3, "video/mp4"), 0);
+    CU_ASSERT_EQUAL_FATAL(fullstack_restart_pool(&F, WORKERS, "metadata_source = firestore+r2"), 0);
+    char *body = NULL;
+    CU_ASSERT_EQUAL(get_video(NULL, &body), 200);
+    CU_ASSERT_PTR_NOT_NULL(body && strstr(body, "\"source\":\"firestore\""));
+    free(body);
+    /* every Firestore call fails from now on */
+    fault("{\"match\":\"\",\"times\":-1,\"action\":\"status\",\"status\":503}");
+    double secs;
+    CU_ASSERT_EQUAL(get_video(&secs, &body), 200);
+    CU_ASSERT_PTR_NOT_NULL(body && strstr(body, "\"source\":\"r2\""));
+    CU_ASSERT_PTR_NOT_NULL(body && strstr(body, "\"clips\":[{\"name\":\"clip_0_vertical.mp4\""));
+    free(body);
+    CU_ASSERT_TRUE(secs < 3.0);
+    CU_ASSERT_EQUAL(tp_wait_log(&F.st.pool, "\"event\":\"firestore_down\"", 2000), 0);
+    CU_ASSERT_TRUE(fault_hits_and_clear() > 0);
+    CU_ASSERT_EQUAL_FATAL(fullstack_restart_pool(&F, WORKERS, NULL), 0);
+}
+
 static void test_keyset_down_with_keys_cached(void)
 {
     /* idle workers fetch the keys within a second of starting (idt_maintain between requests) */
@@ -295,6 +321,7 @@ int main(void)
                            UNIT_TEST(test_hang_ends_at_deadline),
                            UNIT_TEST(test_worker_killed_under_load),
                            UNIT_TEST(test_sighup_under_load),
+                           UNIT_TEST(test_firestore_down_phase_firestore_r2),
                            UNIT_TEST(test_keyset_down_with_keys_cached),
                            UNIT_TEST(test_s3_stopped),
                            UNIT_TEST(test_firestore_stopped),
