@@ -180,6 +180,19 @@ int buf_json_str(buf_t *b, const char *s, size_t n)
     return buf_putc(b, '"');
 }
 
+int buf_json_double(buf_t *b, double d)
+{
+    if (d != d || d > 1.7976931348623157e308 || d < -1.7976931348623157e308)
+        return buf_puts(b, "null");
+    char s[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(s, sizeof s, "%.*g", prec, d);
+        if (strtod(s, NULL) == d)
+            break;
+    }
+    return buf_puts(b, s);
+}
+
 char *buf_take(buf_t *b)
 {
     char *p = b->p;

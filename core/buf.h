@@ -26,6 +26,9 @@ int buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 
 int buf_vprintf(buf_t *b, const char *fmt, va_list ap);
 /* Appends a JSON string literal (with quotes), escaping per RFC 8259; invalid UTF-8 becomes U+FFFD. */
 int buf_json_str(buf_t *b, const char *s, size_t n);
+/* Appends a JSON number in its shortest round-trip form (28.5, not 28.499999999999999); null for
+ * NaN and infinities, which JSON cannot carry. */
+int buf_json_double(buf_t *b, double d);
 /* Hands the string over to the caller (free() it); the buffer is left empty. */
 char *buf_take(buf_t *b);
 

@@ -8,21 +8,6 @@
 
 #include "fs_value.h"
 
-void wreply_double(buf_t *b, double d)
-{
-    if (!isfinite(d)) {
-        buf_puts(b, "null");
-        return;
-    }
-    char s[40];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(s, sizeof s, "%.*g", prec, d);
-        if (strtod(s, NULL) == d)
-            break;
-    }
-    buf_puts(b, s);
-}
-
 static void str_or_null(buf_t *b, const char *s)
 {
     if (!s)
@@ -68,7 +53,7 @@ void wreply_stats(buf_t *b, const video_clip_stats *s)
                "\"total_duration_seconds\":",
                (long long)s->total, (long long)s->completed, (long long)s->failed,
                (long long)s->total_size_bytes);
-    wreply_double(b, s->total_duration_seconds);
+    buf_json_double(b, s->total_duration_seconds);
     buf_puts(b, ",\"by_style\":{");
     for (size_t i = 0; i < s->nby_style; i++) {
         if (i)
@@ -106,7 +91,7 @@ void wreply_video(buf_t *b, const video_rec *v)
     buf_printf(b, "%lld", (long long)v->highlights_count);
     key(b, "highlights_summary", 0);
     buf_puts(b, "{\"total_duration\":");
-    wreply_double(b, v->highlights_total_duration);
+    buf_json_double(b, v->highlights_total_duration);
     buf_puts(b, ",\"categories\":");
     str_list(b, v->categories, v->ncategories);
     buf_putc(b, '}');
@@ -142,7 +127,7 @@ void wreply_clip(buf_t *b, const clip_rec *c)
     key(b, "end_time", 0);
     str_or_null(b, c->end_time);
     key(b, "duration_seconds", 0);
-    wreply_double(b, c->duration_seconds);
+    buf_json_double(b, c->duration_seconds);
     key(b, "priority", 0);
     buf_printf(b, "%lld", (long long)c->priority);
     key(b, "status", 0);
@@ -152,7 +137,7 @@ void wreply_clip(buf_t *b, const clip_rec *c)
     key(b, "file_size_bytes", 0);
     buf_printf(b, "%lld", (long long)c->file_size_bytes);
     key(b, "file_size_mb", 0);
-    wreply_double(b, c->file_size_mb);
+    buf_json_double(b, c->file_size_mb);
     key(b, "has_thumbnail", 0);
     buf_puts(b, c->has_thumbnail ? "true" : "false");
     key(b, "r2_key", 0);

@@ -39,7 +39,5 @@ clip_err wreply_upload(sig_signer *s, buf_t *b, const char *uid, const char *vid
                        const char *clip_id, const char *filename, long expires, time_t when,
                        char *err, size_t errlen);
 
-/* A JSON number in its shortest round-trip form (28.5), null for NaN and the infinities. */
-void wreply_double(buf_t *b, double d);
 
 #endif

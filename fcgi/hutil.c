@@ -120,21 +120,6 @@ void h_json_time(buf_t *b, fs_time t)
     buf_printf(b, "\"%s\"", s);
 }
 
-void h_json_double(buf_t *b, double d)
-{
-    if (d != d || d > 1.7976931348623157e308 || d < -1.7976931348623157e308) {
-        buf_puts(b, "null");
-        return;
-    }
-    char s[40];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(s, sizeof s, "%.*g", prec, d);
-        if (strtod(s, NULL) == d)
-            break;
-    }
-    buf_puts(b, s);
-}
-
 void h_json_str_or_null(buf_t *b, const char *s)
 {
     if (!s)
@@ -202,7 +187,7 @@ void h_clip_json(const app_t *app, buf_t *b, const char *video_id, const clip_re
     buf_puts(b, ",\"end_time\":");
     buf_json_str(b, c->end_time, strlen(c->end_time));
     buf_puts(b, ",\"duration_seconds\":");
-    h_json_double(b, c->duration_seconds);
+    buf_json_double(b, c->duration_seconds);
     buf_printf(b, ",\"url\":\"/api/videos/%s/clips/", video_id);
     /* ids and file names are [A-Za-z0-9._-]: nothing to escape in the path */
     buf_puts(b, c->filename);
@@ -252,7 +237,7 @@ void h_video_fields_json(buf_t *b, const video_rec *v)
     h_json_str_or_null(b, v->target_aspect);
     buf_printf(b, ",\"highlights_count\":%lld,\"highlights_summary\":{\"total_duration\":",
                (long long)v->highlights_count);
-    h_json_double(b, v->highlights_total_duration);
+    buf_json_double(b, v->highlights_total_duration);
     buf_puts(b, ",\"categories\":");
     str_array(b, v->categories, v->ncategories);
     buf_puts(b, "},\"clip_stats\":");
@@ -265,7 +250,7 @@ void h_video_fields_json(buf_t *b, const video_rec *v)
                    "\"total_duration_seconds\":",
                    (long long)s->total, (long long)s->completed, (long long)s->failed,
                    (long long)s->total_size_bytes);
-        h_json_double(b, s->total_duration_seconds);
+        buf_json_double(b, s->total_duration_seconds);
         buf_puts(b, ",\"by_style\":{");
         for (size_t i = 0; i < s->nby_style; i++) {
             if (i)

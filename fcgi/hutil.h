@@ -32,8 +32,6 @@ void h_repo_error(request_t *rq, response_t *rs, clip_err e, const char *err);
 
 /* "2026-11-23T10:00:00Z", or null when the time is zero. */
 void h_json_time(buf_t *b, fs_time t);
-/* A JSON number in its shortest round-trip form (28.5, not 28.499999999999999); null for NaN/inf. */
-void h_json_double(buf_t *b, double d);
 /* A JSON string, or null when s is NULL. */
 void h_json_str_or_null(buf_t *b, const char *s);
 

@@ -13,7 +13,7 @@ static void test_double_shortest(void)
         "28.5", "0.30000000000000004", "0", "12.299999237060547", "1e+21", "-2.5", "null", "null"};
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
         buf_t b = BUF_INIT;
-        wreply_double(&b, in[i]);
+        buf_json_double(&b, in[i]);
         UNIT_ASSERT_STR(b.p, want[i]);
         buf_free(&b);
     }
