@@ -1,7 +1,6 @@
 /* wreply: records of the repositories written out as the workflow's JSON answers. */
 #include "wreply.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
