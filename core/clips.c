@@ -103,20 +103,6 @@ static const char *join(arena_t *a, ...)
     return p;
 }
 
-static const char *str_or(const fs_value *m, const char *key, const char *dflt)
-{
-    const char *s = NULL;
-    if (fs_get_str(m, key, &s) != 0 || !s)
-        return dflt;
-    return s;
-}
-
-static const char *str_or_null(const fs_value *m, const char *key)
-{
-    const char *s = NULL;
-    return fs_get_str(m, key, &s) == 0 ? s : NULL;
-}
-
 clip_err clips_from_doc(arena_t *a, const fs_doc *d, clip_rec *out, char *err, size_t errlen)
 {
     (void)a;
@@ -125,16 +111,16 @@ clip_err clips_from_doc(arena_t *a, const fs_doc *d, clip_rec *out, char *err, s
     const fs_value *m = &d->fields;
     memset(out, 0, sizeof *out);
     out->clip_id = d->id;
-    out->filename = str_or(m, "filename", "");
-    out->scene_title = str_or(m, "scene_title", "");
-    out->scene_description = str_or_null(m, "scene_description");
-    out->style = str_or(m, "style", "");
-    out->start_time = str_or(m, "start_time", "");
-    out->end_time = str_or(m, "end_time", "");
-    out->status = str_or(m, "status", "pending");
-    out->error = str_or_null(m, "error");
-    out->r2_key = str_or(m, "r2_key", "");
-    out->thumbnail_r2_key = str_or_null(m, "thumbnail_r2_key");
+    out->filename = fs_get_str_or(m, "filename", "");
+    out->scene_title = fs_get_str_or(m, "scene_title", "");
+    out->scene_description = fs_get_str_or(m, "scene_description", NULL);
+    out->style = fs_get_str_or(m, "style", "");
+    out->start_time = fs_get_str_or(m, "start_time", "");
+    out->end_time = fs_get_str_or(m, "end_time", "");
+    out->status = fs_get_str_or(m, "status", "pending");
+    out->error = fs_get_str_or(m, "error", NULL);
+    out->r2_key = fs_get_str_or(m, "r2_key", "");
+    out->thumbnail_r2_key = fs_get_str_or(m, "thumbnail_r2_key", NULL);
     if (fs_get_int(m, "scene_id", &out->scene_id) != 0)
         out->scene_id = 0;
     if (fs_get_int(m, "priority", &out->priority) != 0)

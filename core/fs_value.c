@@ -171,6 +171,12 @@ const fs_value *fs_map_get(const fs_value *map, const char *key)
     return NULL;
 }
 
+const char *fs_get_str_or(const fs_value *map, const char *key, const char *dflt)
+{
+    const char *s = NULL;
+    return fs_get_str(map, key, &s) == 0 && s ? s : dflt;
+}
+
 int fs_get_str(const fs_value *map, const char *key, const char **out)
 {
     const fs_value *v = fs_map_get(map, key);

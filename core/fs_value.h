@@ -103,6 +103,8 @@ const fs_value *fs_map_get(const fs_value *map, const char *key);
 /* Typed getters on a map key: 0 when present with that type (*out set), -1 otherwise.
  * fs_get_str gives NULL for a null value and returns 0. fs_get_double accepts integers too. */
 int fs_get_str(const fs_value *map, const char *key, const char **out);
+/* The string member key, or dflt when it is missing, null or not a string. */
+const char *fs_get_str_or(const fs_value *map, const char *key, const char *dflt);
 int fs_get_int(const fs_value *map, const char *key, int64_t *out);
 int fs_get_double(const fs_value *map, const char *key, double *out);
 int fs_get_bool(const fs_value *map, const char *key, int *out);

@@ -37,20 +37,6 @@ static clip_err video_path(char *out, size_t outlen, const char *uid, const char
     return CLIP_OK;
 }
 
-static const char *str_or(const fs_value *m, const char *key, const char *dflt)
-{
-    const char *s = NULL;
-    if (fs_get_str(m, key, &s) != 0 || !s)
-        return dflt;
-    return s;
-}
-
-static const char *str_or_null(const fs_value *m, const char *key)
-{
-    const char *s = NULL;
-    return fs_get_str(m, key, &s) == 0 ? s : NULL;
-}
-
 /* The strings of an array value (others skipped) as an arena array. */
 static clip_err str_list(arena_t *a, const fs_value *v, const char *const **out, size_t *n)
 {
@@ -106,14 +92,14 @@ clip_err videos_from_doc(arena_t *a, const fs_doc *d, video_rec *out, char *err,
     const fs_value *m = &d->fields;
     memset(out, 0, sizeof *out);
     out->video_id = d->id;
-    out->user_id = str_or(m, "user_id", "");
-    out->video_url = str_or(m, "video_url", "");
-    out->video_title = str_or(m, "video_title", "");
-    out->youtube_id = str_or_null(m, "youtube_id");
-    out->status = str_or(m, "status", "queued");
-    out->custom_prompt = str_or_null(m, "custom_prompt");
-    out->crop_mode = str_or(m, "crop_mode", "");
-    out->target_aspect = str_or(m, "target_aspect", "");
+    out->user_id = fs_get_str_or(m, "user_id", "");
+    out->video_url = fs_get_str_or(m, "video_url", "");
+    out->video_title = fs_get_str_or(m, "video_title", "");
+    out->youtube_id = fs_get_str_or(m, "youtube_id", NULL);
+    out->status = fs_get_str_or(m, "status", "queued");
+    out->custom_prompt = fs_get_str_or(m, "custom_prompt", NULL);
+    out->crop_mode = fs_get_str_or(m, "crop_mode", "");
+    out->target_aspect = fs_get_str_or(m, "target_aspect", "");
     if (fs_get_int(m, "highlights_count", &out->highlights_count) != 0)
         out->highlights_count = 0;
     clip_err e =

@@ -320,6 +320,9 @@ test('BulkWriter (batchWrite), recursiveDelete and read-only transactions at a r
   const bw = db.bulkWriter();
   for (let i = 0; i < 30; i++) bw.set(db.doc(`bulk/d${i}`), { i });
   bw.set(db.doc('bulk/d0/sub/s1'), { deep: true });
+  // BulkWriter does not order writes to one document (they go in separate batches that may run
+  // at once): the sets must have landed before the update of d1 is sent
+  await bw.flush();
   bw.update(db.doc('bulk/d1'), { i: FieldValue.increment(100) });
   await bw.close();
   assert.equal((await db.collection('bulk').count().get()).data().count, 30);
