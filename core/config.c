@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "events.h"
 
 typedef enum { K_STR, K_LONG, K_SECRET, K_PATH, K_ENUM } key_kind;
 
@@ -57,6 +58,12 @@ static const key_def keys[] = {
     {"r2_session_token", K_SECRET, F(r2_session_token), NULL, 0, 0, NULL, NULL},
     {"presign_expires", K_LONG, F(presign_expires), "3600", 1, 604800, NULL, NULL},
     {"internal_keys_file", K_PATH, F(internal_keys_file), NULL, 0, 0, NULL, NULL},
+    {"events_publish_url", K_STR, F(events_publish_url), NULL, 0, 0, NULL, NULL},
+    {"events_publish_timeout_ms", K_LONG, F(events_publish_timeout_ms), "200", 1, 5000, NULL, NULL},
+    {"events_ticket_key_file", K_PATH, F(events_ticket_key_file), NULL, 0, 0, NULL, NULL},
+    {"events_ticket_expires", K_LONG, F(events_ticket_expires), "600", 10, 86400, NULL, NULL},
+    {"events_buffer_length", K_LONG, F(events_buffer_length), "200", 1, 100000, NULL, NULL},
+    {"events_buffer_seconds", K_LONG, F(events_buffer_seconds), "3600", 120, 604800, NULL, NULL},
     {"metadata_source", K_ENUM, F(metadata_source), "firestore", 0, 0, source_names, NULL},
     {"log_level", K_ENUM, F(log_level), "info", 0, 0, level_names, NULL},
 };
@@ -321,6 +328,8 @@ static clip_err convert(raw_t *r, cfg_t *c, char *err, size_t errlen)
         strncmp(c->auth_keys_url, "http://", 7) != 0)
         return clip_fail(CLIP_EINVAL, err, errlen, "auth_keys_url: '%s' is not an http(s) URL",
                          c->auth_keys_url);
+    if (c->events_publish_url && events_url_check(c->events_publish_url, err, errlen) != CLIP_OK)
+        return CLIP_EINVAL;
     return CLIP_OK;
 }
 

@@ -42,6 +42,15 @@ typedef struct {
     long presign_expires;
 
     char *internal_keys_file;
+
+    /* live updates (nchan): none of these set = no events published, no tickets issued */
+    char *events_publish_url;     /* unix:PATH or http://LOOPBACK[:PORT][/PREFIX] */
+    long events_publish_timeout_ms;
+    char *events_ticket_key_file; /* one key a line; two during a rotation */
+    long events_ticket_expires;   /* seconds a ticket is good for a connect */
+    long events_buffer_length;    /* = nchan_message_buffer_length of the publisher location */
+    long events_buffer_seconds;   /* = nchan_message_timeout of the publisher location */
+
     cfg_source metadata_source;
     cfg_log_level log_level;
 } cfg_t;

@@ -278,6 +278,8 @@ static clip_err set_opts(CURL *h, const http_req *req, struct curl_slist *hdrs, 
     if (g.share)
         SET(CURLOPT_SHARE, g.share);
     SET(CURLOPT_URL, req->url);
+    if (req->unix_socket)
+        SET(CURLOPT_UNIX_SOCKET_PATH, req->unix_socket);
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_TIMEOUT_MS, attempt_ms);
     SET(CURLOPT_CONNECTTIMEOUT_MS,

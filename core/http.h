@@ -27,6 +27,8 @@ typedef enum {
 typedef struct {
     const char *method; /* "GET", "POST", "PATCH", "PUT", "DELETE", "HEAD" */
     const char *url;
+    const char *unix_socket; /* NULL: TCP; else the request goes over this socket (url names the
+                                host and path only) */
     const char *const *headers; /* "Name: value" strings */
     size_t nheaders;
     const char *body; /* may be NULL */

@@ -11,7 +11,7 @@ static const int status_codes[] = {200, 201, 204, 302, 304, 400, 401, 403, 404,
                                    405, 409, 413, 429, 500, 502, 503, 504, 0};
 #define NSTATUS (sizeof status_codes / sizeof status_codes[0]) /* 0 = any other */
 static const char *const backend_names[METRICS_BE__COUNT] = {"firestore", "r2", "token", "keys",
-                                                              "other"};
+                                                              "events", "other"};
 
 typedef struct {
     atomic_ullong buckets[METRICS_BUCKETS];
@@ -31,6 +31,8 @@ typedef struct {
     atomic_ullong fallbacks;
     atomic_ullong legacy_bad_names;
     atomic_ullong worker_restarts;
+    atomic_ullong events_published;
+    atomic_ullong events_publish_failures;
     atomic_llong pool_size;
 } shm_t;
 
@@ -136,6 +138,12 @@ void metrics_legacy_bad_name(void)
         atomic_fetch_add(&shm->legacy_bad_names, 1);
 }
 
+void metrics_event_published(int ok)
+{
+    if (shm)
+        atomic_fetch_add(ok ? &shm->events_published : &shm->events_publish_failures, 1);
+}
+
 void metrics_worker_restart(void)
 {
     if (shm)
@@ -221,7 +229,14 @@ void metrics_render(buf_t *out)
                "# HELP clipapi_worker_restarts_total Crashed workers the master respawned.\n"
                "# TYPE clipapi_worker_restarts_total counter\nclipapi_worker_restarts_total %llu\n"
                "# HELP clipapi_pool_workers Live worker processes.\n"
-               "# TYPE clipapi_pool_workers gauge\nclipapi_pool_workers %lld\n",
+               "# TYPE clipapi_pool_workers gauge\nclipapi_pool_workers %lld\n"
+               "# HELP clipapi_events_published_total Live-update events nchan accepted.\n"
+               "# TYPE clipapi_events_published_total counter\nclipapi_events_published_total %llu\n"
+               "# HELP clipapi_events_publish_failures_total Live-update events that could not be "
+               "published (the write itself succeeded).\n"
+               "# TYPE clipapi_events_publish_failures_total counter\n"
+               "clipapi_events_publish_failures_total %llu\n",
                atomic_load(&shm->fallbacks), atomic_load(&shm->legacy_bad_names),
-               atomic_load(&shm->worker_restarts), atomic_load(&shm->pool_size));
+               atomic_load(&shm->worker_restarts), atomic_load(&shm->pool_size),
+               atomic_load(&shm->events_published), atomic_load(&shm->events_publish_failures));
 }

@@ -15,6 +15,7 @@ typedef enum {
     METRICS_BE_R2,
     METRICS_BE_TOKEN,
     METRICS_BE_KEYS,
+    METRICS_BE_EVENTS, /* nchan's publisher (live updates) */
     METRICS_BE_OTHER,
     METRICS_BE__COUNT
 } metrics_backend;
@@ -33,6 +34,7 @@ void metrics_request(const char *route_pattern, int status, double ms);
 void metrics_backend_call(const char *backend, double ms, int attempts, int ok);
 void metrics_fallback(void);          /* a read answered from the legacy R2 layout */
 void metrics_legacy_bad_name(void);   /* a legacy object whose name did not parse */
+void metrics_event_published(int ok); /* one publish to nchan: delivered or failed */
 void metrics_worker_restart(void);    /* the master respawned a crashed worker */
 void metrics_set_pool_size(long n);   /* live workers, set by the master */
 

@@ -170,6 +170,36 @@ static void test_errors_name_the_key(void)
     CU_ASSERT_EQUAL(strncmp(err, "config: cannot open /nonexistent/clipapi.conf", 45), 0);
 }
 
+static void test_events_keys(void)
+{
+    cfg_t *c = NULL;
+    char err[512];
+    CU_ASSERT_EQUAL_FATAL(cfg_load(write_conf("ev0.conf", "\n"), &c, err, sizeof err), CLIP_OK);
+    CU_ASSERT_PTR_NULL(c->events_publish_url);
+    CU_ASSERT_PTR_NULL(c->events_ticket_key_file);
+    CU_ASSERT_EQUAL(c->events_publish_timeout_ms, 200);
+    CU_ASSERT_EQUAL(c->events_ticket_expires, 600);
+    CU_ASSERT_EQUAL(c->events_buffer_length, 200);
+    CU_ASSERT_EQUAL(c->events_buffer_seconds, 3600);
+    cfg_free(c);
+    CU_ASSERT_EQUAL_FATAL(cfg_load(write_conf("ev1.conf",
+                                              "events_publish_url = unix:/run/x/events.sock\n"
+                                              "events_ticket_key_file = /etc/k\n"
+                                              "events_buffer_length = 50\n"),
+                                   &c, err, sizeof err),
+                          CLIP_OK);
+    UNIT_ASSERT_STR(c->events_publish_url, "unix:/run/x/events.sock");
+    UNIT_ASSERT_STR(c->events_ticket_key_file, "/etc/k");
+    CU_ASSERT_EQUAL(c->events_buffer_length, 50);
+    cfg_free(c);
+    UNIT_ASSERT_STR(load_err("events_publish_url = http://192.168.1.2:8090/pub\n"),
+                    "events_publish_url: 'http://192.168.1.2:8090/pub' must name a loopback host "
+                    "(127.0.0.1, [::1] or localhost) (nchan's publisher must not be reachable "
+                    "from outside)");
+    CU_ASSERT_PTR_NOT_NULL(strstr(load_err("events_publish_timeout_ms = 0\n"),
+                                  "events_publish_timeout_ms: 0 is out of range 1..5000"));
+}
+
 static void test_require(void)
 {
     cfg_t *c = NULL;
@@ -189,6 +219,7 @@ int main(void)
 {
     CU_TestInfo tests[] = {UNIT_TEST(test_defaults), UNIT_TEST(test_file_and_env),
                            UNIT_TEST(test_secret_files), UNIT_TEST(test_errors_name_the_key),
-                           UNIT_TEST(test_require), CU_TEST_INFO_NULL};
+                           UNIT_TEST(test_require), UNIT_TEST(test_events_keys),
+                           CU_TEST_INFO_NULL};
     return unit_run("config", tests, init, cleanup);
 }
