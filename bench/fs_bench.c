@@ -55,7 +55,7 @@ static int load(const char *host, int n)
         snprintf(id, sizeof id, "clip_%d_%s", i / 3, styles[i % 3]);
         snprintf(fn, sizeof fn, "%s.mp4", id);
         snprintf(title, sizeof title, "Scene %d: the moment it all changed", i / 3);
-        clip_new in = {.filename = arena_strdup(&a, fn),
+        clip_create_input in = {.filename = arena_strdup(&a, fn),
                        .scene_id = i / 3,
                        .scene_title = arena_strdup(&a, title),
                        .scene_description = "A speaker explains why the plan failed, with a joke.",

@@ -50,7 +50,7 @@ static int seed_video(fs_client *fs, const char *vid, int nclips)
         snprintf(id, sizeof id, "clip_%d_%s", i / 3 + 1, styles[i % 3]);
         snprintf(fn, sizeof fn, "%s.mp4", id);
         snprintf(t, sizeof t, "Scene %d: the moment the plan changed", i / 3 + 1);
-        clip_new in = {.filename = arena_strdup(&a, fn),
+        clip_create_input in = {.filename = arena_strdup(&a, fn),
                        .scene_id = i / 3 + 1,
                        .scene_title = arena_strdup(&a, t),
                        .scene_description = "The speaker explains why the first plan failed.",

@@ -1,10 +1,16 @@
-/* cli: the helpers every clipctl subcommand shares (messages, config, numbers). */
+/* cli: the helpers every clipctl subcommand shares (messages, config, numbers, and for the
+ * workflow commands the configuration and Firestore client, bodies and output). */
 #include "cli.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "ids.h"
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -44,4 +50,200 @@ int cli_parse_long(const char *s, long min, long max, long *out)
         return -1;
     *out = v;
     return 0;
+}
+
+int cli_open(const cli_ctx *ctx, const char *cmd, int need_fs, cli_env *env)
+{
+    memset(env, 0, sizeof *env);
+    arena_init(&env->arena, CLI_ARENA_MAX);
+    char err[512];
+    if (cli_load_config(ctx, &env->cfg, err, sizeof err) != CLIP_OK) {
+        cli_close(env);
+        return cli_fail(cmd, "%s", err);
+    }
+    if (!need_fs)
+        return CLI_EXIT_OK;
+    if (http_global_init() != CLIP_OK) {
+        cli_close(env);
+        return cli_fail(cmd, "cannot initialise libcurl");
+    }
+    env->http_init = 1;
+    if (fs_client_new(env->cfg, &env->fs, err, sizeof err) != CLIP_OK) {
+        env->fs = NULL;
+        cli_close(env);
+        return cli_fail(cmd, "firestore is not configured: %s", err);
+    }
+    return CLI_EXIT_OK;
+}
+
+void cli_close(cli_env *env)
+{
+    fs_client_free(env->fs);
+    env->fs = NULL;
+    if (env->http_init)
+        http_global_cleanup();
+    env->http_init = 0;
+    cfg_free(env->cfg);
+    env->cfg = NULL;
+    arena_free(&env->arena);
+}
+
+/* The whole of f, at most CLI_BODY_MAX bytes. 0 ok, -1 with errno-like message in err. */
+static int read_all(FILE *f, buf_t *b, char *err, size_t errlen)
+{
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (b->len + n > CLI_BODY_MAX) {
+            snprintf(err, errlen, "longer than %u bytes", CLI_BODY_MAX);
+            return -1;
+        }
+        if (buf_append(b, chunk, n) != 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    if (ferror(f)) {
+        snprintf(err, errlen, "read error: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int cli_body(const char *cmd, body_kind kind, const char *json_path, char *const *args, int nargs,
+              buf_t *out)
+{
+    buf_t base = BUF_INIT;
+    char err[512];
+    if (json_path) {
+        int is_stdin = strcmp(json_path, "-") == 0;
+        FILE *f = is_stdin ? stdin : fopen(json_path, "rb");
+        if (!f)
+            return cli_usage_error(cmd, "--json: cannot read %s: %s", json_path, strerror(errno));
+        int r = read_all(f, &base, err, sizeof err);
+        if (!is_stdin)
+            fclose(f);
+        if (r != 0) {
+            buf_free(&base);
+            return cli_usage_error(cmd, "--json %s: %s", json_path, err);
+        }
+    }
+    clip_err e = body_from_args(kind, base.p, base.len, (const char *const *)args, (size_t)nargs,
+                                 out, err, sizeof err);
+    buf_free(&base);
+    if (e != CLIP_OK)
+        return cli_fail_err(cmd, e, err);
+    return CLI_EXIT_OK;
+}
+
+int cli_fail_err(const char *cmd, clip_err e, const char *err)
+{
+    if (e == CLIP_EINVAL) {
+        fprintf(stderr, "clipctl %s: %s\n", cmd, err);
+        return CLI_EXIT_USAGE;
+    }
+    return cli_fail(cmd, "%s (%s)", err, clip_err_code(e));
+}
+
+static int flush_out(const char *cmd)
+{
+    if (fflush(stdout) != 0 || ferror(stdout))
+        return cli_fail(cmd, "cannot write to stdout");
+    return CLI_EXIT_OK;
+}
+
+/* A value as one table cell: strings raw, null as "-", the rest compact JSON. */
+static const char *cell(json_object *v)
+{
+    if (!v)
+        return "-";
+    if (json_object_is_type(v, json_type_string))
+        return json_object_get_string(v);
+    return json_object_to_json_string_ext(v,
+                                          JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+int cli_print(const char *cmd, const buf_t *json, int table)
+{
+    if (!table) {
+        fwrite(json->p ? json->p : "", 1, json->len, stdout);
+        fputc('\n', stdout);
+        return flush_out(cmd);
+    }
+    json_object *j = json_tokener_parse(json->p ? json->p : "");
+    if (!j || !json_object_is_type(j, json_type_object)) {
+        json_object_put(j);
+        return cli_fail(cmd, "cannot make a table of the answer");
+    }
+    int width = 5;
+    json_object_object_foreach(j, k0, v0)
+    {
+        (void)v0;
+        int l = (int)strlen(k0);
+        width = l > width ? l : width;
+    }
+    printf("%-*s  %s\n", width, "FIELD", "VALUE");
+    json_object_object_foreach(j, k, v) printf("%-*s  %s\n", width, k, cell(v));
+    json_object_put(j);
+    return flush_out(cmd);
+}
+
+int cli_print_rows(const char *cmd, const char *json, size_t len, const char *const *columns)
+{
+    json_tokener *tok = json_tokener_new();
+    json_object *j = tok ? json_tokener_parse_ex(tok, json, (int)len) : NULL;
+    json_tokener_free(tok);
+    if (!j || !json_object_is_type(j, json_type_array)) {
+        json_object_put(j);
+        return cli_fail(cmd, "cannot make a table of the answer");
+    }
+    size_t ncol = 0, nrow = json_object_array_length(j);
+    while (columns[ncol])
+        ncol++;
+    int width[16];
+    if (ncol > 16)
+        ncol = 16;
+    for (size_t c = 0; c < ncol; c++) {
+        width[c] = (int)strlen(columns[c]);
+        for (size_t r = 0; r < nrow; r++) {
+            json_object *v = NULL;
+            json_object_object_get_ex(json_object_array_get_idx(j, r), columns[c], &v);
+            int l = (int)strlen(cell(v));
+            width[c] = l > width[c] ? l : width[c];
+        }
+    }
+    for (size_t c = 0; c < ncol; c++) {
+        char up[64];
+        size_t k = 0;
+        for (; columns[c][k] && k + 1 < sizeof up; k++)
+            up[k] = (char)(columns[c][k] >= 'a' && columns[c][k] <= 'z' ? columns[c][k] - 32
+                                                                        : columns[c][k]);
+        up[k] = '\0';
+        if (c + 1 < ncol)
+            printf("%-*s  ", width[c], up);
+        else
+            printf("%s\n", up);
+    }
+    for (size_t r = 0; r < nrow; r++) {
+        json_object *row = json_object_array_get_idx(j, r);
+        for (size_t c = 0; c < ncol; c++) {
+            json_object *v = NULL;
+            json_object_object_get_ex(row, columns[c], &v);
+            if (c + 1 < ncol)
+                printf("%-*s  ", width[c], cell(v));
+            else
+                printf("%s\n", cell(v));
+        }
+    }
+    json_object_put(j);
+    return flush_out(cmd);
+}
+
+int cli_check_id(const char *cmd, const char *what, const char *s)
+{
+    if (!s)
+        return cli_usage_error(cmd, "missing %s", what);
+    if (!ids_valid_id(s, strlen(s)))
+        return cli_usage_error(cmd, "%s: must be 1-128 bytes of [A-Za-z0-9_-]", what);
+    return CLI_EXIT_OK;
 }

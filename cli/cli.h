@@ -4,8 +4,12 @@
 
 #include <stddef.h>
 
+#include "arena.h"
+#include "body.h"
+#include "buf.h"
 #include "config.h"
 #include "err.h"
+#include "firestore.h"
 
 /* Exit codes of every clipctl command. */
 #define CLI_EXIT_OK 0
@@ -46,5 +50,42 @@ int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 clip_err cli_load_config(const cli_ctx *ctx, cfg_t **out, char *err, size_t errlen);
 /* Parses a whole decimal number in [min, max]; 0 on success. */
 int cli_parse_long(const char *s, long min, long max, long *out);
+
+/* ---- what the workflow commands (video, clip, stats, upload-urls) share ---------------------- */
+
+#define CLI_BODY_MAX (1u << 20) /* a --json body, like the server's request_body_max default */
+#define CLI_ARENA_MAX (256u << 20)
+
+typedef struct {
+    cfg_t *cfg;
+    fs_client *fs; /* NULL unless asked for */
+    arena_t arena;
+    int http_init;
+} cli_env;
+
+/* Loads the configuration and, when need_fs, makes the Firestore client. CLI_EXIT_OK or the exit
+ * code after printing why. */
+int cli_open(const cli_ctx *ctx, const char *cmd, int need_fs, cli_env *env);
+void cli_close(cli_env *env);
+
+/* The request body of a command: --json FILE ("-" = stdin, or NULL) plus "name=value" /
+ * "name:=JSON" arguments, merged by body_from_args. CLI_EXIT_OK, or CLI_EXIT_USAGE after a
+ * message naming the field. */
+int cli_body(const char *cmd, body_kind kind, const char *json_path, char *const *args, int nargs,
+              buf_t *out);
+
+/* A refused body or failed repository call: the message, and the exit code (usage for bad input,
+ * failure otherwise). */
+int cli_fail_err(const char *cmd, clip_err e, const char *err);
+
+/* Prints a JSON answer: as is (one line) or, with table, as a "FIELD  VALUE" table (nested values
+ * compact JSON). CLI_EXIT_OK, or CLI_EXIT_FAIL when stdout fails. */
+int cli_print(const char *cmd, const buf_t *json, int table);
+
+/* Prints rows (a JSON array of objects) as a table of the given columns (NULL-terminated). */
+int cli_print_rows(const char *cmd, const char *json, size_t len, const char *const *columns);
+
+/* Checks that a positional argument is an id (uid, video_id, clip_id); CLI_EXIT_OK or usage. */
+int cli_check_id(const char *cmd, const char *what, const char *s);
 
 #endif

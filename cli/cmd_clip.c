@@ -7,8 +7,7 @@
 #include "cli.h"
 #include "clips.h"
 #include "ids.h"
-#include "wbody.h"
-#include "wcli.h"
+#include "body.h"
 #include "wreply.h"
 
 #define CLIP_LIST_PAGES_MAX 100000 /* --all: a bound on pages, not a goal */
@@ -103,9 +102,9 @@ static int parse(const char *cmd, int argc, char **argv, clip_opts *o, int is_li
             o->style = optarg;
             break;
         case 'n':
-            if (cli_parse_long(optarg, 0, WBODY_SCENE_ID_MAX, &o->scene_id) != 0)
+            if (cli_parse_long(optarg, 0, BODY_SCENE_ID_MAX, &o->scene_id) != 0)
                 return cli_usage_error(cmd, "--scene-id: a whole number from 0 to %lld",
-                                       WBODY_SCENE_ID_MAX);
+                                       BODY_SCENE_ID_MAX);
             break;
         case 'l':
             if (cli_parse_long(optarg, 1, CLIPS_LIST_LIMIT_MAX, &o->limit) != 0)
@@ -137,9 +136,9 @@ static int ids(const char *cmd, int argc, char **argv, int with_clip, const char
     *uid = optind < argc ? argv[optind] : NULL;
     *vid = optind + 1 < argc ? argv[optind + 1] : NULL;
     *clip = with_clip && optind + 2 < argc ? argv[optind + 2] : NULL;
-    if ((rc = wcli_id(cmd, "UID", *uid)) != CLI_EXIT_OK ||
-        (rc = wcli_id(cmd, "VIDEO_ID", *vid)) != CLI_EXIT_OK ||
-        (with_clip && (rc = wcli_id(cmd, "CLIP_ID", *clip)) != CLI_EXIT_OK))
+    if ((rc = cli_check_id(cmd, "UID", *uid)) != CLI_EXIT_OK ||
+        (rc = cli_check_id(cmd, "VIDEO_ID", *vid)) != CLI_EXIT_OK ||
+        (with_clip && (rc = cli_check_id(cmd, "CLIP_ID", *clip)) != CLI_EXIT_OK))
         return rc;
     return CLI_EXIT_OK;
 }
@@ -148,7 +147,7 @@ static int print_clip(const char *cmd, const clip_rec *c, int table)
 {
     buf_t b = BUF_INIT;
     wreply_clip(&b, c);
-    int rc = wcli_print(cmd, &b, table);
+    int rc = cli_print(cmd, &b, table);
     buf_free(&b);
     return rc;
 }
@@ -166,22 +165,22 @@ static int clip_put(const cli_ctx *ctx, int argc, char **argv)
     if ((rc = ids(cmd, argc, argv, 1, &uid, &vid, &cid)) != CLI_EXIT_OK)
         return rc;
     buf_t body = BUF_INIT;
-    rc = wcli_body(cmd, WBODY_CLIP, o.json, argv + optind + 3, argc - optind - 3, &body);
+    rc = cli_body(cmd, BODY_CLIP, o.json, argv + optind + 3, argc - optind - 3, &body);
     arena_t pa;
-    arena_init(&pa, WCLI_ARENA_MAX);
-    clip_new in;
+    arena_init(&pa, CLI_ARENA_MAX);
+    clip_create_input in;
     char err[512];
     clip_err e = CLIP_OK;
-    if (rc == CLI_EXIT_OK && (e = wbody_parse_clip(&pa, uid, vid, cid, body.p, body.len, &in, err,
+    if (rc == CLI_EXIT_OK && (e = body_parse_clip(&pa, uid, vid, cid, body.p, body.len, &in, err,
                                                    sizeof err)) != CLIP_OK)
-        rc = wcli_fail(cmd, e, err);
+        rc = cli_fail_err(cmd, e, err);
     buf_free(&body);
-    wcli_env env;
-    if (rc == CLI_EXIT_OK && (rc = wcli_open(ctx, cmd, 1, &env)) == CLI_EXIT_OK) {
+    cli_env env;
+    if (rc == CLI_EXIT_OK && (rc = cli_open(ctx, cmd, 1, &env)) == CLI_EXIT_OK) {
         clip_rec out;
         e = clips_create(env.fs, &env.arena, uid, vid, cid, &in, &out, NULL, err, sizeof err);
-        rc = e == CLIP_OK ? print_clip(cmd, &out, o.table) : wcli_fail(cmd, e, err);
-        wcli_close(&env);
+        rc = e == CLIP_OK ? print_clip(cmd, &out, o.table) : cli_fail_err(cmd, e, err);
+        cli_close(&env);
     }
     arena_free(&pa);
     return rc;
@@ -200,22 +199,22 @@ static int clip_status(const cli_ctx *ctx, int argc, char **argv)
     if ((rc = ids(cmd, argc, argv, 1, &uid, &vid, &cid)) != CLI_EXIT_OK)
         return rc;
     buf_t body = BUF_INIT;
-    rc = wcli_body(cmd, WBODY_STATUS, o.json, argv + optind + 3, argc - optind - 3, &body);
+    rc = cli_body(cmd, BODY_STATUS, o.json, argv + optind + 3, argc - optind - 3, &body);
     arena_t pa;
-    arena_init(&pa, WCLI_ARENA_MAX);
+    arena_init(&pa, CLI_ARENA_MAX);
     clip_status_update u;
     char err[512];
     clip_err e = CLIP_OK;
     if (rc == CLI_EXIT_OK &&
-        (e = wbody_parse_status(&pa, body.p, body.len, &u, err, sizeof err)) != CLIP_OK)
-        rc = wcli_fail(cmd, e, err);
+        (e = body_parse_status(&pa, body.p, body.len, &u, err, sizeof err)) != CLIP_OK)
+        rc = cli_fail_err(cmd, e, err);
     buf_free(&body);
-    wcli_env env;
-    if (rc == CLI_EXIT_OK && (rc = wcli_open(ctx, cmd, 1, &env)) == CLI_EXIT_OK) {
+    cli_env env;
+    if (rc == CLI_EXIT_OK && (rc = cli_open(ctx, cmd, 1, &env)) == CLI_EXIT_OK) {
         clip_rec out;
         e = clips_update_status(env.fs, &env.arena, uid, vid, cid, &u, &out, err, sizeof err);
-        rc = e == CLIP_OK ? print_clip(cmd, &out, o.table) : wcli_fail(cmd, e, err);
-        wcli_close(&env);
+        rc = e == CLIP_OK ? print_clip(cmd, &out, o.table) : cli_fail_err(cmd, e, err);
+        cli_close(&env);
     }
     arena_free(&pa);
     return rc;
@@ -239,8 +238,8 @@ static int clip_list(const cli_ctx *ctx, int argc, char **argv)
         return rc;
     if (optind + 2 < argc)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 2]);
-    wcli_env env;
-    if ((rc = wcli_open(ctx, cmd, 1, &env)) != CLI_EXIT_OK)
+    cli_env env;
+    if ((rc = cli_open(ctx, cmd, 1, &env)) != CLI_EXIT_OK)
         return rc;
     clips_filter f = {o.status, o.style, o.scene_id >= 0, o.scene_id >= 0 ? o.scene_id : 0};
     buf_t rows = BUF_INIT;
@@ -276,9 +275,9 @@ static int clip_list(const cli_ctx *ctx, int argc, char **argv)
     if (e == CLIP_OK && rows.oom)
         e = clip_fail(CLIP_ENOMEM, err, sizeof err, "out of memory");
     if (e != CLIP_OK) {
-        rc = wcli_fail(cmd, e, err);
+        rc = cli_fail_err(cmd, e, err);
     } else if (o.table) {
-        rc = wcli_print_rows(cmd, rows.p, rows.len, columns);
+        rc = cli_print_rows(cmd, rows.p, rows.len, columns);
         if (rc == CLI_EXIT_OK && next)
             printf("next cursor: %s\n", next);
     } else {
@@ -291,11 +290,11 @@ static int clip_list(const cli_ctx *ctx, int argc, char **argv)
         else
             buf_puts(&b, "null");
         buf_putc(&b, '}');
-        rc = wcli_print(cmd, &b, 0);
+        rc = cli_print(cmd, &b, 0);
         buf_free(&b);
     }
     buf_free(&rows);
-    wcli_close(&env);
+    cli_close(&env);
     return rc;
 }
 

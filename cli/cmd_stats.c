@@ -6,8 +6,7 @@
 
 #include "cli.h"
 #include "videos.h"
-#include "wbody.h"
-#include "wcli.h"
+#include "body.h"
 #include "wreply.h"
 
 static void usage(FILE *f)
@@ -48,14 +47,14 @@ int cmd_stats(const cli_ctx *ctx, int argc, char **argv)
     }
     const char *uid = optind < argc ? argv[optind] : NULL;
     const char *vid = optind + 1 < argc ? argv[optind + 1] : NULL;
-    if ((rc = wcli_id(cmd, "UID", uid)) != CLI_EXIT_OK ||
-        (rc = wcli_id(cmd, "VIDEO_ID", vid)) != CLI_EXIT_OK)
+    if ((rc = cli_check_id(cmd, "UID", uid)) != CLI_EXIT_OK ||
+        (rc = cli_check_id(cmd, "VIDEO_ID", vid)) != CLI_EXIT_OK)
         return rc;
     if (optind + 2 < argc)
         return cli_usage_error(cmd, "unexpected argument '%s' (stats takes no fields)",
                                argv[optind + 2]);
-    wcli_env env;
-    if ((rc = wcli_open(ctx, cmd, 1, &env)) != CLI_EXIT_OK)
+    cli_env env;
+    if ((rc = cli_open(ctx, cmd, 1, &env)) != CLI_EXIT_OK)
         return rc;
     video_clip_stats s;
     char err[512];
@@ -63,11 +62,11 @@ int cmd_stats(const cli_ctx *ctx, int argc, char **argv)
     if (e == CLIP_OK) {
         buf_t b = BUF_INIT;
         wreply_stats(&b, &s);
-        rc = wcli_print(cmd, &b, table);
+        rc = cli_print(cmd, &b, table);
         buf_free(&b);
     } else {
-        rc = wcli_fail(cmd, e, err);
+        rc = cli_fail_err(cmd, e, err);
     }
-    wcli_close(&env);
+    cli_close(&env);
     return rc;
 }

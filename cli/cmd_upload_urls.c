@@ -8,8 +8,7 @@
 #include "cli.h"
 #include "r2.h"
 #include "sigv4.h"
-#include "wbody.h"
-#include "wcli.h"
+#include "body.h"
 #include "wreply.h"
 
 static void usage(FILE *f)
@@ -73,14 +72,14 @@ int cmd_upload_urls(const cli_ctx *ctx, int argc, char **argv)
     const char *uid = optind < argc ? argv[optind] : NULL;
     const char *vid = optind + 1 < argc ? argv[optind + 1] : NULL;
     const char *cid = optind + 2 < argc ? argv[optind + 2] : NULL;
-    if ((rc = wcli_id(cmd, "UID", uid)) != CLI_EXIT_OK ||
-        (rc = wcli_id(cmd, "VIDEO_ID", vid)) != CLI_EXIT_OK ||
-        (rc = wcli_id(cmd, "CLIP_ID", cid)) != CLI_EXIT_OK)
+    if ((rc = cli_check_id(cmd, "UID", uid)) != CLI_EXIT_OK ||
+        (rc = cli_check_id(cmd, "VIDEO_ID", vid)) != CLI_EXIT_OK ||
+        (rc = cli_check_id(cmd, "CLIP_ID", cid)) != CLI_EXIT_OK)
         return rc;
     buf_t body = BUF_INIT;
-    rc = wcli_body(cmd, WBODY_UPLOAD, json, argv + optind + 3, argc - optind - 3, &body);
-    wcli_env env;
-    if (rc == CLI_EXIT_OK && (rc = wcli_open(ctx, cmd, 0, &env)) != CLI_EXIT_OK) {
+    rc = cli_body(cmd, BODY_UPLOAD, json, argv + optind + 3, argc - optind - 3, &body);
+    cli_env env;
+    if (rc == CLI_EXIT_OK && (rc = cli_open(ctx, cmd, 0, &env)) != CLI_EXIT_OK) {
         buf_free(&body);
         return rc;
     }
@@ -88,12 +87,12 @@ int cmd_upload_urls(const cli_ctx *ctx, int argc, char **argv)
         buf_free(&body);
         return rc;
     }
-    wbody_upload up;
-    clip_err e = wbody_parse_upload(&env.arena, cid, body.p, body.len, &up, err, sizeof err);
+    body_upload up;
+    clip_err e = body_parse_upload(&env.arena, cid, body.p, body.len, &up, err, sizeof err);
     buf_free(&body);
     sig_signer *s = NULL;
     if (e != CLIP_OK) {
-        rc = wcli_fail(cmd, e, err);
+        rc = cli_fail_err(cmd, e, err);
     } else if (r2_signer_from_cfg(env.cfg, &s, err, sizeof err) != CLIP_OK) {
         rc = cli_fail(cmd, "%s", err);
     } else {
@@ -102,7 +101,7 @@ int cmd_upload_urls(const cli_ctx *ctx, int argc, char **argv)
         e = wreply_upload(s, &b, uid, vid, cid, up.filename, expires, when ? when : time(NULL), err,
                           sizeof err);
         if (e != CLIP_OK) {
-            rc = wcli_fail(cmd, e, err);
+            rc = cli_fail_err(cmd, e, err);
         } else if (table) {
             /* one row per object: the two inner objects of the answer as an array */
             char *clip = strstr(b.p, "{\"method\""), *thumb = strstr(b.p, ",\"thumbnail\":");
@@ -116,14 +115,14 @@ int cmd_upload_urls(const cli_ctx *ctx, int argc, char **argv)
                 buf_putc(&rows, ']');
             }
             static const char *const cols[] = {"r2_key", "content_type", "url", NULL};
-            rc = wcli_print_rows(cmd, rows.p ? rows.p : "", rows.len, cols);
+            rc = cli_print_rows(cmd, rows.p ? rows.p : "", rows.len, cols);
             buf_free(&rows);
         } else {
-            rc = wcli_print(cmd, &b, 0);
+            rc = cli_print(cmd, &b, 0);
         }
         buf_free(&b);
     }
     sig_signer_free(s);
-    wcli_close(&env);
+    cli_close(&env);
     return rc;
 }

@@ -6,8 +6,7 @@
 
 #include "cli.h"
 #include "videos.h"
-#include "wbody.h"
-#include "wcli.h"
+#include "body.h"
 #include "wreply.h"
 
 static void usage(FILE *f)
@@ -83,28 +82,28 @@ static int video_put(const cli_ctx *ctx, int argc, char **argv)
     }
     const char *uid = optind < argc ? argv[optind] : NULL;
     const char *vid = optind + 1 < argc ? argv[optind + 1] : NULL;
-    if ((rc = wcli_id(cmd, "UID", uid)) != CLI_EXIT_OK ||
-        (rc = wcli_id(cmd, "VIDEO_ID", vid)) != CLI_EXIT_OK)
+    if ((rc = cli_check_id(cmd, "UID", uid)) != CLI_EXIT_OK ||
+        (rc = cli_check_id(cmd, "VIDEO_ID", vid)) != CLI_EXIT_OK)
         return rc;
     buf_t body = BUF_INIT;
-    rc = wcli_body(cmd, WBODY_VIDEO, json, argv + optind + 2, argc - optind - 2, &body);
+    rc = cli_body(cmd, BODY_VIDEO, json, argv + optind + 2, argc - optind - 2, &body);
     if (rc != CLI_EXIT_OK) {
         buf_free(&body);
         return rc;
     }
-    wcli_env env;
+    cli_env env;
     arena_t pa;
-    arena_init(&pa, WCLI_ARENA_MAX);
+    arena_init(&pa, CLI_ARENA_MAX);
     video_rec in, out;
     unsigned mask = 0;
     char err[512];
-    clip_err e = wbody_parse_video(&pa, uid, vid, body.p, body.len, &in, &mask, err, sizeof err);
+    clip_err e = body_parse_video(&pa, uid, vid, body.p, body.len, &in, &mask, err, sizeof err);
     buf_free(&body);
     if (e != CLIP_OK) {
         arena_free(&pa);
-        return wcli_fail(cmd, e, err);
+        return cli_fail_err(cmd, e, err);
     }
-    if ((rc = wcli_open(ctx, cmd, 1, &env)) != CLI_EXIT_OK) {
+    if ((rc = cli_open(ctx, cmd, 1, &env)) != CLI_EXIT_OK) {
         arena_free(&pa);
         return rc;
     }
@@ -114,12 +113,12 @@ static int video_put(const cli_ctx *ctx, int argc, char **argv)
     if (e == CLIP_OK) {
         buf_t b = BUF_INIT;
         wreply_video(&b, &out);
-        rc = wcli_print(cmd, &b, table);
+        rc = cli_print(cmd, &b, table);
         buf_free(&b);
     } else {
-        rc = wcli_fail(cmd, e, err);
+        rc = cli_fail_err(cmd, e, err);
     }
-    wcli_close(&env);
+    cli_close(&env);
     arena_free(&pa);
     return rc;
 }
@@ -136,13 +135,13 @@ static int video_get(const cli_ctx *ctx, int argc, char **argv)
     }
     const char *uid = optind < argc ? argv[optind] : NULL;
     const char *vid = optind + 1 < argc ? argv[optind + 1] : NULL;
-    if ((rc = wcli_id(cmd, "UID", uid)) != CLI_EXIT_OK ||
-        (rc = wcli_id(cmd, "VIDEO_ID", vid)) != CLI_EXIT_OK)
+    if ((rc = cli_check_id(cmd, "UID", uid)) != CLI_EXIT_OK ||
+        (rc = cli_check_id(cmd, "VIDEO_ID", vid)) != CLI_EXIT_OK)
         return rc;
     if (optind + 2 < argc)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 2]);
-    wcli_env env;
-    if ((rc = wcli_open(ctx, cmd, 1, &env)) != CLI_EXIT_OK)
+    cli_env env;
+    if ((rc = cli_open(ctx, cmd, 1, &env)) != CLI_EXIT_OK)
         return rc;
     video_rec v;
     char err[512];
@@ -150,12 +149,12 @@ static int video_get(const cli_ctx *ctx, int argc, char **argv)
     if (e == CLIP_OK) {
         buf_t b = BUF_INIT;
         wreply_video(&b, &v);
-        rc = wcli_print(cmd, &b, table);
+        rc = cli_print(cmd, &b, table);
         buf_free(&b);
     } else {
-        rc = wcli_fail(cmd, e, err);
+        rc = cli_fail_err(cmd, e, err);
     }
-    wcli_close(&env);
+    cli_close(&env);
     return rc;
 }
 

@@ -146,7 +146,7 @@ static const char *const descriptive[] = {
     "start_time", "end_time", "duration_seconds", "priority"};
 
 static clip_err new_fields(arena_t *a, const char *uid, const char *video_id, const char *clip_id,
-                           const clip_new *in, fs_value *f, char *err, size_t errlen)
+                           const clip_create_input *in, fs_value *f, char *err, size_t errlen)
 {
     const char *filename = in->filename;
     if (!filename) {
@@ -239,7 +239,7 @@ static const fs_transform create_transforms[] = {
 };
 
 clip_err clips_create_write(arena_t *a, const char *uid, const char *video_id, const char *clip_id,
-                            const clip_new *in, int must_be_new, fs_write *w, char *err,
+                            const clip_create_input *in, int must_be_new, fs_write *w, char *err,
                             size_t errlen)
 {
     char path[FS_PATH_MAX];
@@ -263,7 +263,7 @@ clip_err clips_create_write(arena_t *a, const char *uid, const char *video_id, c
 }
 
 clip_err clips_create(fs_client *fs, arena_t *a, const char *uid, const char *video_id,
-                      const char *clip_id, const clip_new *in, clip_rec *out, int *created,
+                      const char *clip_id, const clip_create_input *in, clip_rec *out, int *created,
                       char *err, size_t errlen)
 {
     if (created)

@@ -59,7 +59,7 @@ typedef struct {
     const char *error;       /* NULL = null */
     int64_t file_size_bytes; /* >= 0 */
     int has_thumbnail;
-} clip_new;
+} clip_create_input;
 
 /* What update_clip_status takes (the PATCH body). */
 typedef struct {
@@ -90,14 +90,14 @@ typedef struct {
  * its status has become since; different data is CLIP_ECONFLICT naming the first differing field.
  * out and created may be NULL. */
 clip_err clips_create(fs_client *fs, arena_t *a, const char *uid, const char *video_id,
-                      const char *clip_id, const clip_new *in, clip_rec *out, int *created,
+                      const char *clip_id, const clip_create_input *in, clip_rec *out, int *created,
                       char *err, size_t errlen);
 
 /* The write clips_create sends, for batched commits (migration, bulk loads): validated like
  * clips_create; must_be_new 1 adds the exists=false precondition, 0 overwrites (created_at then
  * becomes the time of this write). Memory from a. */
 clip_err clips_create_write(arena_t *a, const char *uid, const char *video_id, const char *clip_id,
-                            const clip_new *in, int must_be_new, fs_write *w, char *err,
+                            const clip_create_input *in, int must_be_new, fs_write *w, char *err,
                             size_t errlen);
 
 /* CLIP_ENOTFOUND when there is no such clip. */

@@ -272,7 +272,7 @@ static int fields_match(const fs_value *want, const fs_value *have)
 static clip_err clip_fields(arena_t *a, const char *uid, const char *vid, const clip_rec *c,
                             fs_value *out, const char **path, char *err, size_t errlen)
 {
-    clip_new cn;
+    clip_create_input cn;
     memset(&cn, 0, sizeof cn);
     cn.filename = c->filename;
     cn.scene_id = c->scene_id;

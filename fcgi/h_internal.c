@@ -1,5 +1,5 @@
 /* h_internal: the workflow's write path (CONTRACT section 4, internal endpoints): service key, then
- * the body validated in full (core/wbody), then one repository call, answered in JSON
+ * the body validated in full (core/body), then one repository call, answered in JSON
  * (core/wreply). */
 #include <string.h>
 #include <time.h>
@@ -8,7 +8,7 @@
 #include "handlers.h"
 #include "hutil.h"
 #include "log.h"
-#include "wbody.h"
+#include "body.h"
 #include "wreply.h"
 
 #define H_INT_ERR_MAX 512
@@ -47,7 +47,7 @@ static const char *param(const request_t *rq, const char *name)
     return req_path_param(rq, name).p;
 }
 
-void h_int_video_put(request_t *rq, response_t *rs)
+void h_internal_video_put(request_t *rq, response_t *rs)
 {
     if (begin(rq, rs) != 0)
         return;
@@ -55,7 +55,7 @@ void h_int_video_put(request_t *rq, response_t *rs)
     char err[H_INT_ERR_MAX];
     video_rec in, out;
     unsigned mask = 0;
-    clip_err e = wbody_parse_video(rq->arena, uid, video_id, rq->body, rq->body_len, &in, &mask,
+    clip_err e = body_parse_video(rq->arena, uid, video_id, rq->body, rq->body_len, &in, &mask,
                                    err, sizeof err);
     if (e != CLIP_OK) {
         int_error(rq, rs, e, err);
@@ -75,15 +75,15 @@ void h_int_video_put(request_t *rq, response_t *rs)
     wreply_video(&rs->body, &out);
 }
 
-void h_int_clip_put(request_t *rq, response_t *rs)
+void h_internal_clip_put(request_t *rq, response_t *rs)
 {
     if (begin(rq, rs) != 0)
         return;
     const char *uid = param(rq, "uid"), *video_id = param(rq, "video_id");
     const char *clip_id = param(rq, "clip_id");
     char err[H_INT_ERR_MAX];
-    clip_new in;
-    clip_err e = wbody_parse_clip(rq->arena, uid, video_id, clip_id, rq->body, rq->body_len, &in,
+    clip_create_input in;
+    clip_err e = body_parse_clip(rq->arena, uid, video_id, clip_id, rq->body, rq->body_len, &in,
                                   err, sizeof err);
     if (e != CLIP_OK) {
         int_error(rq, rs, e, err);
@@ -103,7 +103,7 @@ void h_int_clip_put(request_t *rq, response_t *rs)
     wreply_clip(&rs->body, &out);
 }
 
-void h_int_clip_patch(request_t *rq, response_t *rs)
+void h_internal_clip_patch(request_t *rq, response_t *rs)
 {
     if (begin(rq, rs) != 0)
         return;
@@ -111,7 +111,7 @@ void h_int_clip_patch(request_t *rq, response_t *rs)
     const char *clip_id = param(rq, "clip_id");
     char err[H_INT_ERR_MAX];
     clip_status_update u;
-    clip_err e = wbody_parse_status(rq->arena, rq->body, rq->body_len, &u, err, sizeof err);
+    clip_err e = body_parse_status(rq->arena, rq->body, rq->body_len, &u, err, sizeof err);
     if (e != CLIP_OK) {
         int_error(rq, rs, e, err);
         return;
@@ -128,13 +128,13 @@ void h_int_clip_patch(request_t *rq, response_t *rs)
     wreply_clip(&rs->body, &out);
 }
 
-void h_int_stats(request_t *rq, response_t *rs)
+void h_internal_stats(request_t *rq, response_t *rs)
 {
     if (begin(rq, rs) != 0)
         return;
     const char *uid = param(rq, "uid"), *video_id = param(rq, "video_id");
     char err[H_INT_ERR_MAX];
-    clip_err e = wbody_parse_stats(rq->arena, rq->body, rq->body_len, err, sizeof err);
+    clip_err e = body_parse_stats(rq->arena, rq->body, rq->body_len, err, sizeof err);
     if (e != CLIP_OK) {
         int_error(rq, rs, e, err);
         return;
@@ -151,16 +151,16 @@ void h_int_stats(request_t *rq, response_t *rs)
     wreply_stats(&rs->body, &s);
 }
 
-void h_int_upload_urls(request_t *rq, response_t *rs)
+void h_internal_upload_urls(request_t *rq, response_t *rs)
 {
     if (begin(rq, rs) != 0)
         return;
     const char *uid = param(rq, "uid"), *video_id = param(rq, "video_id");
     const char *clip_id = param(rq, "clip_id");
     char err[H_INT_ERR_MAX];
-    wbody_upload up;
+    body_upload up;
     clip_err e =
-        wbody_parse_upload(rq->arena, clip_id, rq->body, rq->body_len, &up, err, sizeof err);
+        body_parse_upload(rq->arena, clip_id, rq->body, rq->body_len, &up, err, sizeof err);
     if (e != CLIP_OK) {
         int_error(rq, rs, e, err);
         return;

@@ -22,10 +22,10 @@ void h_clips_list(request_t *rq, response_t *rs);
 void h_clip_link(request_t *rq, response_t *rs);
 
 /* h_internal.c: the workflow's write path (service keys) */
-void h_int_video_put(request_t *rq, response_t *rs);
-void h_int_clip_put(request_t *rq, response_t *rs);
-void h_int_clip_patch(request_t *rq, response_t *rs);
-void h_int_stats(request_t *rq, response_t *rs);
-void h_int_upload_urls(request_t *rq, response_t *rs);
+void h_internal_video_put(request_t *rq, response_t *rs);
+void h_internal_clip_put(request_t *rq, response_t *rs);
+void h_internal_clip_patch(request_t *rq, response_t *rs);
+void h_internal_stats(request_t *rq, response_t *rs);
+void h_internal_upload_urls(request_t *rq, response_t *rs);
 
 #endif

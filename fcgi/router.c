@@ -16,12 +16,12 @@ static const route_t routes[] = {
     {"GET", "/api/videos/{video_id}", h_video_get},
     {"GET", "/api/videos/{video_id}/clips", h_clips_list},
     {"GET", "/api/videos/{video_id}/clips/{filename}", h_clip_link},
-    {"PUT", "/api/internal/users/{uid}/videos/{video_id}", h_int_video_put},
-    {"PUT", "/api/internal/users/{uid}/videos/{video_id}/clips/{clip_id}", h_int_clip_put},
-    {"PATCH", "/api/internal/users/{uid}/videos/{video_id}/clips/{clip_id}", h_int_clip_patch},
-    {"POST", "/api/internal/users/{uid}/videos/{video_id}/stats", h_int_stats},
+    {"PUT", "/api/internal/users/{uid}/videos/{video_id}", h_internal_video_put},
+    {"PUT", "/api/internal/users/{uid}/videos/{video_id}/clips/{clip_id}", h_internal_clip_put},
+    {"PATCH", "/api/internal/users/{uid}/videos/{video_id}/clips/{clip_id}", h_internal_clip_patch},
+    {"POST", "/api/internal/users/{uid}/videos/{video_id}/stats", h_internal_stats},
     {"POST", "/api/internal/users/{uid}/videos/{video_id}/clips/{clip_id}/upload-urls",
-     h_int_upload_urls},
+     h_internal_upload_urls},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

@@ -53,7 +53,7 @@ static int seed(void)
     for (int i = 0; i < 5; i++) {
         char id[32];
         snprintf(id, sizeof id, "clip_%d_vertical", i);
-        clip_new n;
+        clip_create_input n;
         memset(&n, 0, sizeof n);
         n.scene_id = i;
         n.style = "vertical";

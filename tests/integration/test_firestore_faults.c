@@ -44,7 +44,7 @@ static int clean(void)
 static void setup_clip(arena_t *a)
 {
     char err[512] = "";
-    clip_new in = {.filename = "clip_1_vertical.mp4",
+    clip_create_input in = {.filename = "clip_1_vertical.mp4",
                    .scene_id = 1,
                    .style = "vertical",
                    .start_time = "1",
@@ -211,7 +211,7 @@ static void test_create_retried_after_lost_answer_is_idempotent(void)
     CU_ASSERT_EQUAL_FATAL(
         fsemu_fault(&emu, "{\"match\":\":commit\",\"times\":1,\"action\":\"delay\",\"ms\":600}"),
         0);
-    clip_new in = {.filename = "clip_2_square.mp4",
+    clip_create_input in = {.filename = "clip_2_square.mp4",
                    .scene_id = 2,
                    .style = "square",
                    .start_time = "00:00:01",

@@ -187,9 +187,9 @@ static void test_videos_list_newest_first(void)
     arena_free(&a);
 }
 
-static clip_new sample_clip(void)
+static clip_create_input sample_clip(void)
 {
-    clip_new in = {.filename = "clip_3_vertical.mp4",
+    clip_create_input in = {.filename = "clip_3_vertical.mp4",
                    .scene_id = 3,
                    .scene_title = "The hook",
                    .scene_description = NULL,
@@ -206,7 +206,7 @@ static void test_clip_create_is_idempotent(void)
     arena_t a;
     arena_init(&a, 0);
     char err[512] = "";
-    clip_new in = sample_clip();
+    clip_create_input in = sample_clip();
     clip_rec c;
     int created = -1;
     CU_ASSERT_EQUAL_FATAL(
@@ -287,7 +287,7 @@ static void test_update_status_keeps_fields_in_step(void)
     arena_t a;
     arena_init(&a, 0);
     char err[512] = "";
-    clip_new in = sample_clip();
+    clip_create_input in = sample_clip();
     in.filename = "clip_5_square.mp4";
     in.style = "square";
     in.has_thumbnail = 1;
@@ -437,10 +437,10 @@ enum { BULK = 2500 };
 static const char *const bulk_styles[] = {"vertical", "square", "wide-screen"};
 static const char *const bulk_status[] = {"pending", "processing", "completed", "failed"};
 
-static clip_new bulk_clip(int i, char *filename, size_t fnlen)
+static clip_create_input bulk_clip(int i, char *filename, size_t fnlen)
 {
     snprintf(filename, fnlen, "c%04d.mp4", i);
-    clip_new in = {.filename = filename,
+    clip_create_input in = {.filename = filename,
                    .scene_id = i % 50,
                    .scene_title = "t",
                    .style = bulk_styles[i % 3],
@@ -463,7 +463,7 @@ static void load_bulk(arena_t *a, const char *uid, const char *vid, int n)
     for (int i = 0; i < n; i++) {
         char id[16], fn[32];
         snprintf(id, sizeof id, "c%04d", i);
-        clip_new in = bulk_clip(i, fn, sizeof fn);
+        clip_create_input in = bulk_clip(i, fn, sizeof fn);
         clip_err e =
             clips_create_write(a, uid, vid, arena_strdup(a, id), &in, 0, &ws[nw], err, sizeof err);
         CU_ASSERT_EQUAL_FATAL(e, CLIP_OK);

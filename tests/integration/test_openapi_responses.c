@@ -79,7 +79,7 @@ static int seed(void)
          4, 3, 0, 0},
     };
     for (size_t i = 0; i < sizeof cl / sizeof cl[0]; i++) {
-        clip_new n;
+        clip_create_input n;
         memset(&n, 0, sizeof n);
         n.scene_id = cl[i].scene;
         n.scene_title = "Scene title";

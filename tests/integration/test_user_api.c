@@ -61,7 +61,7 @@ static int seed(void)
         {"clip_2_vertical", 2, 1, 1, "processing", "00:02:00", "00:02:30", 0},
     };
     for (size_t i = 0; i < sizeof cl / sizeof cl[0]; i++) {
-        clip_new n;
+        clip_create_input n;
         memset(&n, 0, sizeof n);
         n.scene_id = cl[i].scene;
         n.scene_title = "Scene title";

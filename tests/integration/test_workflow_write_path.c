@@ -726,7 +726,7 @@ static void test_stats_after_1000_clips(void)
             snprintf(id, sizeof id, "clip_%d_%s", i, mix_style[i % 3]);
             snprintf(start, sizeof start, "%d", i);
             snprintf(end, sizeof end, "%d.%d", i + 10 + i % 7, (i % 4) * 25);
-            clip_new n = {.scene_id = i,
+            clip_create_input n = {.scene_id = i,
                           .style = mix_style[i % 3],
                           .start_time = arena_strdup(&a, start),
                           .end_time = arena_strdup(&a, end),

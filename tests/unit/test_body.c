@@ -1,11 +1,11 @@
-/* Tests of core/wbody: the workflow's bodies parsed into repository inputs, every refusal naming
+/* Tests of core/body: the workflow's bodies parsed into repository inputs, every refusal naming
  * its field, and clipctl's field arguments. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
-#include "wbody.h"
+#include "body.h"
 #include "unit.h"
 
 static arena_t a;
@@ -28,48 +28,48 @@ static int teardown(void)
 static clip_err video(const char *body, video_rec *v, unsigned *mask)
 {
     err[0] = '\0';
-    return wbody_parse_video(&a, "u1", "vid1", body, strlen(body), v, mask, err, sizeof err);
+    return body_parse_video(&a, "u1", "vid1", body, strlen(body), v, mask, err, sizeof err);
 }
 
-static clip_err clip(const char *body, clip_new *c)
+static clip_err clip(const char *body, clip_create_input *c)
 {
     err[0] = '\0';
-    return wbody_parse_clip(&a, "u1", "vid1", "clip_3_vertical", body, strlen(body), c, err,
+    return body_parse_clip(&a, "u1", "vid1", "clip_3_vertical", body, strlen(body), c, err,
                             sizeof err);
 }
 
 static clip_err status(const char *body, clip_status_update *u)
 {
     err[0] = '\0';
-    return wbody_parse_status(&a, body, strlen(body), u, err, sizeof err);
+    return body_parse_status(&a, body, strlen(body), u, err, sizeof err);
 }
 
 /* The message of a refused video / clip / status / stats / upload body. */
-static const char *refusal(wbody_kind k, const char *body)
+static const char *refusal(body_kind k, const char *body)
 {
     video_rec v;
-    clip_new c;
+    clip_create_input c;
     clip_status_update u;
-    wbody_upload up;
+    body_upload up;
     unsigned m;
     clip_err e = CLIP_OK;
     size_t n = strlen(body);
     err[0] = '\0';
     switch (k) {
-    case WBODY_VIDEO:
-        e = wbody_parse_video(&a, "u1", "vid1", body, n, &v, &m, err, sizeof err);
+    case BODY_VIDEO:
+        e = body_parse_video(&a, "u1", "vid1", body, n, &v, &m, err, sizeof err);
         break;
-    case WBODY_CLIP:
-        e = wbody_parse_clip(&a, "u1", "vid1", "clip_3_vertical", body, n, &c, err, sizeof err);
+    case BODY_CLIP:
+        e = body_parse_clip(&a, "u1", "vid1", "clip_3_vertical", body, n, &c, err, sizeof err);
         break;
-    case WBODY_STATUS:
-        e = wbody_parse_status(&a, body, n, &u, err, sizeof err);
+    case BODY_STATUS:
+        e = body_parse_status(&a, body, n, &u, err, sizeof err);
         break;
-    case WBODY_STATS:
-        e = wbody_parse_stats(&a, body, n, err, sizeof err);
+    case BODY_STATS:
+        e = body_parse_stats(&a, body, n, err, sizeof err);
         break;
-    case WBODY_UPLOAD:
-        e = wbody_parse_upload(&a, "clip_3_vertical", body, n, &up, err, sizeof err);
+    case BODY_UPLOAD:
+        e = body_parse_upload(&a, "clip_3_vertical", body, n, &up, err, sizeof err);
         break;
     }
     return e == CLIP_EINVAL ? err : "(accepted)";
@@ -220,31 +220,31 @@ static void test_video_refusals(void)
         {"{\"\\u0000\":1}", ": unknown field"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        UNIT_ASSERT_STR(refusal(WBODY_VIDEO, cases[i][0]), cases[i][1]);
+        UNIT_ASSERT_STR(refusal(BODY_VIDEO, cases[i][0]), cases[i][1]);
     /* 101 distinct categories */
     buf_t b = BUF_INIT;
     buf_puts(&b, "{\"highlights\":[");
     for (int i = 0; i <= VIDEOS_LIST_ITEMS_MAX; i++)
         buf_printf(&b, "%s{\"duration\":1,\"hook_category\":\"c%d\"}", i ? "," : "", i);
     buf_puts(&b, "]}");
-    UNIT_ASSERT_STR(refusal(WBODY_VIDEO, b.p),
+    UNIT_ASSERT_STR(refusal(BODY_VIDEO, b.p),
                     "highlights: more than 100 distinct hook categories");
     buf_free(&b);
     /* the body is not trusted to end in NUL: a length cuts it */
     video_rec v;
     unsigned m;
     const char *two = "{\"video_title\":\"x\"}GARBAGE";
-    CU_ASSERT_EQUAL(wbody_parse_video(&a, "u1", "vid1", two, 19, &v, &m, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(body_parse_video(&a, "u1", "vid1", two, 19, &v, &m, err, sizeof err), CLIP_OK);
     UNIT_ASSERT_STR(v.video_title, "x");
     const char nul[] = {'{', '}', '\0', ' '};
-    CU_ASSERT_EQUAL(wbody_parse_video(&a, "u1", "vid1", nul, sizeof nul, &v, &m, err, sizeof err),
+    CU_ASSERT_EQUAL(body_parse_video(&a, "u1", "vid1", nul, sizeof nul, &v, &m, err, sizeof err),
                     CLIP_EINVAL);
     UNIT_ASSERT_STR(err, "body: not valid JSON (unexpected byte at offset 2)");
 }
 
 static void test_clip_defaults_and_computed(void)
 {
-    clip_new c;
+    clip_create_input c;
     CU_ASSERT_EQUAL_FATAL(clip("{\"scene_id\":3,\"style\":\"vertical\",\"start_time\":\"00:01:02."
                                "5\",\"end_time\":\"00:01:31\"}",
                                &c),
@@ -367,9 +367,9 @@ static void test_clip_refusals(void)
         {"{" CB ",\"file_size\":1}", "file_size: unknown field"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        UNIT_ASSERT_STR(refusal(WBODY_CLIP, cases[i][0]), cases[i][1]);
+        UNIT_ASSERT_STR(refusal(BODY_CLIP, cases[i][0]), cases[i][1]);
     /* a refused body leaves nothing behind in the output */
-    clip_new c;
+    clip_create_input c;
     memset(&c, 0x5a, sizeof c);
     CU_ASSERT_EQUAL(clip("{\"scene_id\":1,\"style\":\"Bad\"}", &c), CLIP_EINVAL);
     CU_ASSERT_PTR_NULL(c.style);
@@ -411,38 +411,38 @@ static void test_status_bodies(void)
         {"{\"status\":\"completed\",\"scene_id\":1}", "scene_id: unknown field"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        UNIT_ASSERT_STR(refusal(WBODY_STATUS, cases[i][0]), cases[i][1]);
+        UNIT_ASSERT_STR(refusal(BODY_STATUS, cases[i][0]), cases[i][1]);
 }
 
 static void test_stats_and_upload_bodies(void)
 {
-    UNIT_ASSERT_STR(refusal(WBODY_STATS, ""), "(accepted)");
-    UNIT_ASSERT_STR(refusal(WBODY_STATS, "{}"), "(accepted)");
-    UNIT_ASSERT_STR(refusal(WBODY_STATS, "{\"x\":1}"), "x: unknown field");
-    UNIT_ASSERT_STR(refusal(WBODY_STATS, "1"), "body: must be a JSON object");
-    wbody_upload up;
-    CU_ASSERT_EQUAL(wbody_parse_upload(&a, "clip_3", "", 0, &up, err, sizeof err), CLIP_OK);
+    UNIT_ASSERT_STR(refusal(BODY_STATS, ""), "(accepted)");
+    UNIT_ASSERT_STR(refusal(BODY_STATS, "{}"), "(accepted)");
+    UNIT_ASSERT_STR(refusal(BODY_STATS, "{\"x\":1}"), "x: unknown field");
+    UNIT_ASSERT_STR(refusal(BODY_STATS, "1"), "body: must be a JSON object");
+    body_upload up;
+    CU_ASSERT_EQUAL(body_parse_upload(&a, "clip_3", "", 0, &up, err, sizeof err), CLIP_OK);
     UNIT_ASSERT_STR(up.filename, "clip_3.mp4");
     CU_ASSERT_EQUAL(up.expires_in, 0);
     const char *b = "{\"filename\":\"clip_3.mov\",\"expires_in\":604800}";
-    CU_ASSERT_EQUAL(wbody_parse_upload(&a, "clip_3", b, strlen(b), &up, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(body_parse_upload(&a, "clip_3", b, strlen(b), &up, err, sizeof err), CLIP_OK);
     UNIT_ASSERT_STR(up.filename, "clip_3.mov");
     CU_ASSERT_EQUAL(up.expires_in, 604800);
-    UNIT_ASSERT_STR(refusal(WBODY_UPLOAD, "{\"expires_in\":0}"),
+    UNIT_ASSERT_STR(refusal(BODY_UPLOAD, "{\"expires_in\":0}"),
                     "expires_in: must be a whole number from 1 to 604800");
-    UNIT_ASSERT_STR(refusal(WBODY_UPLOAD, "{\"expires_in\":\"60\"}"),
+    UNIT_ASSERT_STR(refusal(BODY_UPLOAD, "{\"expires_in\":\"60\"}"),
                     "expires_in: must be a whole number from 1 to 604800");
-    UNIT_ASSERT_STR(refusal(WBODY_UPLOAD, "{\"filename\":\"x/clip_3_vertical.mp4\"}"),
+    UNIT_ASSERT_STR(refusal(BODY_UPLOAD, "{\"filename\":\"x/clip_3_vertical.mp4\"}"),
                     "filename: must be 1-128 bytes of [A-Za-z0-9._-], no '..' and no leading dot");
-    UNIT_ASSERT_STR(refusal(WBODY_UPLOAD, "{\"key\":\"x\"}"), "key: unknown field");
+    UNIT_ASSERT_STR(refusal(BODY_UPLOAD, "{\"key\":\"x\"}"), "key: unknown field");
 }
 
-static const char *args_body(wbody_kind k, const char *base, const char *const *args, size_t n)
+static const char *args_body(body_kind k, const char *base, const char *const *args, size_t n)
 {
     buf_free(&argsb);
     err[0] = '\0';
     clip_err e =
-        wbody_from_args(k, base, base ? strlen(base) : 0, args, n, &argsb, err, sizeof err);
+        body_from_args(k, base, base ? strlen(base) : 0, args, n, &argsb, err, sizeof err);
     return e == CLIP_OK ? argsb.p : err;
 }
 
@@ -454,46 +454,46 @@ static void test_field_arguments(void)
                        "status=queued",
                        "styles_processed:=[\"a\", \"b\"]",
                        "custom_prompt=a=b"};
-    UNIT_ASSERT_STR(args_body(WBODY_VIDEO, NULL, v, 6),
+    UNIT_ASSERT_STR(args_body(BODY_VIDEO, NULL, v, 6),
                     "{\"video_title\":\"42\",\"highlights_count\":7,\"youtube_id\":null,\"status\":"
                     "\"queued\",\"styles_processed\":[\"a\",\"b\"],\"custom_prompt\":\"a=b\"}");
     /* over a --json base: arguments win */
     const char *c[] = {"scene_id=4", "has_thumbnail=true", "file_size_mb=1.5", "scene_title=x y",
                        "priority=abc"};
-    UNIT_ASSERT_STR(args_body(WBODY_CLIP, "{\"scene_id\":3,\"style\":\"v\"}", c, 5),
+    UNIT_ASSERT_STR(args_body(BODY_CLIP, "{\"scene_id\":3,\"style\":\"v\"}", c, 5),
                     "{\"scene_id\":4,\"style\":\"v\",\"has_thumbnail\":true,\"file_size_mb\":1.5,"
                     "\"scene_title\":\"x y\",\"priority\":\"abc\"}");
     /* the text of a non-string field that is no JSON literal is passed on, and refused there */
     UNIT_ASSERT_STR(
         refusal(
-            WBODY_CLIP,
-            args_body(WBODY_CLIP,
+            BODY_CLIP,
+            args_body(BODY_CLIP,
                       "{\"scene_id\":1,\"style\":\"v\",\"start_time\":\"0\",\"end_time\":\"1\"}",
                       c + 4, 1)),
         "priority: must be a whole number from 0 to 2147483647");
     const char *s[] = {"status=completed", "error:=\"x\"", "file_size_bytes=12"};
-    UNIT_ASSERT_STR(args_body(WBODY_STATUS, NULL, s, 3),
+    UNIT_ASSERT_STR(args_body(BODY_STATUS, NULL, s, 3),
                     "{\"status\":\"completed\",\"error\":\"x\",\"file_size_bytes\":12}");
     const char *bad1[] = {"novalue"}, *bad2[] = {"=x"}, *bad3[] = {"x:=[1,"}, *bad4[] = {"x:=NaN"};
-    UNIT_ASSERT_STR(args_body(WBODY_STATUS, NULL, bad1, 1),
+    UNIT_ASSERT_STR(args_body(BODY_STATUS, NULL, bad1, 1),
                     "argument 'novalue': expected name=value or name:=JSON");
-    UNIT_ASSERT_STR(args_body(WBODY_STATUS, NULL, bad2, 1),
+    UNIT_ASSERT_STR(args_body(BODY_STATUS, NULL, bad2, 1),
                     "argument '=x': expected name=value or name:=JSON");
-    UNIT_ASSERT_STR(args_body(WBODY_STATUS, NULL, bad3, 1), "x: not valid JSON after ':='");
-    UNIT_ASSERT_STR(args_body(WBODY_STATUS, NULL, bad4, 1), "x: not valid JSON after ':='");
-    UNIT_ASSERT_STR(args_body(WBODY_STATUS, "[1]", NULL, 0), "body: must be a JSON object");
-    UNIT_ASSERT_STR(args_body(WBODY_STATS, "", NULL, 0), "{}");
-    /* bounded: an argument over WBODY_ARG_MAX, a name over 64 bytes */
-    char *big = malloc(WBODY_ARG_MAX + 8);
+    UNIT_ASSERT_STR(args_body(BODY_STATUS, NULL, bad3, 1), "x: not valid JSON after ':='");
+    UNIT_ASSERT_STR(args_body(BODY_STATUS, NULL, bad4, 1), "x: not valid JSON after ':='");
+    UNIT_ASSERT_STR(args_body(BODY_STATUS, "[1]", NULL, 0), "body: must be a JSON object");
+    UNIT_ASSERT_STR(args_body(BODY_STATS, "", NULL, 0), "{}");
+    /* bounded: an argument over BODY_ARG_MAX, a name over 64 bytes */
+    char *big = malloc(BODY_ARG_MAX + 8);
     memcpy(big, "error=", 6);
-    memset(big + 6, 'e', WBODY_ARG_MAX);
-    big[WBODY_ARG_MAX + 6] = '\0';
+    memset(big + 6, 'e', BODY_ARG_MAX);
+    big[BODY_ARG_MAX + 6] = '\0';
     const char *bigarg[] = {big};
-    UNIT_ASSERT_STR(args_body(WBODY_STATUS, NULL, bigarg, 1),
+    UNIT_ASSERT_STR(args_body(BODY_STATUS, NULL, bigarg, 1),
                     "argument 1: longer than 65536 bytes");
     memset(big, 'n', 65);
     memcpy(big + 65, "=x", 3);
-    UNIT_ASSERT_STR(args_body(WBODY_STATUS, NULL, bigarg, 1),
+    UNIT_ASSERT_STR(args_body(BODY_STATUS, NULL, bigarg, 1),
                     "argument 'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn': "
                     "expected name=value or name:=JSON");
     free(big);
@@ -507,19 +507,19 @@ static void test_long_strings_are_bounded(void)
     for (size_t i = 0; i < n; i++)
         buf_putc(&b, 'x');
     buf_puts(&b, "\"}");
-    UNIT_ASSERT_STR(refusal(WBODY_CLIP, b.p), "scene_title: longer than 4096 bytes");
+    UNIT_ASSERT_STR(refusal(BODY_CLIP, b.p), "scene_title: longer than 4096 bytes");
     buf_free(&b);
     buf_puts(&b, "{\"styles_processed\":[");
     for (int i = 0; i <= VIDEOS_LIST_ITEMS_MAX; i++)
         buf_printf(&b, "%s\"s\"", i ? "," : "");
     buf_puts(&b, "]}");
-    UNIT_ASSERT_STR(refusal(WBODY_VIDEO, b.p), "styles_processed: more than 100 items");
+    UNIT_ASSERT_STR(refusal(BODY_VIDEO, b.p), "styles_processed: more than 100 items");
     buf_free(&b);
     buf_puts(&b, "{\"highlights\":[");
-    for (int i = 0; i <= WBODY_HIGHLIGHTS_MAX; i++)
+    for (int i = 0; i <= BODY_HIGHLIGHTS_MAX; i++)
         buf_printf(&b, "%s{}", i ? "," : "");
     buf_puts(&b, "]}");
-    UNIT_ASSERT_STR(refusal(WBODY_VIDEO, b.p), "highlights: more than 1000 items");
+    UNIT_ASSERT_STR(refusal(BODY_VIDEO, b.p), "highlights: more than 1000 items");
     buf_free(&b);
 }
 
@@ -538,5 +538,5 @@ int main(void)
         UNIT_TEST(test_long_strings_are_bounded),
         CU_TEST_INFO_NULL,
     };
-    return unit_run("wbody", tests, setup, teardown);
+    return unit_run("body", tests, setup, teardown);
 }

@@ -1,4 +1,4 @@
-/* Fuzzes core/wbody, the JSON body parser of the workflow's calls: any bytes as any body (or as
+/* Fuzzes core/body, the JSON body parser of the workflow's calls: any bytes as any body (or as
  * clipctl field arguments) must give a valid repository input or one CLIP_EINVAL line naming the
  * field. */
 #include <math.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "ids.h"
-#include "wbody.h"
+#include "body.h"
 
 #define FUZZ_ARGS_MAX 16
 
@@ -25,10 +25,10 @@ static void parse(arena_t *a, int kind, const char *p, size_t n)
     char err[512] = "";
     clip_err e = CLIP_OK;
     switch (kind) {
-    case WBODY_VIDEO: {
+    case BODY_VIDEO: {
         video_rec v;
         unsigned mask;
-        e = wbody_parse_video(a, "u1", "vid1", p, n, &v, &mask, err, sizeof err);
+        e = body_parse_video(a, "u1", "vid1", p, n, &v, &mask, err, sizeof err);
         if (e == CLIP_OK) {
             if ((mask & VIDEO_F_STATUS) && !videos_status_valid(v.status))
                 abort();
@@ -42,32 +42,32 @@ static void parse(arena_t *a, int kind, const char *p, size_t n)
         }
         break;
     }
-    case WBODY_CLIP: {
-        clip_new c;
-        e = wbody_parse_clip(a, "u1", "vid1", "clip_1", p, n, &c, err, sizeof err);
+    case BODY_CLIP: {
+        clip_create_input c;
+        e = body_parse_clip(a, "u1", "vid1", "clip_1", p, n, &c, err, sizeof err);
         if (e == CLIP_OK && (!c.style || !ids_valid_style(c.style, strlen(c.style)) ||
                              !c.start_time || !c.end_time || clips_parse_time(c.start_time) < 0 ||
                              clips_parse_time(c.end_time) < 0 || !isfinite(c.duration_seconds) ||
                              c.duration_seconds < 0 || c.file_size_bytes < 0 ||
-                             c.file_size_bytes > WBODY_FILE_SIZE_MAX ||
+                             c.file_size_bytes > BODY_FILE_SIZE_MAX ||
                              (c.status && !clips_status_valid(c.status))))
             abort();
         break;
     }
-    case WBODY_STATUS: {
+    case BODY_STATUS: {
         clip_status_update u;
-        e = wbody_parse_status(a, p, n, &u, err, sizeof err);
+        e = body_parse_status(a, p, n, &u, err, sizeof err);
         if (e == CLIP_OK && (!clips_status_valid(u.status) || u.has_thumbnail < -1 ||
                              u.has_thumbnail > 1 || u.file_size_bytes < 0))
             abort();
         break;
     }
-    case WBODY_STATS:
-        e = wbody_parse_stats(a, p, n, err, sizeof err);
+    case BODY_STATS:
+        e = body_parse_stats(a, p, n, err, sizeof err);
         break;
     default: {
-        wbody_upload up;
-        e = wbody_parse_upload(a, "clip_1", p, n, &up, err, sizeof err);
+        body_upload up;
+        e = body_parse_upload(a, "clip_1", p, n, &up, err, sizeof err);
         if (e == CLIP_OK && (!up.filename || strncmp(up.filename, "clip_1", 6) != 0 ||
                              up.expires_in < 0 || up.expires_in > 604800))
             abort();
@@ -115,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             buf_t b = BUF_INIT;
             char err[512] = "";
             clip_err e =
-                wbody_from_args((wbody_kind)kind, NULL, 0, args, nargs, &b, err, sizeof err);
+                body_from_args((body_kind)kind, NULL, 0, args, nargs, &b, err, sizeof err);
             if (e == CLIP_OK)
                 parse(&a, kind, b.p ? b.p : "", b.len);
             else

@@ -1,5 +1,5 @@
-/* wbody: strict JSON in, repository inputs out; every refusal names the field. */
-#include "wbody.h"
+/* body: strict JSON in, repository inputs out; every refusal names the field. */
+#include "body.h"
 
 #include <json-c/json.h>
 #include <limits.h>
@@ -92,7 +92,7 @@ static clip_err parse_object(const char *body, size_t n, json_object **out, char
     if (bad < n)
         return clip_fail(CLIP_EINVAL, err, errlen,
                          "body: not valid JSON (unexpected byte at offset %zu)", bad);
-    json_tokener *tok = json_tokener_new_ex(WBODY_DEPTH_MAX);
+    json_tokener *tok = json_tokener_new_ex(BODY_DEPTH_MAX);
     if (!tok)
         return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
@@ -113,7 +113,7 @@ static clip_err parse_object(const char *body, size_t n, json_object **out, char
     if (je == json_tokener_error_depth) {
         json_object_put(j);
         return clip_fail(CLIP_EINVAL, err, errlen, "body: nested deeper than %d levels",
-                         WBODY_DEPTH_MAX);
+                         BODY_DEPTH_MAX);
     }
     if (!j || je != json_tokener_success) {
         json_object_put(j);
@@ -293,12 +293,12 @@ static clip_err parse_summary(pctx *c, json_object *v, video_rec *out)
     {
         clip_err e;
         if (is(key, "total_duration")) {
-            e = get_num(c, "highlights_summary.total_duration", val, 0, WBODY_TOTAL_DURATION_MAX,
+            e = get_num(c, "highlights_summary.total_duration", val, 0, BODY_TOTAL_DURATION_MAX,
                         &out->highlights_total_duration);
             have_total = 1;
         } else if (is(key, "categories")) {
             e = get_str_list(c, "highlights_summary.categories", val, VIDEOS_LIST_ITEMS_MAX,
-                             WBODY_CATEGORY_MAX, 0, &out->categories, &out->ncategories);
+                             BODY_CATEGORY_MAX, 0, &out->categories, &out->ncategories);
         } else {
             e = unknown(c, "highlights_summary", key);
         }
@@ -314,9 +314,9 @@ static clip_err parse_summary(pctx *c, json_object *v, video_rec *out)
 static clip_err highlight_time(pctx *c, const char *name, json_object *v, double *out)
 {
     if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))
-        return get_num(c, name, v, 0, WBODY_DURATION_MAX * 1000, out);
+        return get_num(c, name, v, 0, BODY_DURATION_MAX * 1000, out);
     const char *s = NULL;
-    clip_err e = get_str(c, name, v, WBODY_TIME_TEXT_MAX, 0, &s);
+    clip_err e = get_str(c, name, v, BODY_TIME_TEXT_MAX, 0, &s);
     if (e != CLIP_OK)
         return bad(c, name, "must be HH:MM:SS(.fff) or seconds");
     *out = clips_parse_time(s);
@@ -332,9 +332,9 @@ static clip_err parse_highlights(pctx *c, json_object *v, video_rec *out, int64_
     if (!json_object_is_type(v, json_type_array))
         return bad(c, "highlights", "must be an array of objects");
     size_t n = json_object_array_length(v);
-    if (n > WBODY_HIGHLIGHTS_MAX)
+    if (n > BODY_HIGHLIGHTS_MAX)
         return clip_fail(CLIP_EINVAL, c->err, c->errlen, "highlights: more than %d items",
-                         WBODY_HIGHLIGHTS_MAX);
+                         BODY_HIGHLIGHTS_MAX);
     const char **cats = arena_calloc(c->a, VIDEOS_LIST_ITEMS_MAX, sizeof *cats);
     if (!cats)
         return clip_fail(CLIP_ENOMEM, c->err, c->errlen, "out of memory");
@@ -358,14 +358,14 @@ static clip_err parse_highlights(pctx *c, json_object *v, video_rec *out, int64_
             else if (is(key, "end"))
                 e = highlight_time(c, name, val, &end);
             else if (is(key, "duration"))
-                e = get_num(c, name, val, 0, WBODY_DURATION_MAX, &duration);
+                e = get_num(c, name, val, 0, BODY_DURATION_MAX, &duration);
             else if (is(key, "hook_category"))
                 e = get_str(c, name, json_object_is_type(val, json_type_null) ? NULL : val,
-                            WBODY_CATEGORY_MAX, 1, &cat);
+                            BODY_CATEGORY_MAX, 1, &cat);
             else if (is(key, "id"))
-                e = get_int(c, name, val, 0, WBODY_SCENE_ID_MAX, &num);
+                e = get_int(c, name, val, 0, BODY_SCENE_ID_MAX, &num);
             else if (is(key, "priority"))
-                e = get_int(c, name, val, 0, WBODY_PRIORITY_MAX, &num);
+                e = get_int(c, name, val, 0, BODY_PRIORITY_MAX, &num);
             else if (is(key, "title"))
                 e = get_str(c, name, val, CLIPS_TEXT_MAX, 0, &ignored);
             else if (is(key, "description"))
@@ -427,7 +427,7 @@ static clip_err video_fields(pctx *c, json_object *j, const char *uid, const cha
             e = get_str(c, key, v, VIDEOS_TEXT_MAX, 0, &out->video_title);
             *mask |= VIDEO_F_TITLE;
         } else if (is(key, "youtube_id")) {
-            e = get_str(c, key, isnull ? NULL : v, WBODY_SHORT_TEXT_MAX, 1, &out->youtube_id);
+            e = get_str(c, key, isnull ? NULL : v, BODY_SHORT_TEXT_MAX, 1, &out->youtube_id);
             *mask |= VIDEO_F_YOUTUBE_ID;
         } else if (is(key, "status")) {
             e = get_str(c, key, v, 16, 0, &out->status);
@@ -443,13 +443,13 @@ static clip_err video_fields(pctx *c, json_object *j, const char *uid, const cha
                              &out->styles_processed, &out->nstyles);
             *mask |= VIDEO_F_STYLES;
         } else if (is(key, "crop_mode")) {
-            e = get_str(c, key, v, WBODY_SHORT_TEXT_MAX, 0, &out->crop_mode);
+            e = get_str(c, key, v, BODY_SHORT_TEXT_MAX, 0, &out->crop_mode);
             *mask |= VIDEO_F_CROP_MODE;
         } else if (is(key, "target_aspect")) {
-            e = get_str(c, key, v, WBODY_SHORT_TEXT_MAX, 0, &out->target_aspect);
+            e = get_str(c, key, v, BODY_SHORT_TEXT_MAX, 0, &out->target_aspect);
             *mask |= VIDEO_F_TARGET_ASPECT;
         } else if (is(key, "highlights_count")) {
-            e = get_int(c, key, v, 0, WBODY_HIGHLIGHTS_COUNT_MAX, &out->highlights_count);
+            e = get_int(c, key, v, 0, BODY_HIGHLIGHTS_COUNT_MAX, &out->highlights_count);
             *mask |= VIDEO_F_HIGHLIGHTS_COUNT;
         } else if (is(key, "highlights_summary")) {
             e = parse_summary(c, v, out);
@@ -478,7 +478,7 @@ static clip_err video_fields(pctx *c, json_object *j, const char *uid, const cha
     return CLIP_OK;
 }
 
-clip_err wbody_parse_video(arena_t *a, const char *uid, const char *video_id, const char *body,
+clip_err body_parse_video(arena_t *a, const char *uid, const char *video_id, const char *body,
                            size_t n, video_rec *out, unsigned *mask, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -516,7 +516,7 @@ static clip_err get_clip_status(pctx *c, json_object *v, const char **out)
 static clip_err get_time_text(pctx *c, const char *name, json_object *v, const char **out,
                               double *secs)
 {
-    clip_err e = get_str(c, name, v, WBODY_TIME_TEXT_MAX, 0, out);
+    clip_err e = get_str(c, name, v, BODY_TIME_TEXT_MAX, 0, out);
     if (e == CLIP_ENOMEM)
         return e;
     if (e != CLIP_OK || (*secs = clips_parse_time(*out)) < 0)
@@ -537,11 +537,11 @@ static clip_err size_member(pctx *c, const char *key, json_object *v, sizes *s, 
     *matched = 1;
     if (is(key, "file_size_bytes")) {
         s->has_bytes = 1;
-        return get_int(c, key, v, 0, WBODY_FILE_SIZE_MAX, &s->bytes);
+        return get_int(c, key, v, 0, BODY_FILE_SIZE_MAX, &s->bytes);
     }
     if (is(key, "file_size_mb")) {
         s->has_mb = 1;
-        return get_num(c, key, v, 0, (double)WBODY_FILE_SIZE_MAX / CLIPS_BYTES_PER_MB, &s->mb);
+        return get_num(c, key, v, 0, (double)BODY_FILE_SIZE_MAX / CLIPS_BYTES_PER_MB, &s->mb);
     }
     *matched = 0;
     return CLIP_OK;
@@ -550,7 +550,7 @@ static clip_err size_member(pctx *c, const char *key, json_object *v, sizes *s, 
 static clip_err size_resolve(pctx *c, sizes *s)
 {
     if (s->has_mb && s->has_bytes &&
-        fabs(s->mb - (double)s->bytes / CLIPS_BYTES_PER_MB) > WBODY_MB_TOLERANCE)
+        fabs(s->mb - (double)s->bytes / CLIPS_BYTES_PER_MB) > BODY_MB_TOLERANCE)
         return clip_fail(CLIP_EINVAL, c->err, c->errlen,
                          "file_size_mb: does not agree with file_size_bytes (%.3f MB)",
                          (double)s->bytes / CLIPS_BYTES_PER_MB);
@@ -588,7 +588,7 @@ static clip_err check_filename(pctx *c, const char *clip_id, const char *filenam
 }
 
 static clip_err clip_fields(pctx *c, json_object *j, const char *uid, const char *video_id,
-                            const char *clip_id, clip_new *out)
+                            const char *clip_id, clip_create_input *out)
 {
     int have_scene = 0, have_r2 = 0, have_thumb_key = 0;
     const char *given_r2 = NULL, *given_thumb = NULL;
@@ -608,7 +608,7 @@ static clip_err clip_fields(pctx *c, json_object *j, const char *uid, const char
             if (e == CLIP_OK)
                 e = check_filename(c, clip_id, out->filename);
         } else if (is(key, "scene_id")) {
-            e = get_int(c, key, v, 0, WBODY_SCENE_ID_MAX, &out->scene_id);
+            e = get_int(c, key, v, 0, BODY_SCENE_ID_MAX, &out->scene_id);
             have_scene = 1;
         } else if (is(key, "scene_title")) {
             e = get_str(c, key, v, CLIPS_TEXT_MAX, 0, &out->scene_title);
@@ -623,10 +623,10 @@ static clip_err clip_fields(pctx *c, json_object *j, const char *uid, const char
         } else if (is(key, "end_time")) {
             e = get_time_text(c, key, v, &out->end_time, &end);
         } else if (is(key, "duration_seconds")) {
-            e = get_num(c, key, v, 0, WBODY_DURATION_MAX, &out->duration_seconds);
+            e = get_num(c, key, v, 0, BODY_DURATION_MAX, &out->duration_seconds);
             out->has_duration = 1;
         } else if (is(key, "priority")) {
-            e = get_int(c, key, v, 0, WBODY_PRIORITY_MAX, &out->priority);
+            e = get_int(c, key, v, 0, BODY_PRIORITY_MAX, &out->priority);
             out->has_priority = 1;
         } else if (is(key, "status")) {
             e = get_clip_status(c, v, &out->status);
@@ -683,8 +683,8 @@ static clip_err clip_fields(pctx *c, json_object *j, const char *uid, const char
     return CLIP_OK;
 }
 
-clip_err wbody_parse_clip(arena_t *a, const char *uid, const char *video_id, const char *clip_id,
-                          const char *body, size_t n, clip_new *out, char *err, size_t errlen)
+clip_err body_parse_clip(arena_t *a, const char *uid, const char *video_id, const char *clip_id,
+                          const char *body, size_t n, clip_create_input *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     pctx c = {a, err, errlen};
@@ -700,7 +700,7 @@ clip_err wbody_parse_clip(arena_t *a, const char *uid, const char *video_id, con
 
 /* ---- update_clip_status ---------------------------------------------------------------------- */
 
-clip_err wbody_parse_status(arena_t *a, const char *body, size_t n, clip_status_update *out,
+clip_err body_parse_status(arena_t *a, const char *body, size_t n, clip_status_update *out,
                             char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -745,7 +745,7 @@ clip_err wbody_parse_status(arena_t *a, const char *body, size_t n, clip_status_
 
 /* ---- stats and upload-urls ------------------------------------------------------------------- */
 
-clip_err wbody_parse_stats(arena_t *a, const char *body, size_t n, char *err, size_t errlen)
+clip_err body_parse_stats(arena_t *a, const char *body, size_t n, char *err, size_t errlen)
 {
     pctx c = {a, err, errlen};
     json_object *j = NULL;
@@ -762,8 +762,8 @@ clip_err wbody_parse_stats(arena_t *a, const char *body, size_t n, char *err, si
     return e;
 }
 
-clip_err wbody_parse_upload(arena_t *a, const char *clip_id, const char *body, size_t n,
-                            wbody_upload *out, char *err, size_t errlen)
+clip_err body_parse_upload(arena_t *a, const char *clip_id, const char *body, size_t n,
+                            body_upload *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     pctx c = {a, err, errlen};
@@ -805,19 +805,19 @@ clip_err wbody_parse_upload(arena_t *a, const char *clip_id, const char *body, s
 /* ---- clipctl's field arguments --------------------------------------------------------------- */
 
 static const char *const string_fields[][12] = {
-    [WBODY_VIDEO] = {"video_id", "user_id", "video_url", "video_title", "youtube_id", "status",
+    [BODY_VIDEO] = {"video_id", "user_id", "video_url", "video_title", "youtube_id", "status",
                      "custom_prompt", "crop_mode", "target_aspect", NULL},
-    [WBODY_CLIP] = {"clip_id", "filename", "scene_title", "scene_description", "style",
+    [BODY_CLIP] = {"clip_id", "filename", "scene_title", "scene_description", "style",
                     "start_time", "end_time", "status", "error", "r2_key", "thumbnail_r2_key",
                     NULL},
-    [WBODY_STATUS] = {"status", "error", NULL},
-    [WBODY_STATS] = {NULL},
-    [WBODY_UPLOAD] = {"filename", NULL},
+    [BODY_STATUS] = {"status", "error", NULL},
+    [BODY_STATS] = {NULL},
+    [BODY_UPLOAD] = {"filename", NULL},
 };
 
-static int string_field(wbody_kind kind, const char *name)
+static int string_field(body_kind kind, const char *name)
 {
-    if ((unsigned)kind > WBODY_UPLOAD)
+    if ((unsigned)kind > BODY_UPLOAD)
         return 1;
     for (size_t i = 0; string_fields[kind][i]; i++)
         if (strcmp(string_fields[kind][i], name) == 0)
@@ -832,7 +832,7 @@ static int parse_value(const char *s, size_t n, json_object **out)
     *out = NULL;
     if (n == 0 || n > INT_MAX || lex_check(s, n) < n)
         return -1;
-    json_tokener *tok = json_tokener_new_ex(WBODY_DEPTH_MAX);
+    json_tokener *tok = json_tokener_new_ex(BODY_DEPTH_MAX);
     if (!tok)
         return -1;
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
@@ -856,7 +856,7 @@ static int parse_value(const char *s, size_t n, json_object **out)
     return 0;
 }
 
-clip_err wbody_from_args(wbody_kind kind, const char *base, size_t base_len,
+clip_err body_from_args(body_kind kind, const char *base, size_t base_len,
                          const char *const *args, size_t nargs, buf_t *out, char *err,
                          size_t errlen)
 {
@@ -866,11 +866,11 @@ clip_err wbody_from_args(wbody_kind kind, const char *base, size_t base_len,
         return e;
     for (size_t i = 0; i < nargs && e == CLIP_OK; i++) {
         const char *arg = args[i];
-        size_t alen = strnlen(arg, WBODY_ARG_MAX + 1);
+        size_t alen = strnlen(arg, BODY_ARG_MAX + 1);
         const char *eq = memchr(arg, '=', alen);
-        if (alen > WBODY_ARG_MAX) {
+        if (alen > BODY_ARG_MAX) {
             e = clip_fail(CLIP_EINVAL, err, errlen, "argument %zu: longer than %d bytes", i + 1,
-                          WBODY_ARG_MAX);
+                          BODY_ARG_MAX);
             break;
         }
         int raw = eq && eq > arg && eq[-1] == ':';
