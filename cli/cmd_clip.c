@@ -8,7 +8,7 @@
 #include "clips.h"
 #include "ids.h"
 #include "body.h"
-#include "wreply.h"
+#include "view.h"
 
 #define CLIP_LIST_PAGES_MAX 100000 /* --all: a bound on pages, not a goal */
 
@@ -146,7 +146,7 @@ static int ids(const char *cmd, int argc, char **argv, int with_clip, const char
 static int print_clip(const char *cmd, const clip_rec *c, int table)
 {
     buf_t b = BUF_INIT;
-    wreply_clip(&b, c);
+    view_stored_clip(&b, c);
     int rc = cli_print(cmd, &b, table);
     buf_free(&b);
     return rc;
@@ -258,7 +258,7 @@ static int clip_list(const cli_ctx *ctx, int argc, char **argv)
         for (size_t i = 0; i < p.n; i++) {
             if (n++)
                 buf_putc(&rows, ',');
-            wreply_clip(&rows, &p.items[i]);
+            view_stored_clip(&rows, &p.items[i]);
         }
         next = p.next_cursor;
         if (!o.all || !next)

@@ -7,7 +7,7 @@
 #include "cli.h"
 #include "videos.h"
 #include "body.h"
-#include "wreply.h"
+#include "view.h"
 
 static void usage(FILE *f)
 {
@@ -61,7 +61,7 @@ int cmd_stats(const cli_ctx *ctx, int argc, char **argv)
     clip_err e = videos_update_clip_statistics(env.fs, &env.arena, uid, vid, &s, err, sizeof err);
     if (e == CLIP_OK) {
         buf_t b = BUF_INIT;
-        wreply_stats(&b, &s);
+        view_clip_stats(&b, &s);
         rc = cli_print(cmd, &b, table);
         buf_free(&b);
     } else {

@@ -9,7 +9,7 @@
 #include "r2.h"
 #include "sigv4.h"
 #include "body.h"
-#include "wreply.h"
+#include "view.h"
 
 static void usage(FILE *f)
 {
@@ -98,8 +98,8 @@ int cmd_upload_urls(const cli_ctx *ctx, int argc, char **argv)
     } else {
         long expires = up.expires_in ? up.expires_in : env.cfg->presign_expires;
         buf_t b = BUF_INIT;
-        e = wreply_upload(s, &b, uid, vid, cid, up.filename, expires, when ? when : time(NULL), err,
-                          sizeof err);
+        e = view_upload_urls(&b, s, &env.arena, uid, vid, cid, up.filename, expires,
+                             when ? when : time(NULL), err, sizeof err);
         if (e != CLIP_OK) {
             rc = cli_fail_err(cmd, e, err);
         } else if (table) {

@@ -7,7 +7,7 @@
 #include "cli.h"
 #include "videos.h"
 #include "body.h"
-#include "wreply.h"
+#include "view.h"
 
 static void usage(FILE *f)
 {
@@ -112,7 +112,7 @@ static int video_put(const cli_ctx *ctx, int argc, char **argv)
                                 sizeof err);
     if (e == CLIP_OK) {
         buf_t b = BUF_INIT;
-        wreply_video(&b, &out);
+        view_stored_video(&b, &out);
         rc = cli_print(cmd, &b, table);
         buf_free(&b);
     } else {
@@ -148,7 +148,7 @@ static int video_get(const cli_ctx *ctx, int argc, char **argv)
     clip_err e = videos_get(env.fs, &env.arena, uid, vid, &v, err, sizeof err);
     if (e == CLIP_OK) {
         buf_t b = BUF_INIT;
-        wreply_video(&b, &v);
+        view_stored_video(&b, &v);
         rc = cli_print(cmd, &b, table);
         buf_free(&b);
     } else {

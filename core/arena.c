@@ -1,6 +1,7 @@
 /* arena: chunked bump allocation freed per request. */
 #include "arena.h"
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,29 @@ char *arena_strndup(arena_t *a, const char *s, size_t n)
 char *arena_strdup(arena_t *a, const char *s)
 {
     return arena_strndup(a, s, strlen(s));
+}
+
+char *arena_join(arena_t *a, ...)
+{
+    va_list ap;
+    size_t n = 0;
+    va_start(ap, a);
+    for (const char *s; (s = va_arg(ap, const char *));)
+        n += strlen(s);
+    va_end(ap);
+    char *p = arena_alloc(a, n + 1);
+    if (!p)
+        return NULL;
+    size_t off = 0;
+    va_start(ap, a);
+    for (const char *s; (s = va_arg(ap, const char *));) {
+        size_t l = strlen(s);
+        memcpy(p + off, s, l);
+        off += l;
+    }
+    va_end(ap);
+    p[off] = '\0';
+    return p;
 }
 
 void arena_reset(arena_t *a)

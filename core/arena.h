@@ -17,6 +17,8 @@ void *arena_alloc(arena_t *a, size_t n);          /* 16-byte aligned, NULL past 
 void *arena_calloc(arena_t *a, size_t n, size_t size);
 char *arena_strndup(arena_t *a, const char *s, size_t n); /* NUL-terminated copy */
 char *arena_strdup(arena_t *a, const char *s);
+/* The concatenation of a NULL-terminated list of strings, e.g. arena_join(a, x, "/", y, NULL). */
+char *arena_join(arena_t *a, ...);
 void arena_reset(arena_t *a); /* frees everything but keeps the first chunk */
 void arena_free(arena_t *a);
 

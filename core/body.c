@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ids.h"
+#include "layout.h"
 #include "sigv4.h"
 
 #define NAME_MAX_SHOWN 64 /* bytes of an unknown field's name quoted back in a message */
@@ -561,17 +562,6 @@ static clip_err size_resolve(pctx *c, sizes *s)
     return CLIP_OK;
 }
 
-/* "{uid}/{video_id}/{dir}/{name}{ext}" in the arena. */
-static const char *r2_key(arena_t *a, const char *uid, const char *video_id, const char *dir,
-                          const char *name, const char *ext)
-{
-    size_t n = strlen(uid) + strlen(video_id) + strlen(dir) + strlen(name) + strlen(ext) + 4;
-    char *p = arena_alloc(a, n);
-    if (p)
-        snprintf(p, n, "%s/%s/%s/%s%s", uid, video_id, dir, name, ext);
-    return p;
-}
-
 static clip_err check_filename(pctx *c, const char *clip_id, const char *filename)
 {
     size_t n = strlen(filename);
@@ -666,10 +656,10 @@ static clip_err clip_fields(pctx *c, json_object *j, const char *uid, const char
     if (!out->has_duration)
         out->duration_seconds = round((end - start) * 1000.0) / 1000.0;
     /* the derived keys, when the caller sent them too, must be what the server writes */
-    const char *fn = out->filename;
-    const char *want_r2 = fn ? r2_key(c->a, uid, video_id, "clips", fn, "")
-                             : r2_key(c->a, uid, video_id, "clips", clip_id, ".mp4");
-    const char *want_thumb = r2_key(c->a, uid, video_id, "thumbnails", clip_id, ".jpg");
+    const char *fn =
+        out->filename ? out->filename : arena_join(c->a, clip_id, LAYOUT_CLIP_EXT, (char *)NULL);
+    const char *want_r2 = fn ? layout_clip_key(c->a, uid, video_id, fn) : NULL;
+    const char *want_thumb = layout_thumb_key(c->a, uid, video_id, clip_id);
     if (!want_r2 || !want_thumb)
         return clip_fail(CLIP_ENOMEM, c->err, c->errlen, "out of memory");
     if (have_r2 && strcmp(given_r2, want_r2) != 0)

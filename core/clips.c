@@ -2,12 +2,12 @@
 #include "clips.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ids.h"
+#include "layout.h"
 
 static const char *const statuses[] = {"pending", "processing", "completed", "failed"};
 
@@ -17,6 +17,14 @@ int clips_status_valid(const char *s)
         return 0;
     for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
         if (strcmp(s, statuses[i]) == 0)
+            return 1;
+    return 0;
+}
+
+int clips_status_valid_n(const char *p, size_t n)
+{
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+        if (strlen(statuses[i]) == n && memcmp(p, statuses[i], n) == 0)
             return 1;
     return 0;
 }
@@ -66,41 +74,15 @@ static int text_ok(const char *s)
     return !s || strlen(s) <= CLIPS_TEXT_MAX;
 }
 
-/* "users/{uid}/videos/{video_id}/clips[/{clip_id}]" into out. */
-static clip_err clip_path(char *out, size_t outlen, const char *uid, const char *video_id,
+/* The clip's document path (the clips collection when clip_id is NULL), ids checked. */
+static clip_err clip_path(arena_t *a, const char **out, const char *uid, const char *video_id,
                           const char *clip_id, char *err, size_t errlen)
 {
     if (!id_ok(uid) || !id_ok(video_id) || (clip_id && !id_ok(clip_id)))
         return clip_fail(CLIP_EINVAL, err, errlen, "bad uid, video_id or clip_id");
-    int n = clip_id ? snprintf(out, outlen, "users/%s/videos/%s/clips/%s", uid, video_id, clip_id)
-                    : snprintf(out, outlen, "users/%s/videos/%s", uid, video_id);
-    if (n < 0 || (size_t)n >= outlen)
-        return clip_fail(CLIP_EINVAL, err, errlen, "path too long");
-    return CLIP_OK;
-}
-
-/* The concatenation of the NULL-terminated list of strings, in the arena. */
-static const char *join(arena_t *a, ...)
-{
-    va_list ap;
-    size_t n = 0;
-    va_start(ap, a);
-    for (const char *s; (s = va_arg(ap, const char *));)
-        n += strlen(s);
-    va_end(ap);
-    char *p = arena_alloc(a, n + 1);
-    if (!p)
-        return NULL;
-    size_t off = 0;
-    va_start(ap, a);
-    for (const char *s; (s = va_arg(ap, const char *));) {
-        size_t l = strlen(s);
-        memcpy(p + off, s, l);
-        off += l;
-    }
-    va_end(ap);
-    p[off] = '\0';
-    return p;
+    *out = clip_id ? layout_clip_doc(a, uid, video_id, clip_id)
+                   : layout_clips_collection(a, uid, video_id);
+    return *out ? CLIP_OK : clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
 }
 
 clip_err clips_from_doc(arena_t *a, const fs_doc *d, clip_rec *out, char *err, size_t errlen)
@@ -150,7 +132,7 @@ static clip_err new_fields(arena_t *a, const char *uid, const char *video_id, co
 {
     const char *filename = in->filename;
     if (!filename) {
-        filename = join(a, clip_id, ".mp4", (char *)NULL);
+        filename = arena_join(a, clip_id, LAYOUT_CLIP_EXT, (char *)NULL);
         if (!filename)
             return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
     }
@@ -188,10 +170,8 @@ static clip_err new_fields(arena_t *a, const char *uid, const char *video_id, co
         return clip_fail(CLIP_EINVAL, err, errlen, "duration_seconds: not a non-negative number");
     }
     int64_t priority = in->has_priority ? in->priority : CLIPS_PRIORITY_DEFAULT;
-    const char *r2_key = join(a, uid, "/", video_id, "/clips/", filename, (char *)NULL);
-    const char *thumb = in->has_thumbnail ? join(a, uid, "/", video_id, "/thumbnails/", clip_id,
-                                                 ".jpg", (char *)NULL)
-                                          : NULL;
+    const char *r2_key = layout_clip_key(a, uid, video_id, filename);
+    const char *thumb = in->has_thumbnail ? layout_thumb_key(a, uid, video_id, clip_id) : NULL;
     if (!r2_key || (in->has_thumbnail && !thumb))
         return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
     *f = fs_map();
@@ -220,8 +200,8 @@ static clip_err new_fields(arena_t *a, const char *uid, const char *video_id, co
 clip_err clips_get(fs_client *fs, arena_t *a, const char *uid, const char *video_id,
                    const char *clip_id, clip_rec *out, char *err, size_t errlen)
 {
-    char path[FS_PATH_MAX];
-    clip_err e = clip_path(path, sizeof path, uid, video_id, clip_id, err, errlen);
+    const char *path;
+    clip_err e = clip_path(a, &path, uid, video_id, clip_id, err, errlen);
     if (e != CLIP_OK)
         return e;
     fs_doc d;
@@ -242,14 +222,13 @@ clip_err clips_create_write(arena_t *a, const char *uid, const char *video_id, c
                             const clip_create_input *in, int must_be_new, fs_write *w, char *err,
                             size_t errlen)
 {
-    char path[FS_PATH_MAX];
+    const char *p;
     memset(w, 0, sizeof *w);
-    clip_err e = clip_path(path, sizeof path, uid, video_id, clip_id, err, errlen);
+    clip_err e = clip_path(a, &p, uid, video_id, clip_id, err, errlen);
     if (e != CLIP_OK)
         return e;
     fs_value *fields = arena_alloc(a, sizeof *fields);
-    const char *p = arena_strdup(a, path);
-    if (!fields || !p)
+    if (!fields)
         return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
     e = new_fields(a, uid, video_id, clip_id, in, fields, err, errlen);
     if (e != CLIP_OK)
@@ -268,8 +247,8 @@ clip_err clips_create(fs_client *fs, arena_t *a, const char *uid, const char *vi
 {
     if (created)
         *created = 0;
-    char path[FS_PATH_MAX];
-    clip_err e = clip_path(path, sizeof path, uid, video_id, clip_id, err, errlen);
+    const char *path;
+    clip_err e = clip_path(a, &path, uid, video_id, clip_id, err, errlen);
     if (e != CLIP_OK)
         return e;
     fs_write w;
@@ -326,8 +305,8 @@ clip_err clips_update_status(fs_client *fs, arena_t *a, const char *uid, const c
                              const char *clip_id, const clip_status_update *u, clip_rec *out,
                              char *err, size_t errlen)
 {
-    char path[FS_PATH_MAX];
-    clip_err e = clip_path(path, sizeof path, uid, video_id, clip_id, err, errlen);
+    const char *path;
+    clip_err e = clip_path(a, &path, uid, video_id, clip_id, err, errlen);
     if (e != CLIP_OK)
         return e;
     if (!clips_status_valid(u->status))
@@ -353,9 +332,7 @@ clip_err clips_update_status(fs_client *fs, arena_t *a, const char *uid, const c
         mask[nmask++] = "file_size_mb";
     }
     if (u->has_thumbnail >= 0) {
-        const char *thumb = u->has_thumbnail ? join(a, uid, "/", video_id, "/thumbnails/", clip_id,
-                                                    ".jpg", (char *)NULL)
-                                             : NULL;
+        const char *thumb = u->has_thumbnail ? layout_thumb_key(a, uid, video_id, clip_id) : NULL;
         if (u->has_thumbnail && !thumb)
             return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
         r |= fs_map_put(a, &f, "has_thumbnail", fs_bool(u->has_thumbnail));
@@ -430,8 +407,8 @@ clip_err clips_list(fs_client *fs, arena_t *a, const char *uid, const char *vide
                     char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    char parent[FS_PATH_MAX];
-    clip_err e = clip_path(parent, sizeof parent, uid, video_id, NULL, err, errlen);
+    const char *parent;
+    clip_err e = clip_path(a, &parent, uid, video_id, NULL, err, errlen);
     if (e != CLIP_OK)
         return e;
     if (limit == 0)

@@ -16,6 +16,7 @@
 #define CLIPS_LIST_LIMIT_MAX 1000
 #define CLIPS_TEXT_MAX 4096 /* scene_title, scene_description, error, start/end time */
 #define CLIPS_BYTES_PER_MB 1048576.0
+#define CLIPS_SCENE_ID_MAX 2147483647L /* the largest scene_id a filter takes */
 
 /* One clip document as stored. Strings belong to the arena the call was given; optional fields
  * that are null in Firestore are NULL here. Documents written by older code may lack fields:
@@ -120,7 +121,11 @@ clip_err clips_list(fs_client *fs, arena_t *a, const char *uid, const char *vide
                     char *err, size_t errlen);
 
 /* Validators and helpers shared with the handlers and the CLI. */
+#define CLIPS_STATUS_RULE "must be one of pending, processing, completed, failed"
+#define CLIPS_STATUS_MAX 16 /* longer than any status */
 int clips_status_valid(const char *s);
+/* The same for text that carries its length. */
+int clips_status_valid_n(const char *p, size_t n);
 /* Seconds of "HH:MM:SS(.fff)", "MM:SS(.fff)" or "SS(.fff)"; -1 when it is none of them. */
 double clips_parse_time(const char *s);
 /* The clip record of a Firestore document (strings copied into a). */

@@ -360,6 +360,8 @@ static clip_err parse_body(const http_resp *resp, json_object **out, char *err, 
 
 clip_err fs_get(fs_client *c, arena_t *a, const char *path, fs_doc *out, char *err, size_t errlen)
 {
+    if (!c)
+        return clip_fail(CLIP_EUNAVAILABLE, err, errlen, "firestore: not configured");
     if (!path_ok(path) || !path[0])
         return clip_fail(CLIP_EINTERNAL, err, errlen, "firestore: bad document path");
     buf_t url = BUF_INIT;
@@ -385,6 +387,8 @@ clip_err fs_get(fs_client *c, arena_t *a, const char *path, fs_doc *out, char *e
 clip_err fs_batch_get(fs_client *c, arena_t *a, const char *const *paths, size_t n, fs_doc *docs,
                       int *found, char *err, size_t errlen)
 {
+    if (!c)
+        return clip_fail(CLIP_EUNAVAILABLE, err, errlen, "firestore: not configured");
     if (n == 0)
         return CLIP_OK;
     if (n > FS_BATCH_GET_MAX)
@@ -580,6 +584,8 @@ static int time_of(json_object *o, const char *key, fs_time *out)
 clip_err fs_commit(fs_client *c, arena_t *a, const fs_write *writes, size_t n,
                    fs_commit_result *res, char *err, size_t errlen)
 {
+    if (!c)
+        return clip_fail(CLIP_EUNAVAILABLE, err, errlen, "firestore: not configured");
     if (res)
         memset(res, 0, sizeof *res);
     if (n == 0 || n > FS_COMMIT_WRITES_MAX)
@@ -846,6 +852,8 @@ clip_err fs_decode_query_response_jsonc(arena_t *a, const char *body, size_t len
 clip_err fs_run_query(fs_client *c, arena_t *a, const char *parent, const fs_query *q,
                       fs_doc **docs, size_t *n, char *err, size_t errlen)
 {
+    if (!c)
+        return clip_fail(CLIP_EUNAVAILABLE, err, errlen, "firestore: not configured");
     *docs = NULL;
     *n = 0;
     buf_t body = BUF_INIT;
@@ -878,6 +886,8 @@ clip_err fs_run_query(fs_client *c, arena_t *a, const char *parent, const fs_que
 clip_err fs_run_aggregation(fs_client *c, arena_t *a, const char *parent, const fs_query *q,
                             fs_aggregation *aggs, size_t naggs, char *err, size_t errlen)
 {
+    if (!c)
+        return clip_fail(CLIP_EUNAVAILABLE, err, errlen, "firestore: not configured");
     if (naggs == 0 || naggs > 5)
         return clip_fail(CLIP_EINTERNAL, err, errlen, "firestore: %zu aggregations", naggs);
     buf_t body = BUF_INIT;
@@ -941,6 +951,8 @@ clip_err fs_list(fs_client *c, arena_t *a, const char *collection_path, long pag
                  const char *order_by, const char *page_token, fs_doc **docs, size_t *n,
                  const char **next_token, char *err, size_t errlen)
 {
+    if (!c)
+        return clip_fail(CLIP_EUNAVAILABLE, err, errlen, "firestore: not configured");
     *docs = NULL;
     *n = 0;
     *next_token = NULL;

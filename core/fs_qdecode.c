@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
+
 #define QD_INT_DIGITS_MAX 18    /* json-c reads longer integers its own way: leave them to it */
 #define QD_DOUBLE_INT_DIGITS 15 /* an integer token this short is the same double either way */
 #define QD_EXP_DIGITS_MAX 2     /* 1e999 and 1e-999: out of range, json-c decides */
@@ -59,40 +61,6 @@ static int eat(qd *q, char c)
         return 1;
     }
     return 0;
-}
-
-static int utf8_ok(const char *s, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = u[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        unsigned cp, min;
-        if ((c & 0xE0) == 0xC0)
-            len = 2, cp = c & 0x1F, min = 0x80;
-        else if ((c & 0xF0) == 0xE0)
-            len = 3, cp = c & 0x0F, min = 0x800;
-        else if ((c & 0xF8) == 0xF0)
-            len = 4, cp = c & 0x07, min = 0x10000;
-        else
-            return 0;
-        if (n - i < len)
-            return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((u[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = cp << 6 | (u[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += len;
-    }
-    return 1;
 }
 
 static int hex4(const char *p, unsigned *out)
@@ -247,7 +215,7 @@ static int str_dup(qd *q, const qd_str *s, const char **out, size_t *outn)
         }
     }
     d[o] = '\0';
-    if ((s->hi || s->esc) && !utf8_ok(d, o))
+    if ((s->hi || s->esc) && !codec_utf8_valid(d, o))
         return -1;
     *out = d;
     *outn = o;

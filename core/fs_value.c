@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
+
 fs_value fs_null(void)
 {
     fs_value v;
@@ -502,48 +504,13 @@ int fs_base64_decode(buf_t *b, const char *s, size_t n, int url)
 
 /* ---- decode ---------------------------------------------------------------------------------- */
 
-/* Whether s[0..n) is valid UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
-static int utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = u[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        unsigned cp, min;
-        if ((c & 0xE0) == 0xC0)
-            len = 2, cp = c & 0x1F, min = 0x80;
-        else if ((c & 0xF0) == 0xE0)
-            len = 3, cp = c & 0x0F, min = 0x800;
-        else if ((c & 0xF8) == 0xF0)
-            len = 4, cp = c & 0x07, min = 0x10000;
-        else
-            return 0;
-        if (n - i < len)
-            return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((u[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = cp << 6 | (u[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
 /* Text is valid UTF-8 on the wire; anything else is a broken answer, refused (NULL, *n = 0)
  * rather than passed on to JSON output. */
 static const char *dup_str(arena_t *a, json_object *j, size_t *n)
 {
     *n = (size_t)json_object_get_string_len(j);
     const char *s = json_object_get_string(j);
-    if (!utf8_valid(s, *n)) {
+    if (!codec_utf8_valid(s, *n)) {
         *n = 0;
         return NULL;
     }
@@ -576,7 +543,7 @@ static clip_err fields_decode(arena_t *a, json_object *fields, fs_value *out, in
         /* json-c keys are NUL-terminated; a key with an embedded NUL is cut there (Firestore
          * field names cannot hold one in practice). */
         f->key_len = strlen(key);
-        if (!utf8_valid(key, f->key_len))
+        if (!codec_utf8_valid(key, f->key_len))
             return clip_fail(CLIP_EBACKEND, err, errlen, "firestore: field name is not UTF-8");
         f->key = arena_strndup(a, key, f->key_len);
         if (!f->key)

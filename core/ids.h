@@ -15,4 +15,12 @@ int ids_valid_style(const char *p, size_t n);
 
 #define IDS_STYLE_MAX 64
 
+#define IDS_STR_(x) #x
+#define IDS_STR(x) IDS_STR_(x)
+/* What a refusal says of each kind, from the limits above. */
+#define IDS_ID_RULE "must be 1-" IDS_STR(IDS_MAX) " bytes of [A-Za-z0-9_-]"
+#define IDS_FILENAME_RULE                                                                          \
+    "must be 1-" IDS_STR(IDS_MAX) " bytes of [A-Za-z0-9._-], no '..' and no leading dot"
+#define IDS_STYLE_RULE "must be 1-" IDS_STR(IDS_STYLE_MAX) " bytes of [a-z0-9-]"
+
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "layout.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -388,21 +389,6 @@ static int time_zero(fs_time t)
     return t.seconds == 0 && t.nanos == 0;
 }
 
-/* The concatenation of up to four strings in the arena. */
-static char *cat4(arena_t *a, const char *s1, const char *s2, const char *s3, const char *s4)
-{
-    size_t n1 = strlen(s1), n2 = strlen(s2), n3 = strlen(s3), n4 = strlen(s4);
-    char *p = arena_alloc(a, n1 + n2 + n3 + n4 + 1);
-    if (!p)
-        return NULL;
-    memcpy(p, s1, n1);
-    memcpy(p + n1, s2, n2);
-    memcpy(p + n1 + n2, s3, n3);
-    memcpy(p + n1 + n2 + n3, s4, n4);
-    p[n1 + n2 + n3 + n4] = '\0';
-    return p;
-}
-
 static double scene_duration(const legacy_scene *s)
 {
     if (s->has_duration)
@@ -457,11 +443,11 @@ clip_err legacy_join(arena_t *a, const char *uid, const char *video_id, const le
     v->status = "completed";
     v->crop_mode = "";
     v->target_aspect = "";
-    char base[2 * IDS_MAX + 4];
-    int bn = snprintf(base, sizeof base, "%s/%s/", uid, video_id);
-    if (!ids_valid_id(uid, strlen(uid)) || !ids_valid_id(video_id, strlen(video_id)) || bn < 0 ||
-        (size_t)bn >= sizeof base)
+    if (!ids_valid_id(uid, strlen(uid)) || !ids_valid_id(video_id, strlen(video_id)))
         return clip_fail(CLIP_EINVAL, err, errlen, "bad uid or video_id");
+    const char *base = layout_video_prefix(a, uid, video_id, NULL);
+    if (!base)
+        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
     if (video_fields(a, h, out) != CLIP_OK)
         return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
 
@@ -501,7 +487,7 @@ clip_err legacy_join(arena_t *a, const char *uid, const char *video_id, const le
     for (size_t i = 0; i < nclips; i++) {
         const legacy_obj *o = &clips[i];
         char key[1200];
-        int kn = snprintf(key, sizeof key, "%sclips/%.*s", base,
+        int kn = snprintf(key, sizeof key, "%s" LAYOUT_CLIPS_DIR "%.*s", base,
                           (int)(o->name_len > 1024 ? 1024 : o->name_len), o->name);
         size_t keylen = kn < 0 ? 0 : (size_t)kn >= sizeof key ? sizeof key - 1 : (size_t)kn;
         legacy_name nm;
@@ -547,7 +533,7 @@ clip_err legacy_join(arena_t *a, const char *uid, const char *video_id, const le
         c->error = NULL;
         c->file_size_bytes = o->size > 0 ? o->size : 0;
         c->file_size_mb = (double)c->file_size_bytes / CLIPS_BYTES_PER_MB;
-        char *tn = cat4(a, c->clip_id, ".jpg", "", "");
+        char *tn = arena_join(a, c->clip_id, LAYOUT_THUMB_EXT, (char *)NULL);
         if (!tn)
             return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
         const char **th =
@@ -557,8 +543,8 @@ clip_err legacy_join(arena_t *a, const char *uid, const char *video_id, const le
             tused[th - tnames] = 1;
         else
             legacy_report_add(rep, LEGACY_NO_THUMBNAIL, key, keylen, "no thumbnails/<clip id>.jpg");
-        c->r2_key = cat4(a, base, "clips/", c->filename, "");
-        c->thumbnail_r2_key = th ? cat4(a, base, "thumbnails/", tn, "") : NULL;
+        c->r2_key = layout_clip_key(a, uid, video_id, c->filename);
+        c->thumbnail_r2_key = th ? layout_thumb_key(a, uid, video_id, c->clip_id) : NULL;
         if (!c->r2_key || (th && !c->thumbnail_r2_key))
             return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
         c->created_at = c->updated_at = o->modified;
@@ -572,7 +558,7 @@ clip_err legacy_join(arena_t *a, const char *uid, const char *video_id, const le
     for (size_t i = 0; i < nthumbs; i++)
         if (!tused[i]) {
             char key[1200];
-            int kn = snprintf(key, sizeof key, "%sthumbnails/%s", base, tnames[i]);
+            int kn = snprintf(key, sizeof key, "%s" LAYOUT_THUMBS_DIR "%s", base, tnames[i]);
             size_t keylen = kn < 0 ? 0 : (size_t)kn >= sizeof key ? sizeof key - 1 : (size_t)kn;
             legacy_report_add(rep, LEGACY_ORPHAN_THUMBNAIL, key, keylen,
                               "no clip file of this name");
@@ -690,8 +676,9 @@ static clip_err read_highlights(r2_client *r2, arena_t *a, const char *uid, cons
                                 legacy_highlights *h, const legacy_highlights **hp, int *exists,
                                 legacy_report *rep, char *err, size_t errlen)
 {
-    char key[2 * IDS_MAX + 32];
-    snprintf(key, sizeof key, "%s/%s/highlights.json", uid, video_id);
+    const char *key = layout_highlights_key(a, uid, video_id);
+    if (!key)
+        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
     buf_t body = BUF_INIT;
     char why[256];
     *hp = NULL;
@@ -732,16 +719,17 @@ clip_err legacy_read_video(r2_client *r2, arena_t *a, const char *uid, const cha
     clip_err rc = read_highlights(r2, a, uid, video_id, &h, &hp, &exists, rep, err, errlen);
     if (rc != CLIP_OK)
         return rc;
-    char key[2 * IDS_MAX + 32];
     obj_list clips, thumbs;
-    snprintf(key, sizeof key, "%s/%s/clips/", uid, video_id);
-    rc = list_all(r2, a, key, LEGACY_CLIPS_MAX, &clips, rep, err, errlen);
+    const char *clips_prefix = layout_video_prefix(a, uid, video_id, LAYOUT_CLIPS_DIR);
+    const char *thumbs_prefix = layout_video_prefix(a, uid, video_id, LAYOUT_THUMBS_DIR);
+    if (!clips_prefix || !thumbs_prefix)
+        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    rc = list_all(r2, a, clips_prefix, LEGACY_CLIPS_MAX, &clips, rep, err, errlen);
     if (rc != CLIP_OK)
         return rc;
     if (!exists && clips.n == 0)
         return clip_fail(CLIP_ENOTFOUND, err, errlen, "no legacy video %s", video_id);
-    snprintf(key, sizeof key, "%s/%s/thumbnails/", uid, video_id);
-    rc = list_all(r2, a, key, LEGACY_CLIPS_MAX, &thumbs, rep, err, errlen);
+    rc = list_all(r2, a, thumbs_prefix, LEGACY_CLIPS_MAX, &thumbs, rep, err, errlen);
     if (rc != CLIP_OK)
         return rc;
     return legacy_join(a, uid, video_id, hp, clips.items, clips.n, thumbs.items, thumbs.n, out, rep,
@@ -783,8 +771,9 @@ clip_err legacy_scan_user(r2_client *r2, arena_t *a, const char *uid, legacy_fol
     *n = 0;
     if (!uid || !ids_valid_id(uid, strlen(uid)))
         return clip_fail(CLIP_EINVAL, err, errlen, "bad uid");
-    char prefix[IDS_MAX + 2];
-    snprintf(prefix, sizeof prefix, "%s/", uid);
+    const char *prefix = layout_user_prefix(a, uid);
+    if (!prefix)
+        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
     obj_list all;
     clip_err rc = list_all(r2, a, prefix, LEGACY_USER_OBJECTS_MAX, &all, rep, err, errlen);
     if (rc != CLIP_OK)
@@ -795,7 +784,7 @@ clip_err legacy_scan_user(r2_client *r2, arena_t *a, const char *uid, legacy_fol
         return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
     size_t used = 0, cap = 0;
     legacy_folder *items = NULL;
-    static const char clips_dir[] = "clips/", thumbs_dir[] = "thumbnails/";
+    static const char clips_dir[] = LAYOUT_CLIPS_DIR, thumbs_dir[] = LAYOUT_THUMBS_DIR;
     for (size_t i = 0; i < all.n; i++) {
         const legacy_obj *o = &all.items[i];
         const char *slash = memchr(o->name, '/', o->name_len);
@@ -829,7 +818,7 @@ clip_err legacy_scan_user(r2_client *r2, arena_t *a, const char *uid, legacy_fol
             rn > sizeof clips_dir - 1 && memcmp(rest, clips_dir, sizeof clips_dir - 1) == 0;
         int is_thumb =
             rn > sizeof thumbs_dir - 1 && memcmp(rest, thumbs_dir, sizeof thumbs_dir - 1) == 0;
-        if (rn == strlen("highlights.json") && memcmp(rest, "highlights.json", rn) == 0) {
+        if (rn == strlen(LAYOUT_HIGHLIGHTS) && memcmp(rest, LAYOUT_HIGHLIGHTS, rn) == 0) {
             f->has_highlights = 1;
             continue;
         }
@@ -870,9 +859,9 @@ clip_err legacy_read_folder(r2_client *r2, arena_t *a, const char *uid, const le
         if (rc != CLIP_OK)
             return rc;
     } else {
-        char key[2 * IDS_MAX + 32];
-        snprintf(key, sizeof key, "%s/%s/highlights.json", uid, f->video_id);
-        legacy_report_add(rep, LEGACY_NO_HIGHLIGHTS, key, strlen(key), "missing");
+        const char *key = layout_highlights_key(a, uid, f->video_id);
+        if (key)
+            legacy_report_add(rep, LEGACY_NO_HIGHLIGHTS, key, strlen(key), "missing");
     }
     return legacy_join(a, uid, f->video_id, hp, f->clips, f->nclips, f->thumbs, f->nthumbs, out,
                        rep, err, errlen);
@@ -959,8 +948,9 @@ clip_err legacy_list_videos(r2_client *r2, arena_t *a, const char *uid, const ch
     *n = 0;
     if (!uid || !ids_valid_id(uid, strlen(uid)))
         return clip_fail(CLIP_EINVAL, err, errlen, "bad uid");
-    char prefix[IDS_MAX + 2];
-    snprintf(prefix, sizeof prefix, "%s/", uid);
+    const char *prefix = layout_user_prefix(a, uid);
+    if (!prefix)
+        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
     return list_folders(r2, a, prefix, ids, n, rep, err, errlen);
 }
 

@@ -447,6 +447,8 @@ clip_err r2_list_objects(r2_client *r, const char *prefix, const char *delimiter
                          const char *continuation_token, int max_keys, r2_list *out, char *err,
                          size_t errlen)
 {
+    if (!r)
+        return clip_fail(CLIP_EUNAVAILABLE, err, errlen, "r2: not configured");
     memset(out, 0, sizeof *out);
     if (max_keys == 0)
         max_keys = R2_LIST_MAX_KEYS;
@@ -495,6 +497,8 @@ static void copy_header(const http_resp *resp, const char *name, char *dst, size
 clip_err r2_head_object(r2_client *r, const char *key, size_t key_len, r2_head *out, char *err,
                         size_t errlen)
 {
+    if (!r)
+        return clip_fail(CLIP_EUNAVAILABLE, err, errlen, "r2: not configured");
     memset(out, 0, sizeof *out);
     if (!key || key_len == 0)
         return clip_fail(CLIP_EINVAL, err, errlen, "r2: HeadObject needs a key");
@@ -520,6 +524,8 @@ clip_err r2_head_object(r2_client *r, const char *key, size_t key_len, r2_head *
 clip_err r2_get_object(r2_client *r, const char *key, size_t key_len, size_t max, buf_t *out,
                        char *err, size_t errlen)
 {
+    if (!r)
+        return clip_fail(CLIP_EUNAVAILABLE, err, errlen, "r2: not configured");
     if (!key || key_len == 0)
         return clip_fail(CLIP_EINVAL, err, errlen, "r2: GetObject needs a key");
     if (max == 0)

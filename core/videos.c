@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ids.h"
+#include "layout.h"
 
 static const char *const statuses[] = {"queued", "processing", "completed", "failed"};
 
@@ -25,16 +26,14 @@ static int id_ok(const char *s)
     return s && ids_valid_id(s, strlen(s));
 }
 
-static clip_err video_path(char *out, size_t outlen, const char *uid, const char *video_id,
+/* The video's document path (the user's document when video_id is NULL), ids checked. */
+static clip_err video_path(arena_t *a, const char **out, const char *uid, const char *video_id,
                            char *err, size_t errlen)
 {
     if (!id_ok(uid) || (video_id && !id_ok(video_id)))
         return clip_fail(CLIP_EINVAL, err, errlen, "bad uid or video_id");
-    int n = video_id ? snprintf(out, outlen, "users/%s/videos/%s", uid, video_id)
-                     : snprintf(out, outlen, "users/%s", uid);
-    if (n < 0 || (size_t)n >= outlen)
-        return clip_fail(CLIP_EINVAL, err, errlen, "path too long");
-    return CLIP_OK;
+    *out = video_id ? layout_video_doc(a, uid, video_id) : layout_user_doc(a, uid);
+    return *out ? CLIP_OK : clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
 }
 
 /* The strings of an array value (others skipped) as an arena array. */
@@ -124,8 +123,8 @@ clip_err videos_from_doc(arena_t *a, const fs_doc *d, video_rec *out, char *err,
 clip_err videos_get(fs_client *fs, arena_t *a, const char *uid, const char *video_id,
                     video_rec *out, char *err, size_t errlen)
 {
-    char path[FS_PATH_MAX];
-    clip_err e = video_path(path, sizeof path, uid, video_id, err, errlen);
+    const char *path;
+    clip_err e = video_path(a, &path, uid, video_id, err, errlen);
     if (e != CLIP_OK)
         return e;
     fs_doc d;
@@ -239,8 +238,8 @@ clip_err videos_create_or_update(fs_client *fs, arena_t *a, const char *uid, con
 {
     if (created)
         *created = 0;
-    char path[FS_PATH_MAX];
-    clip_err e = video_path(path, sizeof path, uid, video_id, err, errlen);
+    const char *path;
+    clip_err e = video_path(a, &path, uid, video_id, err, errlen);
     if (e != CLIP_OK)
         return e;
     fs_value f;
@@ -283,8 +282,8 @@ clip_err videos_list(fs_client *fs, arena_t *a, const char *uid, long limit, con
                      videos_page *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    char parent[FS_PATH_MAX];
-    clip_err e = video_path(parent, sizeof parent, uid, NULL, err, errlen);
+    const char *parent;
+    clip_err e = video_path(a, &parent, uid, NULL, err, errlen);
     if (e != CLIP_OK)
         return e;
     if (limit == 0)
@@ -358,8 +357,8 @@ clip_err videos_update_clip_statistics(fs_client *fs, arena_t *a, const char *ui
                                        const char *video_id, video_clip_stats *out, char *err,
                                        size_t errlen)
 {
-    char path[FS_PATH_MAX];
-    clip_err e = video_path(path, sizeof path, uid, video_id, err, errlen);
+    const char *path;
+    clip_err e = video_path(a, &path, uid, video_id, err, errlen);
     if (e != CLIP_OK)
         return e;
     video_clip_stats s;

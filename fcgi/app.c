@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "http.h"
 #include "log.h"
@@ -95,6 +96,9 @@ void app_init(app_t *app, const cfg_t *cfg, int index, int generation)
         snprintf(app->keys_err, sizeof app->keys_err, "internal_keys_file: %s holds no key",
                  cfg->internal_keys_file);
     }
+    app->catalog.fs = app->fs;
+    app->catalog.r2 = app->r2;
+    app->catalog.metadata_source = cfg->metadata_source;
     /* Said once per pool start, by the first worker, not by every worker. */
     if (index == 0) {
         const char *errs[] = {app->fs_err, app->r2_err, app->idt_err, app->keys_err};
@@ -102,6 +106,11 @@ void app_init(app_t *app, const cfg_t *cfg, int index, int generation)
             if (errs[i][0])
                 log_warn("worker_init", "%s", errs[i]);
     }
+}
+
+view_signing app_signing(const app_t *app)
+{
+    return view_signing_at(app->signer, app->cfg->presign_expires, time(NULL));
 }
 
 void app_free(app_t *app)

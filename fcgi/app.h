@@ -4,12 +4,14 @@
 
 #include <stddef.h>
 
+#include "catalog.h"
 #include "config.h"
 #include "firestore.h"
 #include "idtoken.h"
 #include "r2.h"
 #include "request.h"
 #include "sigv4.h"
+#include "view.h"
 
 #define APP_KEYS_MAX 64        /* service keys valid at once (rotation) */
 #define APP_KEY_MIN_LEN 16     /* shorter service keys are refused at load */
@@ -25,6 +27,7 @@ struct app {
     r2_client *r2;
     sig_signer *signer; /* r2's signer, for presigning (borrowed from r2) */
     idt_ctx *idt;
+    catalog catalog; /* the read side over fs and r2, as metadata_source says */
     char *keys[APP_KEYS_MAX];
     size_t nkeys;
     char fs_err[320], r2_err[320], idt_err[320], keys_err[320];
@@ -33,6 +36,9 @@ struct app {
 /* Sets up every service the configuration allows (logging what is not configured). */
 void app_init(app_t *app, const cfg_t *cfg, int index, int generation);
 void app_free(app_t *app);
+
+/* How the user view presigns now (presign_expires, the signing window of core/view). */
+view_signing app_signing(const app_t *app);
 
 /* Reads service keys (one per line, '#' comments, blank lines ignored). */
 clip_err app_load_keys(const char *path, char **keys, size_t *n, char *err, size_t errlen);

@@ -5,7 +5,6 @@
 #include <strings.h>
 
 #include "app.h"
-#include "log.h"
 
 const char *auth_bearer(const request_t *rq, size_t *len)
 {
@@ -25,19 +24,19 @@ const char *auth_bearer(const request_t *rq, size_t *len)
     return h;
 }
 
-int auth_user(request_t *rq, response_t *rs, const char **uid)
+int auth_user(request_t *rq, response_t *rs)
 {
     const app_t *app = rq->app;
-    if (!app->idt) {
-        resp_error(rs, rq, 503, "unavailable", "%s", app->idt_err);
+    if (!app || !app->idt) {
+        resp_failf(rs, rq, CLIP_EUNAVAILABLE, "keys: %s", app ? app->idt_err : "no app");
         return -1;
     }
     size_t n;
     const char *tok = auth_bearer(rq, &n);
     if (!tok) {
         resp_header(rs, "WWW-Authenticate", "Bearer");
-        resp_error(rs, rq, 401, "unauthenticated",
-                   "an Authorization: Bearer <Firebase ID token> header is required");
+        resp_fail(rs, rq, CLIP_EAUTH,
+                  "an Authorization: Bearer <Firebase ID token> header is required");
         return -1;
     }
     idt_claims c;
@@ -45,17 +44,16 @@ int auth_user(request_t *rq, response_t *rs, const char **uid)
     clip_err e = idt_verify(app->idt, tok, n, &c, err, sizeof err);
     if (e == CLIP_EAUTH) {
         resp_header(rs, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-        resp_error(rs, rq, 401, "unauthenticated", "invalid ID token: %s", err);
+        resp_failf(rs, rq, CLIP_EAUTH, "invalid ID token: %s", err);
         return -1;
     }
     if (e != CLIP_OK) {
-        log_warn("auth_keys", "cannot verify ID tokens: %s", err);
-        resp_clip_error(rs, rq, e, "the sign-in keys cannot be fetched");
+        resp_failf(rs, rq, e, "keys: cannot verify ID tokens: %s", err);
         return -1;
     }
-    *uid = arena_strdup(rq->arena, c.uid);
-    if (!*uid) {
-        resp_clip_error(rs, rq, CLIP_ENOMEM, NULL);
+    rq->uid = arena_strdup(rq->arena, c.uid);
+    if (!rq->uid) {
+        resp_fail(rs, rq, CLIP_ENOMEM, "auth: out of memory");
         return -1;
     }
     return 0;
@@ -78,16 +76,18 @@ int auth_key_matches(char *const *keys, size_t nkeys, const char *given, size_t 
 int auth_service(request_t *rq, response_t *rs)
 {
     const app_t *app = rq->app;
-    if (app->nkeys == 0) {
-        resp_error(rs, rq, 503, "unavailable", "service keys are not configured: %s", app->keys_err);
+    if (!app || app->nkeys == 0) {
+        resp_failf(rs, rq, CLIP_EUNAVAILABLE, "service-keys: not configured: %s",
+                   app ? app->keys_err : "no app");
         return -1;
     }
     size_t n;
     const char *tok = auth_bearer(rq, &n);
     if (!tok || !auth_key_matches(app->keys, app->nkeys, tok, n)) {
         resp_header(rs, "WWW-Authenticate", "Bearer");
-        resp_error(rs, rq, 401, "unauthenticated",
-                   tok ? "the service key is not valid" : "an Authorization: Bearer <service key> header is required");
+        resp_fail(rs, rq, CLIP_EAUTH,
+                  tok ? "the service key is not valid"
+                      : "an Authorization: Bearer <service key> header is required");
         return -1;
     }
     return 0;

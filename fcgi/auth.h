@@ -10,9 +10,9 @@
 /* The bearer token of the Authorization header, or NULL (with *len 0) when there is none. */
 const char *auth_bearer(const request_t *rq, size_t *len);
 
-/* Verifies the caller's ID token. 0: *uid is the caller (in the arena). Otherwise rs holds the
+/* Verifies the caller's ID token. 0: rq->uid is the caller (in the arena). Otherwise rs holds the
  * error (401 for a missing or bad token, 503/504 when the keys cannot be had) and -1 returns. */
-int auth_user(request_t *rq, response_t *rs, const char **uid);
+int auth_user(request_t *rq, response_t *rs);
 
 /* Checks the service key of an /api/internal/ call (constant-time against every valid key).
  * 0 when it matches; otherwise rs holds a 401 (or 503 when no keys are configured). */

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "codec.h"
+
 const char *req_env(const request_t *rq, const char *name)
 {
     size_t nl = strlen(name);
@@ -151,32 +153,112 @@ strv req_path_param(const request_t *rq, const char *name)
     return (strv){"", 0};
 }
 
-int req_query(const request_t *rq, const char *name, strv *out)
+int req_printable(const char *p, size_t n)
 {
-    size_t nl = strlen(name);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)p[i] <= 0x20 || (unsigned char)p[i] >= 0x7f)
+            return 0;
+    return 1;
+}
+
+/* The refusal of a value: "limit: must be a whole number from 1 to 100", "style: <rule>". */
+static clip_err refuse(const req_arg_rule *r, char *err, size_t errlen)
+{
+    if (r->is_int)
+        return clip_fail(CLIP_EINVAL, err, errlen, "%s: must be a whole number from %ld to %ld",
+                         r->name, r->min, r->max);
+    return clip_fail(CLIP_EINVAL, err, errlen, "%s: %s", r->name, r->rule);
+}
+
+/* Checks one decoded value against its rule into out. */
+static clip_err arg_value(const req_arg_rule *r, const char *v, size_t vn, req_arg *out,
+                          char *err, size_t errlen)
+{
+    if (r->is_int) {
+        char *end = NULL;
+        long n = vn > 0 && vn <= REQ_ARG_INT_DIGITS ? strtol(v, &end, 10) : 0;
+        if (!end || *end != '\0' || n < r->min || n > r->max)
+            return refuse(r, err, errlen);
+        out->num = n;
+    } else if (vn == 0 || vn > r->max_len || !(r->valid ? r->valid : req_printable)(v, vn)) {
+        return refuse(r, err, errlen);
+    }
+    out->present = 1;
+    out->text = v;
+    return CLIP_OK;
+}
+
+clip_err req_parse_args(request_t *rq, const req_arg_rule *rules, char *err, size_t errlen)
+{
+    rq->arg_rules = rules;
+    size_t nrules = 0;
+    for (; rules && rules[nrules].name; nrules++) {
+        if (nrules == REQ_ARGS_MAX)
+            return clip_fail(CLIP_EINTERNAL, err, errlen, "a route with over %d parameters",
+                             REQ_ARGS_MAX);
+        rq->args[nrules].present = 0;
+        rq->args[nrules].text = NULL;
+        rq->args[nrules].num = rules[nrules].def;
+    }
     const char *p = rq->query.p, *end = rq->query.p + rq->query.n;
     while (p < end) {
         const char *amp = memchr(p, '&', (size_t)(end - p));
         const char *stop = amp ? amp : end;
         const char *eq = memchr(p, '=', (size_t)(stop - p));
         const char *kend = eq ? eq : stop;
-        char kbuf[64];
-        long kn = (size_t)(kend - p) < sizeof kbuf ? req_pct_decode(p, (size_t)(kend - p), kbuf, 1) : -1;
-        if (kn == (long)nl && memcmp(kbuf, name, nl) == 0) {
-            const char *v = eq ? eq + 1 : stop;
-            size_t vn = (size_t)(stop - v);
-            char *d = arena_alloc(rq->arena, vn + 1);
-            if (!d)
-                return -1;
-            long dn = req_pct_decode(v, vn, d, 1);
-            if (dn < 0)
-                return -1;
-            d[dn] = '\0';
-            out->p = d;
-            out->n = (size_t)dn;
-            return 1;
+        size_t kraw = (size_t)(kend - p);
+        if (kraw == 0) { /* "a=1&&b=2", a trailing '&': nothing there */
+            p = stop + 1;
+            continue;
         }
+        char key[REQ_ARG_NAME_MAX + 1];
+        long kn = kraw <= REQ_ARG_NAME_MAX ? req_pct_decode(p, kraw, key, 1) : -1;
+        size_t i = 0;
+        if (kn >= 0) {
+            key[kn] = '\0';
+            while (i < nrules && !(strlen(rules[i].name) == (size_t)kn &&
+                                   memcmp(rules[i].name, key, (size_t)kn) == 0))
+                i++;
+        }
+        if (kn < 0 || i == nrules)
+            return clip_fail(CLIP_EINVAL, err, errlen, "%.*s: unknown query parameter",
+                             (int)(kraw > 64 ? 64 : kraw), p);
+        const req_arg_rule *r = &rules[i];
+        if (rq->args[i].present)
+            return clip_fail(CLIP_EINVAL, err, errlen, "%s: given more than once", r->name);
+        const char *v = eq ? eq + 1 : stop;
+        size_t vn = (size_t)(stop - v);
+        char *d = arena_alloc(rq->arena, vn + 1);
+        if (!d)
+            return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+        long dn = req_pct_decode(v, vn, d, 1);
+        if (dn < 0 || memchr(d, '\0', (size_t)dn) || !codec_utf8_valid(d, (size_t)dn))
+            return refuse(r, err, errlen);
+        d[dn] = '\0';
+        clip_err e = arg_value(r, d, (size_t)dn, &rq->args[i], err, errlen);
+        if (e != CLIP_OK)
+            return e;
         p = stop + 1;
     }
-    return 0;
+    return CLIP_OK;
+}
+
+static const req_arg *arg_of(const request_t *rq, const char *name)
+{
+    for (size_t i = 0; rq->arg_rules && rq->arg_rules[i].name; i++)
+        if (strcmp(rq->arg_rules[i].name, name) == 0)
+            return &rq->args[i];
+    return NULL;
+}
+
+const char *req_arg_text(const request_t *rq, const char *name)
+{
+    const req_arg *a = arg_of(rq, name);
+    return a ? a->text : NULL;
+}
+
+long req_arg_num(const request_t *rq, const char *name)
+{
+    const req_arg *a = arg_of(rq, name);
+    return a ? a->num : 0;
 }

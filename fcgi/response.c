@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
+
 void resp_init(response_t *rs)
 {
     memset(rs, 0, sizeof *rs);
@@ -68,23 +70,30 @@ static void error_body(response_t *rs, const request_t *rq, int status, const ch
     buf_puts(&rs->body, "}}");
 }
 
-void resp_error(response_t *rs, const request_t *rq, int status, const char *code, const char *fmt,
-                ...)
+void resp_fail(response_t *rs, const request_t *rq, clip_err e, const char *detail)
 {
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    error_body(rs, rq, status, code, msg);
+    clip_err_answer a;
+    clip_err_answer_of(e, detail, &a);
+    if (a.hide_detail)
+        log_warn("backend_error", "%s: %s", a.code, detail && *detail ? detail : "-");
+    error_body(rs, rq, a.status, a.code, a.message);
 }
 
-void resp_clip_error(response_t *rs, const request_t *rq, clip_err e, const char *msg)
+void resp_fail_public(response_t *rs, const request_t *rq, clip_err e, const char *message)
 {
-    int status = clip_err_http_status(e);
-    if (status >= 500 && status < 502)
-        msg = "internal error"; /* details of our own failures stay in the log */
-    error_body(rs, rq, status, clip_err_code(e), msg && *msg ? msg : resp_reason(status));
+    clip_err_answer a;
+    clip_err_answer_of(e, NULL, &a);
+    error_body(rs, rq, a.status, a.code, message);
+}
+
+void resp_failf(response_t *rs, const request_t *rq, clip_err e, const char *fmt, ...)
+{
+    char detail[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    resp_fail(rs, rq, e, detail);
 }
 
 void resp_serialize(const response_t *rs, const request_t *rq, buf_t *out)

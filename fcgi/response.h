@@ -19,11 +19,17 @@ typedef struct {
 void resp_init(response_t *rs);
 void resp_free(response_t *rs);
 void resp_header(response_t *rs, const char *name, const char *value);
-/* {"error":{"code":CODE,"message":MSG,"request_id":ID}} with the given status. */
-void resp_error(response_t *rs, const request_t *rq, int status, const char *code, const char *fmt,
-                ...) __attribute__((format(printf, 5, 6)));
-/* The same, with status and code taken from a clip_err. */
-void resp_clip_error(response_t *rs, const request_t *rq, clip_err e, const char *msg);
+/* The error answer of e: {"error":{"code":CODE,"message":MSG,"request_id":ID}} with the status,
+ * code and public message of core's error table (clip_err_answer_of). detail is what the failing
+ * call said: shown when it is the caller's own mistake, otherwise logged (event "backend_error",
+ * with this request's id) and replaced by what kind of failure it was. */
+void resp_fail(response_t *rs, const request_t *rq, clip_err e, const char *detail);
+/* The error answer of e with a message written for the caller (no detail to hide: readiness
+ * states such as "not ready: firestore: unavailable; r2: ok"). */
+void resp_fail_public(response_t *rs, const request_t *rq, clip_err e, const char *message);
+/* The same with a formatted detail. */
+void resp_failf(response_t *rs, const request_t *rq, clip_err e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* The FastCGI/CGI answer: "Status: ...\r\n" headers, blank line, body. */
 void resp_serialize(const response_t *rs, const request_t *rq, buf_t *out);
 const char *resp_reason(int status);

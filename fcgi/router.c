@@ -1,27 +1,67 @@
-/* router: the route table and the matcher. */
+/* router: the route table (each route's edge: method, pattern, auth, query) and the matcher. */
 #include "router.h"
 
 #include <string.h>
 
+#include "auth.h"
+#include "catalog.h"
 #include "handlers.h"
 #include "ids.h"
 #include "metrics.h"
 
+static int status_valid(const char *p, size_t n)
+{
+    return clips_status_valid_n(p, n);
+}
+
+#define CURSOR_ARG                                                                                 \
+    {                                                                                              \
+        .name = "cursor", .max_len = CATALOG_CURSOR_MAX, .rule = "not a cursor this API gave"      \
+    }
+#define LIMIT_ARG(max_, def_)                                                                      \
+    {                                                                                              \
+        .name = "limit", .is_int = 1, .min = 1, .max = (max_), .def = (def_)                       \
+    }
+
+static const req_arg_rule video_list_args[] = {
+    LIMIT_ARG(VIDEOS_LIST_LIMIT_MAX, VIDEOS_LIST_LIMIT_DEFAULT),
+    CURSOR_ARG,
+    {0},
+};
+static const req_arg_rule clip_list_args[] = {
+    {.name = "style", .max_len = IDS_STYLE_MAX, .valid = ids_valid_style, .rule = IDS_STYLE_RULE},
+    {.name = "status",
+     .max_len = CLIPS_STATUS_MAX,
+     .valid = status_valid,
+     .rule = CLIPS_STATUS_RULE},
+    {.name = "scene_id", .is_int = 1, .min = 0, .max = CLIPS_SCENE_ID_MAX, .def = -1},
+    LIMIT_ARG(CLIPS_LIST_LIMIT_MAX, CLIPS_LIST_LIMIT_DEFAULT),
+    CURSOR_ARG,
+    {0},
+};
+static const req_arg_rule clip_link_args[] = {
+    {.name = "download", .is_int = 1, .min = 0, .max = 1, .def = 0},
+    {.name = "redirect", .is_int = 1, .min = 0, .max = 1, .def = 1},
+    {0},
+};
+
+#define INTERNAL_VIDEO "/api/internal/users/{uid}/videos/{video_id}"
+#define INTERNAL_CLIP INTERNAL_VIDEO "/clips/{clip_id}"
+
 static const route_t routes[] = {
-    {"GET", "/healthz", h_healthz},
-    {"GET", "/api/healthz", h_healthz},
-    {"GET", "/metrics", h_metrics},
-    {"GET", "/readyz", h_readyz},
-    {"GET", "/api/videos", h_videos_list},
-    {"GET", "/api/videos/{video_id}", h_video_get},
-    {"GET", "/api/videos/{video_id}/clips", h_clips_list},
-    {"GET", "/api/videos/{video_id}/clips/{filename}", h_clip_link},
-    {"PUT", "/api/internal/users/{uid}/videos/{video_id}", h_internal_video_put},
-    {"PUT", "/api/internal/users/{uid}/videos/{video_id}/clips/{clip_id}", h_internal_clip_put},
-    {"PATCH", "/api/internal/users/{uid}/videos/{video_id}/clips/{clip_id}", h_internal_clip_patch},
-    {"POST", "/api/internal/users/{uid}/videos/{video_id}/stats", h_internal_stats},
-    {"POST", "/api/internal/users/{uid}/videos/{video_id}/clips/{clip_id}/upload-urls",
-     h_internal_upload_urls},
+    {"GET", "/healthz", ROUTE_OPEN, NULL, 1, h_healthz},
+    {"GET", "/api/healthz", ROUTE_OPEN, NULL, 1, h_healthz},
+    {"GET", "/metrics", ROUTE_OPEN, NULL, 1, h_metrics},
+    {"GET", "/readyz", ROUTE_OPEN, NULL, 1, h_readyz},
+    {"GET", "/api/videos", ROUTE_USER, video_list_args, 0, h_videos_list},
+    {"GET", "/api/videos/{video_id}", ROUTE_USER, NULL, 0, h_video_get},
+    {"GET", "/api/videos/{video_id}/clips", ROUTE_USER, clip_list_args, 0, h_clips_list},
+    {"GET", "/api/videos/{video_id}/clips/{filename}", ROUTE_USER, clip_link_args, 0, h_clip_link},
+    {"PUT", INTERNAL_VIDEO, ROUTE_SERVICE, NULL, 0, h_internal_video_put},
+    {"PUT", INTERNAL_CLIP, ROUTE_SERVICE, NULL, 0, h_internal_clip_put},
+    {"PATCH", INTERNAL_CLIP, ROUTE_SERVICE, NULL, 0, h_internal_clip_patch},
+    {"POST", INTERNAL_VIDEO "/stats", ROUTE_SERVICE, NULL, 0, h_internal_stats},
+    {"POST", INTERNAL_CLIP "/upload-urls", ROUTE_SERVICE, NULL, 0, h_internal_upload_urls},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -107,14 +147,14 @@ clip_err route_dispatch(request_t *rq, response_t *rs, route_handler *h)
     }
     if (!hit && allow.len) {
         resp_header(rs, "Allow", allow.p);
-        resp_error(rs, rq, 405, "method_not_allowed", "%.*s is not allowed here (allowed: %s)",
+        resp_failf(rs, rq, CLIP_EMETHOD, "%.*s is not allowed here (allowed: %s)",
                    (int)(rq->method.n > 16 ? 16 : rq->method.n), rq->method.p, allow.p);
         buf_free(&allow);
         return CLIP_EMETHOD;
     }
     buf_free(&allow);
     if (!hit) {
-        resp_error(rs, rq, 404, "not_found", "no such path");
+        resp_fail(rs, rq, CLIP_ENOTFOUND, "no such path");
         return CLIP_ENOTFOUND;
     }
     rq->route = hit->pattern;
@@ -127,15 +167,13 @@ clip_err route_dispatch(request_t *rq, response_t *rs, route_handler *h)
         const char *name = arena_strndup(rq->arena, ps[i].p + 1, ps[i].n - 2);
         char *dec = arena_alloc(rq->arena, segs[i].n + 1);
         if (!name || !dec || rq->nparams == REQ_PARAMS_MAX) {
-            resp_clip_error(rs, rq, CLIP_ENOMEM, NULL);
+            resp_fail(rs, rq, CLIP_ENOMEM, "router: out of memory");
             return CLIP_ENOMEM;
         }
         long dn = req_pct_decode(segs[i].p, segs[i].n, dec, 0);
         if (dn < 0 || !route_param_valid(name, dec, (size_t)dn)) {
-            resp_error(rs, rq, 400, "invalid_argument", "%s: %s", name,
-                       strcmp(name, "filename") == 0
-                           ? "must be 1-128 bytes of [A-Za-z0-9._-], no '..' and no leading dot"
-                           : "must be 1-128 bytes of [A-Za-z0-9_-]");
+            resp_failf(rs, rq, CLIP_EINVAL, "%s: %s", name,
+                       strcmp(name, "filename") == 0 ? IDS_FILENAME_RULE : IDS_ID_RULE);
             return CLIP_EINVAL;
         }
         dec[dn] = '\0';
@@ -143,6 +181,17 @@ clip_err route_dispatch(request_t *rq, response_t *rs, route_handler *h)
         rq->param[rq->nparams].p = dec;
         rq->param[rq->nparams].n = (size_t)dn;
         rq->nparams++;
+    }
+    if ((hit->auth == ROUTE_USER && auth_user(rq, rs) != 0) ||
+        (hit->auth == ROUTE_SERVICE && auth_service(rq, rs) != 0))
+        return CLIP_EAUTH;
+    if (!hit->any_query) {
+        char err[256];
+        clip_err e = req_parse_args(rq, hit->args, err, sizeof err);
+        if (e != CLIP_OK) {
+            resp_fail(rs, rq, e, err);
+            return e;
+        }
     }
     *h = hit->handler;
     return CLIP_OK;

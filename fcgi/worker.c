@@ -56,12 +56,12 @@ static int read_body(FCGX_Request *fr, request_t *rq, response_t *rs, long cap)
     if (rq->content_length <= 0)
         return 0;
     if (rq->content_length > cap) {
-        resp_error(rs, rq, 413, "too_large", "request body is over %ld bytes", cap);
+        resp_failf(rs, rq, CLIP_ETOOBIG, "request body is over %ld bytes", cap);
         return -1;
     }
     char *b = arena_alloc(rq->arena, (size_t)rq->content_length + 1);
     if (!b) {
-        resp_clip_error(rs, rq, CLIP_ENOMEM, NULL);
+        resp_fail(rs, rq, CLIP_ENOMEM, "worker: out of memory for the body");
         return -1;
     }
     long got = 0;
@@ -72,7 +72,7 @@ static int read_body(FCGX_Request *fr, request_t *rq, response_t *rs, long cap)
         got += n;
     }
     if (got != rq->content_length) {
-        resp_error(rs, rq, 400, "invalid_argument", "request body shorter than Content-Length");
+        resp_fail(rs, rq, CLIP_EINVAL, "request body shorter than Content-Length");
         return -1;
     }
     b[got] = '\0';
@@ -115,7 +115,7 @@ static void serve_one(const app_t *app, FCGX_Request *fr, arena_t *arena)
     resp_init(&rs);
     char err[256] = "";
     if (req_parse(&rq, arena, fr->envp, err, sizeof err) != CLIP_OK) {
-        resp_error(&rs, &rq, 400, "invalid_argument", "%s", err);
+        resp_fail(&rs, &rq, CLIP_EINVAL, err);
     } else {
         log_set_request_id(rq.request_id);
         if (read_body(fr, &rq, &rs, app->cfg->request_body_max) == 0)
@@ -126,7 +126,7 @@ static void serve_one(const app_t *app, FCGX_Request *fr, arena_t *arena)
         log_error("response_too_large", "the answer to %.*s outgrew %u bytes",
                   (int)(rq.path.n > 256 ? 256 : rq.path.n), rq.path.p ? rq.path.p : "",
                   RESP_BODY_MAX);
-        resp_clip_error(&rs, &rq, CLIP_EINTERNAL, NULL);
+        resp_fail(&rs, &rq, CLIP_EINTERNAL, "response over its cap");
     }
     buf_t out;
     buf_init(&out, 0);

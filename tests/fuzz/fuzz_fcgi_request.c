@@ -1,5 +1,5 @@
 /* Fuzzes what a FastCGI request carries: params (method, URI, headers), routing with path
- * parameters, query look-ups, and the response built for it. Input: "NAME=value" lines. */
+ * parameters, the query checked against rules, and the response built for it. Input: "NAME=value" lines. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,9 +41,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (!route_param_valid(rq.param_name[i], rq.param[i].p, rq.param[i].n))
                     abort(); /* the router let an invalid parameter through */
         }
-        strv v;
-        req_query(&rq, "limit", &v);
-        req_query(&rq, "cursor", &v);
+        static const req_arg_rule rules[] = {
+            {.name = "limit", .is_int = 1, .min = 1, .max = 100, .def = 20},
+            {.name = "cursor", .max_len = 2048, .rule = "a cursor"},
+            {0},
+        };
+        if (req_parse_args(&rq, rules, err, sizeof err) == CLIP_OK) {
+            const char *c = req_arg_text(&rq, "cursor");
+            long l = req_arg_num(&rq, "limit");
+            if ((c && !req_printable(c, strlen(c))) || l < 1 || l > 100)
+                abort(); /* a value its rule refuses got through */
+        }
         req_header(&rq, "Authorization");
         buf_t out = BUF_INIT;
         resp_serialize(&rs, &rq, &out);

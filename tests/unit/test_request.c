@@ -12,6 +12,28 @@ static clip_err parse(request_t *rq, arena_t *a, char **env)
     return req_parse(rq, a, env, err, sizeof err);
 }
 
+static int any_text(const char *p, size_t n)
+{
+    (void)p;
+    (void)n;
+    return 1;
+}
+
+/* The query rules of the tests below. */
+static const req_arg_rule rules[] = {
+    {.name = "style", .max_len = 64, .rule = "a style"},
+    {.name = "limit", .is_int = 1, .min = 1, .max = 100, .def = 20},
+    {.name = "q", .max_len = 64, .valid = any_text, .rule = "text"},
+    {.name = "cursor", .max_len = 64, .rule = "a cursor"},
+    {.name = "bad", .max_len = 64, .rule = "anything well encoded"},
+    {0},
+};
+
+static clip_err args(request_t *rq, char *err, size_t errlen)
+{
+    return req_parse_args(rq, rules, err, errlen);
+}
+
 static void test_parse(void)
 {
     arena_t a;
@@ -34,14 +56,67 @@ static void test_parse(void)
     UNIT_ASSERT_STR(req_header(&rq, "Authorization"), "Bearer abc");
     UNIT_ASSERT_STR(req_header(&rq, "content-type"), "application/json");
     CU_ASSERT_PTR_NULL(req_header(&rq, "If-None-Match"));
-    strv v;
-    CU_ASSERT_EQUAL(req_query(&rq, "style", &v), 1);
-    UNIT_ASSERT_STR(v.p, "vertical");
-    CU_ASSERT_EQUAL(req_query(&rq, "q", &v), 1);
-    UNIT_ASSERT_STR(v.p, "a b c");
-    CU_ASSERT_EQUAL(req_query(&rq, "cursor", &v), 0);
-    CU_ASSERT_EQUAL(req_query(&rq, "bad", &v), -1);
+    char err[256];
+    CU_ASSERT_EQUAL(args(&rq, err, sizeof err), CLIP_EINVAL); /* %zz */
+    UNIT_ASSERT_STR(err, "bad: anything well encoded");
     CU_ASSERT_EQUAL(rq.content_length, -1);
+    char *good[] = {"REQUEST_METHOD=GET",
+                    "REQUEST_URI=/api/videos/v1/clips?style=vertical&limit=10&q=a%20b+c", NULL};
+    CU_ASSERT_EQUAL_FATAL(parse(&rq, &a, good), CLIP_OK);
+    CU_ASSERT_EQUAL(args(&rq, err, sizeof err), CLIP_OK);
+    UNIT_ASSERT_STR(req_arg_text(&rq, "style"), "vertical");
+    UNIT_ASSERT_STR(req_arg_text(&rq, "q"), "a b c");
+    CU_ASSERT_EQUAL(req_arg_num(&rq, "limit"), 10);
+    CU_ASSERT_PTR_NULL(req_arg_text(&rq, "cursor"));
+    CU_ASSERT_PTR_NULL(req_arg_text(&rq, "nope"));
+    arena_free(&a);
+}
+
+/* Every way a query string can be wrong is a 400 naming the parameter. */
+static void test_args_refused(void)
+{
+    static const struct {
+        const char *query, *err;
+    } cases[] = {
+        {"limit=1&limit=abc", "limit: given more than once"},
+        {"limit=0", "limit: must be a whole number from 1 to 100"},
+        {"limit=", "limit: must be a whole number from 1 to 100"},
+        {"limit=1e3", "limit: must be a whole number from 1 to 100"},
+        {"limit=%zz", "limit: must be a whole number from 1 to 100"},
+        {"limit=9999999999999", "limit: must be a whole number from 1 to 100"},
+        {"nope=1", "nope: unknown query parameter"},
+        {"Limit=1", "Limit: unknown query parameter"},
+        {"style=", "style: a style"},
+        {"style=a%00b", "style: a style"},
+        {"style=a%20b", "style: a style"},
+        {"q=%c0%af", "q: text"},           /* overlong '/' */
+        {"q=%ed%a0%80", "q: text"},        /* a surrogate */
+        {"q=%f4%90%80%80", "q: text"},     /* past U+10FFFF */
+        {"q=\xc3", "q: text"},            /* truncated */
+    };
+    arena_t a;
+    arena_init(&a, 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char uri[256];
+        snprintf(uri, sizeof uri, "REQUEST_URI=/x?%s", cases[i].query);
+        char *env[] = {"REQUEST_METHOD=GET", uri, NULL};
+        request_t rq;
+        CU_ASSERT_EQUAL_FATAL(parse(&rq, &a, env), CLIP_OK);
+        char err[256] = "";
+        CU_ASSERT_EQUAL(args(&rq, err, sizeof err), CLIP_EINVAL);
+        UNIT_ASSERT_STR(err, cases[i].err);
+    }
+    /* empty pairs are nothing; a key with a percent escape is its decoded name */
+    char *ok[] = {"REQUEST_METHOD=GET", "REQUEST_URI=/x?&&%6cimit=7&q=caf%C3%A9&", NULL};
+    request_t rq;
+    CU_ASSERT_EQUAL_FATAL(parse(&rq, &a, ok), CLIP_OK);
+    char err[256] = "";
+    CU_ASSERT_EQUAL(args(&rq, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(req_arg_num(&rq, "limit"), 7);
+    UNIT_ASSERT_STR(req_arg_text(&rq, "q"), "caf\xc3\xa9");
+    /* a route without rules takes no parameter at all */
+    CU_ASSERT_EQUAL(req_parse_args(&rq, NULL, err, sizeof err), CLIP_EINVAL);
+    UNIT_ASSERT_STR(err, "limit: unknown query parameter");
     arena_free(&a);
 }
 
@@ -55,14 +130,14 @@ static void test_fragment_before_query(void)
     CU_ASSERT_EQUAL_FATAL(parse(&rq, &a, env), CLIP_OK);
     CU_ASSERT_EQUAL(rq.path.n, 7);
     CU_ASSERT_EQUAL(rq.query.n, 0);
-    strv v;
-    CU_ASSERT_EQUAL(req_query(&rq, "limit", &v), 0);
+    char err[256];
+    CU_ASSERT_EQUAL(args(&rq, err, sizeof err), CLIP_OK);
+    CU_ASSERT_PTR_NULL(req_arg_text(&rq, "limit"));
     char *env2[] = {"REQUEST_METHOD=GET", "REQUEST_URI=/a?limit=5#x&y=1", NULL};
     CU_ASSERT_EQUAL_FATAL(parse(&rq, &a, env2), CLIP_OK);
     CU_ASSERT_EQUAL(rq.query.n, 7);
-    CU_ASSERT_EQUAL(req_query(&rq, "limit", &v), 1);
-    UNIT_ASSERT_STR(v.p, "5");
-    CU_ASSERT_EQUAL(req_query(&rq, "y", &v), 0);
+    CU_ASSERT_EQUAL(args(&rq, err, sizeof err), CLIP_OK);
+    UNIT_ASSERT_STR(req_arg_text(&rq, "limit"), "5");
     arena_free(&a);
 }
 
@@ -115,7 +190,7 @@ static void test_error_body(void)
     CU_ASSERT_EQUAL_FATAL(parse(&rq, &a, env), CLIP_OK);
     response_t rs;
     resp_init(&rs);
-    resp_error(&rs, &rq, 404, "not_found", "no video \"%s\"", "v\n1");
+    resp_failf(&rs, &rq, CLIP_ENOTFOUND, "no video \"%s\"", "v\n1");
     CU_ASSERT_EQUAL(rs.status, 404);
     UNIT_ASSERT_STR(rs.body.p, "{\"error\":{\"code\":\"not_found\",\"message\":\"no video \\\"v\\n1\\\"\","
                                "\"request_id\":\"rid1\"}}");
@@ -129,16 +204,17 @@ static void test_error_body(void)
     UNIT_ASSERT_STR(out.p, expect);
     buf_free(&out);
     /* internal failures never leak their details */
-    resp_clip_error(&rs, &rq, CLIP_EIO, "open /secret/path failed");
+    resp_fail(&rs, &rq, CLIP_EIO, "open /secret/path failed");
     CU_ASSERT_EQUAL(rs.status, 500);
     UNIT_ASSERT_STR(rs.body.p, "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\","
                                "\"request_id\":\"rid1\"}}");
-    resp_clip_error(&rs, &rq, CLIP_ETIMEOUT, "firestore did not answer within 5000 ms");
+    resp_fail(&rs, &rq, CLIP_ETIMEOUT, "firestore: did not answer within 5000 ms");
     CU_ASSERT_EQUAL(rs.status, 504);
     UNIT_ASSERT_STR(rs.error_code, "deadline_exceeded");
-    resp_clip_error(&rs, &rq, CLIP_EUNAVAILABLE, NULL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(rs.body.p, "\"message\":\"firestore: did not answer in time\""));
+    resp_fail(&rs, &rq, CLIP_EUNAVAILABLE, NULL);
     CU_ASSERT_EQUAL(rs.status, 503);
-    CU_ASSERT_PTR_NOT_NULL(strstr(rs.body.p, "\"message\":\"Service Unavailable\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(rs.body.p, "\"message\":\"unavailable; retry later\""));
     /* headers with CR/LF are dropped */
     resp_header(&rs, "X-Test", "a\r\nSet-Cookie: x");
     CU_ASSERT_EQUAL(rs.headers.len, 0);
@@ -162,11 +238,54 @@ static void test_err_map(void)
     UNIT_ASSERT_STR(clip_err_code(CLIP_ENOTFOUND), "not_found");
 }
 
+/* The one table: what each kind of error tells the caller. */
+static void test_err_answer(void)
+{
+    static const struct {
+        clip_err e;
+        const char *detail;
+        int status, hidden;
+        const char *message;
+    } cases[] = {
+        {CLIP_EINVAL, "cursor: not one this listing gave", 400, 0,
+         "cursor: not one this listing gave"},
+        {CLIP_ENOTFOUND, "no video v1", 404, 0, "no video v1"},
+        {CLIP_ECONFLICT, "clip c1 already exists with a different style", 409, 0,
+         "clip c1 already exists with a different style"},
+        {CLIP_ETOOBIG, "request body is over 1000 bytes", 413, 0,
+         "request body is over 1000 bytes"},
+        /* a backend's words never reach the caller, whatever the kind */
+        {CLIP_EUNAVAILABLE,
+         "firestore: Failed to connect to 127.0.0.1 port 18444 after 0 ms (8 attempt(s))", 503, 1,
+         "firestore: unavailable; retry later"},
+        {CLIP_ETIMEOUT, "r2: deadline of 5000 ms passed", 504, 1, "r2: did not answer in time"},
+        {CLIP_ETOOBIG, "firestore: response over 33554432 bytes", 502, 1,
+         "firestore: answered badly"},
+        {CLIP_ECONFLICT, "firestore: ABORTED (HTTP 409): too much contention", 409, 1,
+         "firestore: conflict; retry"},
+        {CLIP_ENOTFOUND, "r2: HeadObject: no such key", 404, 1, "r2: not found"},
+        {CLIP_EUNAVAILABLE, "keys: fetching http://10.0.0.1/keys: refused", 503, 1,
+         "sign-in keys: unavailable; retry later"},
+        {CLIP_EINTERNAL, "firestore: bad document path", 500, 1, "internal error"},
+        {CLIP_ENOMEM, NULL, 500, 1, "internal error"},
+        {CLIP_EUNAVAILABLE, "firestorex: y", 503, 1, "unavailable; retry later"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        clip_err_answer a;
+        clip_err_answer_of(cases[i].e, cases[i].detail, &a);
+        CU_ASSERT_EQUAL(a.status, cases[i].status);
+        CU_ASSERT_EQUAL(a.hide_detail, cases[i].hidden);
+        UNIT_ASSERT_STR(a.message, cases[i].message);
+    }
+}
+
 int main(void)
 {
-    CU_TestInfo tests[] = {UNIT_TEST(test_parse), UNIT_TEST(test_fragment_before_query),
+    CU_TestInfo tests[] = {UNIT_TEST(test_parse), UNIT_TEST(test_args_refused),
+                           UNIT_TEST(test_fragment_before_query),
                            UNIT_TEST(test_request_id),
                            UNIT_TEST(test_bad_params), UNIT_TEST(test_error_body),
-                           UNIT_TEST(test_err_map), CU_TEST_INFO_NULL};
+                           UNIT_TEST(test_err_map), UNIT_TEST(test_err_answer),
+                           CU_TEST_INFO_NULL};
     return unit_run("request", tests, NULL, NULL);
 }

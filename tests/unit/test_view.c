@@ -1,10 +1,12 @@
-/* Tests of core/wreply: the exact JSON of stored videos, clips, clip_stats and upload URLs. */
+/* Tests of core/view (the workflow view: the exact JSON of stored videos, clips, clip_stats and
+ * upload URLs; the user view: clips, video info, listings, events) and core/layout. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "wreply.h"
+#include "layout.h"
 #include "unit.h"
+#include "view.h"
 
 static void test_double_shortest(void)
 {
@@ -43,7 +45,7 @@ static void test_video_json(void)
                    .created_at = {1795514400, 0},
                    .updated_at = {1795514400, 123000000}};
     buf_t b = BUF_INIT;
-    wreply_video(&b, &v);
+    view_stored_video(&b, &v);
     UNIT_ASSERT_STR(
         b.p,
         "{\"video_id\":\"vid1\",\"user_id\":\"u1\",\"video_url\":\"https://"
@@ -57,7 +59,7 @@ static void test_video_json(void)
         "\"created_at\":\"2026-11-24T10:00:00Z\",\"updated_at\":\"2026-11-24T10:00:00.123Z\"}");
     buf_free(&b);
     video_rec empty = {.video_id = "v", .user_id = "u"};
-    wreply_video(&b, &empty);
+    view_stored_video(&b, &empty);
     UNIT_ASSERT_STR(
         b.p, "{\"video_id\":\"v\",\"user_id\":\"u\",\"video_url\":null,\"video_title\":null,"
              "\"youtube_id\":null,\"status\":null,\"custom_prompt\":null,\"styles_processed\":[],"
@@ -89,7 +91,7 @@ static void test_clip_json(void)
                   .created_at = {1795514400, 5},
                   .updated_at = {1795514401, 0}};
     buf_t b = BUF_INIT;
-    wreply_clip(&b, &c);
+    view_stored_clip(&b, &c);
     UNIT_ASSERT_STR(
         b.p, "{\"clip_id\":\"clip_3_vertical\",\"filename\":\"clip_3_vertical.mp4\",\"scene_id\":3,"
              "\"scene_title\":\"Hook\",\"scene_description\":null,\"style\":\"vertical\","
@@ -107,7 +109,7 @@ static void test_stats_json(void)
 {
     video_clip_stats s = {0, 0, 0, 0, 0, NULL, 0};
     buf_t b = BUF_INIT;
-    wreply_stats(&b, &s);
+    view_clip_stats(&b, &s);
     UNIT_ASSERT_STR(b.p, "{\"total\":0,\"completed\":0,\"failed\":0,\"total_size_bytes\":0,\"total_"
                          "duration_seconds\":0,\"by_style\":{}}");
     buf_free(&b);
@@ -115,15 +117,11 @@ static void test_stats_json(void)
 
 static void test_upload_keys_and_urls(void)
 {
-    char ck[64], tk[64], err[256];
-    CU_ASSERT_EQUAL(wreply_upload_keys("u1", "vid1", "c1", "c1.mp4", ck, sizeof ck, tk, sizeof tk,
-                                       err, sizeof err),
-                    CLIP_OK);
-    UNIT_ASSERT_STR(ck, "u1/vid1/clips/c1.mp4");
-    UNIT_ASSERT_STR(tk, "u1/vid1/thumbnails/c1.jpg");
-    CU_ASSERT_EQUAL(
-        wreply_upload_keys("u1", "vid1", "c1", "c1.mp4", ck, 10, tk, sizeof tk, err, sizeof err),
-        CLIP_EINVAL);
+    char err[256];
+    arena_t a;
+    arena_init(&a, 0);
+    UNIT_ASSERT_STR(layout_clip_key(&a, "u1", "vid1", "c1.mp4"), "u1/vid1/clips/c1.mp4");
+    UNIT_ASSERT_STR(layout_thumb_key(&a, "u1", "vid1", "c1"), "u1/vid1/thumbnails/c1.jpg");
     sig_config cfg = {"AKIDEXAMPLE", "SECRETEXAMPLE",
                       NULL,          "auto",
                       NULL,          "https://acct.r2.cloudflarestorage.com",
@@ -133,7 +131,7 @@ static void test_upload_keys_and_urls(void)
     buf_t b = BUF_INIT;
     buf_puts(&b, "x");
     CU_ASSERT_EQUAL(
-        wreply_upload(s, &b, "u1", "vid1", "c1", "c1.mp4", 600, 1795514400, err, sizeof err),
+        view_upload_urls(&b, s, &a, "u1", "vid1", "c1", "c1.mp4", 600, 1795514400, err, sizeof err),
         CLIP_OK);
     /* the same URLs sig_presign gives for PUT with the content type bound */
     buf_t c = BUF_INIT, t = BUF_INIT;
@@ -167,7 +165,7 @@ static void test_upload_keys_and_urls(void)
     /* an expiry out of range appends nothing */
     size_t len = b.len;
     CU_ASSERT_EQUAL(
-        wreply_upload(s, &b, "u1", "vid1", "c1", "c1.mp4", 0, 1795514400, err, sizeof err),
+        view_upload_urls(&b, s, &a, "u1", "vid1", "c1", "c1.mp4", 0, 1795514400, err, sizeof err),
         CLIP_EINVAL);
     CU_ASSERT_EQUAL(b.len, len);
     buf_free(&want);
@@ -175,6 +173,7 @@ static void test_upload_keys_and_urls(void)
     buf_free(&t);
     buf_free(&b);
     sig_signer_free(s);
+    arena_free(&a);
 }
 
 int main(void)
@@ -187,5 +186,5 @@ int main(void)
         UNIT_TEST(test_upload_keys_and_urls),
         CU_TEST_INFO_NULL,
     };
-    return unit_run("wreply", tests, NULL, NULL);
+    return unit_run("view", tests, NULL, NULL);
 }
