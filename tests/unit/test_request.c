@@ -116,7 +116,7 @@ static void test_args_refused(void)
     UNIT_ASSERT_STR(req_arg_text(&rq, "q"), "caf\xc3\xa9");
     /* a route without rules takes no parameter at all */
     CU_ASSERT_EQUAL(req_parse_args(&rq, NULL, err, sizeof err), CLIP_EINVAL);
-    UNIT_ASSERT_STR(err, "limit: unknown query parameter");
+    UNIT_ASSERT_STR(err, "%6cimit: unknown query parameter"); /* as the caller wrote it */
     arena_free(&a);
 }
 
