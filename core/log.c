@@ -1,7 +1,9 @@
 /* log: JSON lines on stderr, written with one write(2) so lines of several processes never mix. */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -12,9 +14,35 @@
 
 #define LOG_LINE_MAX 16384
 
+/* Process-wide: set at start (and on reload) before threads serve; read by every thread. */
 static const char *log_proc = "clipapi";
 static cfg_log_level log_level = CFG_LOG_INFO;
-static char log_reqid[128];
+/* The request a thread is serving: each thread has its own. */
+static _Thread_local char log_reqid[128];
+/* getpid() is a system call (glibc caches nothing): kept here, forgotten in a forked child. */
+static atomic_long log_cached_pid;
+
+static void forget_pid(void)
+{
+    atomic_store(&log_cached_pid, 0);
+}
+
+static void register_fork_handler(void)
+{
+    pthread_atfork(NULL, NULL, forget_pid);
+}
+
+long log_pid(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, register_fork_handler);
+    long pid = atomic_load(&log_cached_pid);
+    if (pid == 0) {
+        pid = (long)getpid();
+        atomic_store(&log_cached_pid, pid);
+    }
+    return pid;
+}
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 void log_init(const char *proc, cfg_log_level level)
@@ -56,7 +84,7 @@ static void emit(cfg_log_level level, const char *event, const char *msg, size_t
     buf_init(&b, LOG_LINE_MAX);
     buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"proc\":", ts, level_names[level]);
     buf_json_str(&b, log_proc, strlen(log_proc));
-    buf_printf(&b, ",\"pid\":%ld,\"event\":", (long)getpid());
+    buf_printf(&b, ",\"pid\":%ld,\"event\":", log_pid());
     buf_json_str(&b, event, strlen(event));
     if (log_reqid[0]) {
         buf_puts(&b, ",\"request_id\":");
@@ -74,7 +102,7 @@ static void emit(cfg_log_level level, const char *event, const char *msg, size_t
         buf_free(&b);
         buf_init(&b, 0);
         buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"pid\":%ld,\"event\":", ts,
-                   level_names[level], (long)getpid());
+                   level_names[level], log_pid());
         buf_json_str(&b, event, strlen(event));
         buf_puts(&b, ",\"truncated\":true}\n");
     }
