@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,10 +58,18 @@ struct sig_signer {
     char host[HOST_MAX + 1]; /* canonical host */
     int path_style;
 
-    key_cache kc;
-    time_t amz_t; /* amz_date below is the formatting of this instant */
-    char amz_date[SIG_AMZ_DATE_LEN + 1];
+    unsigned long id; /* unique per signer made: the key of the threads' caches */
 };
+
+/* Each thread keeps the day key of the signer it last signed with and the last date it formatted:
+ * no lock on the presigning path, and a signer is shared by every thread of a process. */
+static _Thread_local struct {
+    unsigned long signer_id; /* 0: empty */
+    key_cache kc;
+    time_t amz_t; /* amz_date is the formatting of this instant */
+    char amz_date[SIG_AMZ_DATE_LEN + 1];
+} tcache;
+static atomic_ulong signer_ids;
 
 /* ---- small helpers -------------------------------------------------------------------------- */
 
@@ -164,12 +173,13 @@ clip_err sig_derive_key(const char *secret, size_t secret_len, const char *date8
     return CLIP_OK;
 }
 
-/* Makes the signing key of the day date8 starts with current (derived once per day). */
-static void use_key(sig_signer *s, const char *date8)
+/* The signing key of the day date8 starts with, for s (derived once per day and thread). */
+static const key_cache *use_key(const sig_signer *s, const char *date8)
 {
-    key_cache *kc = &s->kc;
-    if (memcmp(kc->date8, date8, 8) == 0)
-        return;
+    key_cache *kc = &tcache.kc;
+    if (tcache.signer_id == s->id && memcmp(kc->date8, date8, 8) == 0)
+        return kc;
+    tcache.signer_id = s->id;
     char day[9];
     memcpy(day, date8, 8);
     day[8] = '\0';
@@ -188,16 +198,17 @@ static void use_key(sig_signer *s, const char *date8)
     OPENSSL_cleanse(pad, sizeof pad);
     memcpy(kc->date8, date8, 8);
     kc->date8[8] = '\0';
+    return kc;
 }
 
 /* HMAC-SHA256 with the cached key: two state copies, no allocation. */
-static void sign_hex(sig_signer *s, const char *sts, size_t n, char hex[SIG_HEX_LEN + 1])
+static void sign_hex(const key_cache *kc, const char *sts, size_t n, char hex[SIG_HEX_LEN + 1])
 {
-    SHA256_CTX c = s->kc.inner;
+    SHA256_CTX c = kc->inner;
     unsigned char h[32];
     SHA256_Update(&c, sts, n);
     SHA256_Final(h, &c);
-    c = s->kc.outer;
+    c = kc->outer;
     SHA256_Update(&c, h, 32);
     SHA256_Final(h, &c);
     hex32(h, hex);
@@ -266,15 +277,15 @@ bad:
 }
 
 /* The x-amz-date of when (0 = now), formatted once per second. */
-static const char *amz_for(sig_signer *s, time_t when)
+static const char *amz_for(time_t when)
 {
     if (when == 0)
         when = time(NULL);
-    if (when != s->amz_t || s->amz_date[0] == '\0') {
-        sig_format_amz_date(when, s->amz_date);
-        s->amz_t = when;
+    if (when != tcache.amz_t || tcache.amz_date[0] == '\0') {
+        sig_format_amz_date(when, tcache.amz_date);
+        tcache.amz_t = when;
     }
-    return s->amz_date;
+    return tcache.amz_date;
 }
 
 /* ---- signer --------------------------------------------------------------------------------- */
@@ -513,6 +524,7 @@ clip_err sig_signer_new(const sig_config *c, sig_signer **out, char *err, size_t
             return rc;
         }
     }
+    s->id = atomic_fetch_add(&signer_ids, 1) + 1;
     *out = s;
     return CLIP_OK;
 }
@@ -603,8 +615,8 @@ clip_err sig_presign(sig_signer *s, const sig_presign_req *r, buf_t *out, char *
                              SIG_VALUE_MAX);
     }
 
-    const char *amz = amz_for(s, r->when);
-    use_key(s, amz);
+    const char *amz = amz_for(r->when);
+    const key_cache *kc = use_key(s, amz);
 
     size_t need = s->url_prefix_len + 3 * r->key_len + 1 + (3 * rcdn + 32) + (3 * rctn + 32) +
                   s->cred_prefix_len + s->cred_suffix_len + s->token_enc_len + 256;
@@ -696,7 +708,7 @@ clip_err sig_presign(sig_signer *s, const sig_presign_req *r, buf_t *out, char *
     hex32(h, t);
     t += SIG_HEX_LEN;
     d = PUTLIT(d, "&X-Amz-Signature=");
-    sign_hex(s, sts, (size_t)(t - sts), d);
+    sign_hex(kc, sts, (size_t)(t - sts), d);
     d += SIG_HEX_LEN;
     *d = '\0';
     out->len += (size_t)(d - base);
@@ -817,8 +829,7 @@ clip_err sig_sign_string(sig_signer *s, const char *date8, const char *sts, size
 {
     if (!date8 || strlen(date8) != 8)
         return CLIP_EINVAL;
-    use_key(s, date8);
-    sign_hex(s, sts, sts_len, hex);
+    sign_hex(use_key(s, date8), sts, sts_len, hex);
     return CLIP_OK;
 }
 
@@ -839,7 +850,7 @@ clip_err sig_sign_request(sig_signer *s, const sig_request *r, sig_auth *auth, b
     if (phn > SIG_HEX_LEN)
         return clip_fail(CLIP_EINVAL, err, errlen, "sigv4: bad payload hash");
     memcpy(auth->payload_hash, ph, phn + 1);
-    memcpy(auth->amz_date, amz_for(s, r->when), SIG_AMZ_DATE_LEN + 1);
+    memcpy(auth->amz_date, amz_for(r->when), SIG_AMZ_DATE_LEN + 1);
 
     /* every header to sign, lower-cased, in a stable sort by name */
     hdr h[SIG_HEADERS_MAX + 4];
@@ -954,8 +965,7 @@ clip_err sig_sign_request(sig_signer *s, const sig_request *r, sig_auth *auth, b
     t = put(t, s->scope_suffix, s->scope_suffix_len);
     hex32(hash, t);
     t += SIG_HEX_LEN;
-    use_key(s, auth->amz_date);
-    sign_hex(s, sts, (size_t)(t - sts), auth->signature);
+    sign_hex(use_key(s, auth->amz_date), sts, (size_t)(t - sts), auth->signature);
     int n;
     if (presign)
         n = snprintf(auth->authorization, sizeof auth->authorization, "%s", "");
