@@ -7,6 +7,7 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,11 +30,21 @@ struct gauth {
     /* metadata server */
     char *metadata_url;
     char *metadata_host;
-    /* cache */
+    /* the cache, shared by the threads of a process: read under lock, fetched by one thread at
+     * a time without it (the others keep the old token while it is valid, or wait for the new) */
+    pthread_mutex_t lock;
+    pthread_cond_t fetched;
+    int fetching;
     char token[GAUTH_TOKEN_MAX];
-    struct timespec expires; /* CLOCK_MONOTONIC */
+    double expires; /* mono_s() */
     int have_token;
 };
+
+/* What a token endpoint gave. */
+typedef struct {
+    char token[GAUTH_TOKEN_MAX];
+    double expires;
+} fresh_token;
 
 static double mono_s(void)
 {
@@ -133,6 +144,12 @@ clip_err gauth_new(const cfg_t *cfg, gauth **out, char *err, size_t errlen)
     gauth *g = calloc(1, sizeof *g);
     if (!g)
         return clip_fail(CLIP_ENOMEM, err, errlen, "gauth: out of memory");
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&g->lock, NULL);
+    pthread_cond_init(&g->fetched, &ca);
+    pthread_condattr_destroy(&ca);
     clip_err e = CLIP_OK;
     if (cfg->firestore_emulator_host && cfg->firestore_emulator_host[0]) {
         g->kind = GAUTH_EMULATOR;
@@ -180,6 +197,8 @@ void gauth_free(gauth *g)
     free(g->metadata_host);
     EVP_PKEY_free(g->key);
     OPENSSL_cleanse(g->token, sizeof g->token);
+    pthread_mutex_destroy(&g->lock);
+    pthread_cond_destroy(&g->fetched);
     free(g);
 }
 
@@ -190,7 +209,9 @@ gauth_kind gauth_source(const gauth *g)
 
 void gauth_invalidate(gauth *g)
 {
+    pthread_mutex_lock(&g->lock);
     g->have_token = 0;
+    pthread_mutex_unlock(&g->lock);
 }
 
 clip_err gauth_jwt(const gauth *g, time_t now, buf_t *out, char *err, size_t errlen)
@@ -234,8 +255,8 @@ clip_err gauth_jwt(const gauth *g, time_t now, buf_t *out, char *err, size_t err
     return out->oom ? clip_fail(CLIP_ENOMEM, err, errlen, "gauth: out of memory") : CLIP_OK;
 }
 
-/* Takes access_token and expires_in from a token endpoint's JSON answer into the cache. */
-static clip_err take_token(gauth *g, const http_resp *resp, const char *what, char *err,
+/* Takes access_token and expires_in from a token endpoint's JSON answer. */
+static clip_err take_token(fresh_token *g, const http_resp *resp, const char *what, char *err,
                            size_t errlen)
 {
     json_object *j = resp->body.len ? json_tokener_parse(resp->body.p) : NULL;
@@ -260,10 +281,7 @@ static clip_err take_token(gauth *g, const http_resp *resp, const char *what, ch
                 life = 0;
             memcpy(g->token, s, n);
             g->token[n] = '\0';
-            double at = mono_s() + (double)life;
-            g->expires.tv_sec = (time_t)at;
-            g->expires.tv_nsec = (long)((at - (double)(time_t)at) * 1e9);
-            g->have_token = 1;
+            g->expires = mono_s() + (double)life;
         }
     }
     json_object_put(j);
@@ -289,7 +307,8 @@ static clip_err token_refused(const http_resp *resp, const char *what, char *err
     return e;
 }
 
-static clip_err fetch_service_account(gauth *g, long deadline_ms, char *err, size_t errlen)
+static clip_err fetch_service_account(const gauth *g, fresh_token *t, long deadline_ms, char *err,
+                                      size_t errlen)
 {
     buf_t jwt = BUF_INIT, body = BUF_INIT;
     clip_err e = gauth_jwt(g, time(NULL), &jwt, err, errlen);
@@ -324,13 +343,14 @@ static clip_err fetch_service_account(gauth *g, long deadline_ms, char *err, siz
             http_resp_free(&resp);
         return clip_fail(e, err, errlen, "%s: %s", what, herr);
     }
-    e = resp.status == 200 ? take_token(g, &resp, what, err, errlen)
+    e = resp.status == 200 ? take_token(t, &resp, what, err, errlen)
                            : token_refused(&resp, what, err, errlen);
     http_resp_free(&resp);
     return e;
 }
 
-static clip_err fetch_metadata(gauth *g, long deadline_ms, char *err, size_t errlen)
+static clip_err fetch_metadata(const gauth *g, fresh_token *t, long deadline_ms, char *err,
+                               size_t errlen)
 {
     const char *hdrs[] = {"Metadata-Flavor: Google"};
     http_req req = {.method = "GET",
@@ -354,10 +374,17 @@ static clip_err fetch_metadata(gauth *g, long deadline_ms, char *err, size_t err
                          "and the %s did not answer (%s)",
                          what, herr);
     }
-    e = resp.status == 200 ? take_token(g, &resp, what, err, errlen)
+    e = resp.status == 200 ? take_token(t, &resp, what, err, errlen)
                            : token_refused(&resp, what, err, errlen);
     http_resp_free(&resp);
     return e;
+}
+
+/* The header of the cached token when it has more than margin seconds left; 1 when written. */
+static int cached_header(const gauth *g, double margin, char *out, size_t outlen)
+{
+    return g->have_token && g->expires - mono_s() > margin &&
+           (size_t)snprintf(out, outlen, "Authorization: Bearer %s", g->token) < outlen;
 }
 
 clip_err gauth_header(gauth *g, char *out, size_t outlen, long deadline_ms, char *err,
@@ -368,16 +395,54 @@ clip_err gauth_header(gauth *g, char *out, size_t outlen, long deadline_ms, char
             return clip_fail(CLIP_EINTERNAL, err, errlen, "gauth: header buffer too small");
         return CLIP_OK;
     }
-    double left = (double)g->expires.tv_sec + (double)g->expires.tv_nsec / 1e9 - mono_s();
-    if (!g->have_token || left <= GAUTH_REFRESH_MARGIN_S) {
-        g->have_token = 0;
-        clip_err e = g->kind == GAUTH_SERVICE_ACCOUNT
-                         ? fetch_service_account(g, deadline_ms, err, errlen)
-                         : fetch_metadata(g, deadline_ms, err, errlen);
-        if (e != CLIP_OK)
-            return e;
+    pthread_mutex_lock(&g->lock);
+    if (cached_header(g, GAUTH_REFRESH_MARGIN_S, out, outlen)) {
+        pthread_mutex_unlock(&g->lock);
+        return CLIP_OK;
     }
-    if ((size_t)snprintf(out, outlen, "Authorization: Bearer %s", g->token) >= outlen)
-        return clip_fail(CLIP_EINTERNAL, err, errlen, "gauth: header buffer too small");
-    return CLIP_OK;
+    /* Another thread is fetching: keep the old token while it lasts, else wait for the new. */
+    double give_up = mono_s() + (double)deadline_ms / 1000.0;
+    while (g->fetching) {
+        if (cached_header(g, 0, out, outlen)) {
+            pthread_mutex_unlock(&g->lock);
+            return CLIP_OK;
+        }
+        double left = give_up - mono_s();
+        if (left <= 0) {
+            pthread_mutex_unlock(&g->lock);
+            return clip_fail(CLIP_ETIMEOUT, err, errlen, "token: another fetch is still running");
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        double at = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + (left < 0.1 ? left : 0.1);
+        ts.tv_sec = (time_t)at;
+        ts.tv_nsec = (long)((at - (double)ts.tv_sec) * 1e9);
+        pthread_cond_timedwait(&g->fetched, &g->lock, &ts);
+    }
+    if (cached_header(g, GAUTH_REFRESH_MARGIN_S, out, outlen)) {
+        pthread_mutex_unlock(&g->lock);
+        return CLIP_OK;
+    }
+    g->fetching = 1;
+    pthread_mutex_unlock(&g->lock);
+
+    fresh_token t;
+    clip_err e = g->kind == GAUTH_SERVICE_ACCOUNT
+                     ? fetch_service_account(g, &t, deadline_ms, err, errlen)
+                     : fetch_metadata(g, &t, deadline_ms, err, errlen);
+    pthread_mutex_lock(&g->lock);
+    g->fetching = 0;
+    if (e == CLIP_OK) {
+        memcpy(g->token, t.token, sizeof g->token);
+        g->expires = t.expires;
+        g->have_token = 1;
+    }
+    OPENSSL_cleanse(&t, sizeof t);
+    pthread_cond_broadcast(&g->fetched);
+    /* a failed refresh of a token that is still valid does not fail the call */
+    int ok = cached_header(g, 0, out, outlen);
+    pthread_mutex_unlock(&g->lock);
+    if (ok)
+        return CLIP_OK;
+    return e != CLIP_OK ? e : clip_fail(CLIP_EINTERNAL, err, errlen, "gauth: header buffer too small");
 }

@@ -37,7 +37,8 @@ clip_err gauth_new(const cfg_t *cfg, gauth **out, char *err, size_t errlen);
 void gauth_free(gauth *g);
 gauth_kind gauth_source(const gauth *g);
 
-/* Fills out with "Authorization: Bearer <token>", fetching a token when none is cached or the
+/* Fills out with "Authorization: Bearer <token>" (one gauth serves every thread of a process: one
+ * thread fetches while the others use the old token as long as it is valid), fetching a token when none is cached or the
  * cached one expires within GAUTH_REFRESH_MARGIN_S. deadline_ms bounds a fetch. Failures name
  * what was tried (CLIP_EUNAVAILABLE when the token endpoint is unreachable, CLIP_EAUTH when
  * it refuses). */
