@@ -13,6 +13,7 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -47,17 +48,31 @@ struct idt_ctx {
     idt_clock_fn clock;
     void *clock_arg;
 
+    /* Shared by the threads of a process, under lock: the key set (swapped whole by the one
+     * thread fetching, never read without the lock: a verifier takes a reference to its key) and
+     * the verified tokens. No lock is held across the network. */
+    pthread_mutex_t lock;
+    pthread_cond_t fetched;
+    int fetching;
     idt_key keys[IDT_KEYS_MAX];
     size_t nkeys;
     long long expires_at;
+    unsigned long keys_gen; /* bumped by every new key set: cached verdicts of older ones lapse */
 
     int attempted; /* a fetch was tried at last_attempt */
     long long last_attempt;
     char last_err[IDT_MSG_MAX];
     unsigned long fetches, failures;
 
+    /* Verified tokens by the SHA-256 of the token, direct-mapped: a hit skips the RS256 check. */
+    struct verified {
+        unsigned char hash[32];
+        unsigned long keys_gen; /* 0: empty */
+        idt_claims claims;
+    } verified[IDT_VERIFIED_MAX];
+    unsigned long verified_hits;
+
     EVP_MD *sha256; /* fetched once: no name lookup per verification */
-    EVP_MD_CTX *md;
 };
 
 /* ---- base64url ---------------------------------------------------------------------------- */
@@ -345,10 +360,17 @@ clip_err idt_load_keyset(idt_ctx *ctx, const char *doc, size_t len, long long ex
                  "key set: %zu entries skipped (not an RSA key of at least %d bits "
                  "with a unique kid, or over %d keys)",
                  skipped, IDT_RSA_MIN_BITS, IDT_KEYS_MAX);
-    keys_clear(ctx->keys, &ctx->nkeys);
+    idt_key old[IDT_KEYS_MAX];
+    size_t nold;
+    pthread_mutex_lock(&ctx->lock);
+    memcpy(old, ctx->keys, ctx->nkeys * sizeof old[0]);
+    nold = ctx->nkeys;
     memcpy(ctx->keys, fresh, nfresh * sizeof fresh[0]);
     ctx->nkeys = nfresh;
     ctx->expires_at = expires_at;
+    ctx->keys_gen++;
+    pthread_mutex_unlock(&ctx->lock);
+    keys_clear(old, &nold); /* a verifier still using one of them holds its own reference */
     return CLIP_OK;
 }
 
@@ -384,12 +406,15 @@ long idt_cache_ttl(const char *value, size_t len)
     return IDT_KEYS_TTL_DEFAULT;
 }
 
-/* One fetch of the key set; on success the cache is replaced. Rate limiting is the caller's. */
+/* One fetch of the key set; on success the cache is replaced. Called without the lock by the
+ * one thread that set ctx->fetching (rate limiting is the caller's). */
 static clip_err fetch_keys(idt_ctx *ctx, long long now)
 {
+    pthread_mutex_lock(&ctx->lock);
     ctx->attempted = 1;
     ctx->last_attempt = now;
     ctx->fetches++;
+    pthread_mutex_unlock(&ctx->lock);
     const char *hdrs[] = {"Accept: application/json"};
     http_req req = {.method = "GET",
                     .url = ctx->keys_url,
@@ -400,35 +425,38 @@ static clip_err fetch_keys(idt_ctx *ctx, long long now)
                     .retry = HTTP_RETRY_IDEMPOTENT,
                     .backend = "keys"};
     http_resp resp;
-    char herr[IDT_MSG_MAX] = "";
+    char herr[IDT_MSG_MAX] = "", why[IDT_MSG_MAX] = "";
+    long ttl = 0;
     clip_err e = http_do(&req, &resp, herr, sizeof herr);
     if (e != CLIP_OK) {
-        clip_fail(e, ctx->last_err, sizeof ctx->last_err, "fetching %s: %s", ctx->keys_url, herr);
+        clip_fail(e, why, sizeof why, "fetching %s: %s", ctx->keys_url, herr);
     } else if (resp.status != 200) {
         e = CLIP_EBACKEND;
-        clip_fail(e, ctx->last_err, sizeof ctx->last_err, "fetching %s: HTTP %ld", ctx->keys_url,
-                  resp.status);
+        clip_fail(e, why, sizeof why, "fetching %s: HTTP %ld", ctx->keys_url, resp.status);
     } else {
         size_t cclen = 0;
         const char *cc = http_resp_header(&resp, "Cache-Control", &cclen);
-        long ttl = idt_cache_ttl(cc, cc ? cclen : 0);
+        ttl = idt_cache_ttl(cc, cc ? cclen : 0);
         e = idt_load_keyset(ctx, resp.body.p ? resp.body.p : "", resp.body.len, now + ttl, herr,
                             sizeof herr);
         if (e != CLIP_OK)
-            clip_fail(e, ctx->last_err, sizeof ctx->last_err, "fetching %s: %s", ctx->keys_url,
-                      herr);
-        else
-            log_info("auth_keys", "%zu signing keys from %s, fresh for %ld s", ctx->nkeys,
-                     ctx->keys_url, ttl);
+            clip_fail(e, why, sizeof why, "fetching %s: %s", ctx->keys_url, herr);
     }
     http_resp_free(&resp);
+    pthread_mutex_lock(&ctx->lock);
+    size_t nkeys = ctx->nkeys;
     if (e != CLIP_OK) {
         ctx->failures++;
-        if (ctx->nkeys > 0)
-            log_warn("auth_keys", "%s; keeping the %zu cached keys", ctx->last_err, ctx->nkeys);
-        else
-            log_error("auth_keys", "%s; no signing keys to verify ID tokens with", ctx->last_err);
+        memcpy(ctx->last_err, why, sizeof why);
     }
+    pthread_mutex_unlock(&ctx->lock);
+    if (e == CLIP_OK)
+        log_info("auth_keys", "%zu signing keys from %s, fresh for %ld s", nkeys, ctx->keys_url,
+                 ttl);
+    else if (nkeys > 0)
+        log_warn("auth_keys", "%s; keeping the %zu cached keys", why, nkeys);
+    else
+        log_error("auth_keys", "%s; no signing keys to verify ID tokens with", why);
     return e;
 }
 
@@ -436,6 +464,31 @@ static int may_fetch(const idt_ctx *ctx, long long now)
 {
     return !ctx->attempted || now - ctx->last_attempt >= IDT_REFETCH_MIN_INTERVAL ||
            now < ctx->last_attempt;
+}
+
+/* With the lock held: fetches the key set (dropping the lock meanwhile) unless another thread is
+ * fetching already; then, when wait is set and there are no keys yet, waits for that thread's
+ * fetch (bounded by its deadline). Returns with the lock held, and the error of its own fetch. */
+static clip_err refresh_locked(idt_ctx *ctx, long long now, int wait)
+{
+    if (!ctx->fetching) {
+        ctx->fetching = 1;
+        pthread_mutex_unlock(&ctx->lock);
+        clip_err e = fetch_keys(ctx, now);
+        pthread_mutex_lock(&ctx->lock);
+        ctx->fetching = 0;
+        pthread_cond_broadcast(&ctx->fetched);
+        return e;
+    }
+    if (!wait)
+        return CLIP_OK;
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += IDT_FETCH_DEADLINE_MS / 1000 + 1;
+    while (ctx->fetching && ctx->nkeys == 0)
+        if (pthread_cond_timedwait(&ctx->fetched, &ctx->lock, &until) != 0)
+            break;
+    return CLIP_OK;
 }
 
 /* ---- public ------------------------------------------------------------------------------- */
@@ -462,8 +515,13 @@ clip_err idt_new(const cfg_t *cfg, idt_ctx **out, char *err, size_t errlen)
     c->issuer = malloc(c->issuer_len + 1);
     c->keys_url = strdup(cfg->auth_keys_url);
     c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    c->md = EVP_MD_CTX_new();
-    if (!c->project || !c->issuer || !c->keys_url || !c->sha256 || !c->md) {
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->fetched, &ca);
+    pthread_condattr_destroy(&ca);
+    if (!c->project || !c->issuer || !c->keys_url || !c->sha256) {
         idt_free(c);
         return clip_fail(CLIP_ENOMEM, err, errlen, "idtoken: out of memory");
     }
@@ -485,7 +543,8 @@ void idt_free(idt_ctx *ctx)
     if (!ctx)
         return;
     keys_clear(ctx->keys, &ctx->nkeys);
-    EVP_MD_CTX_free(ctx->md);
+    pthread_mutex_destroy(&ctx->lock);
+    pthread_cond_destroy(&ctx->fetched);
     EVP_MD_free(ctx->sha256);
     free(ctx->project);
     free(ctx->issuer);
@@ -501,24 +560,31 @@ void idt_set_clock(idt_ctx *ctx, idt_clock_fn fn, void *arg)
 
 void idt_get_stats(const idt_ctx *ctx, idt_stats *out)
 {
+    pthread_mutex_t *lock = (pthread_mutex_t *)&ctx->lock; /* a read under the cache's lock */
+    pthread_mutex_lock(lock);
     out->fetches = ctx->fetches;
     out->fetch_failures = ctx->failures;
     out->nkeys = ctx->nkeys;
     out->expires_at = ctx->expires_at;
+    out->verified_hits = ctx->verified_hits;
+    pthread_mutex_unlock(lock);
 }
 
 clip_err idt_maintain(idt_ctx *ctx, char *err, size_t errlen)
 {
     long long now = now_of(ctx);
-    if ((ctx->nkeys == 0 || now >= ctx->expires_at - IDT_REFRESH_AHEAD) && may_fetch(ctx, now)) {
-        clip_err e = fetch_keys(ctx, now);
-        if (e != CLIP_OK && ctx->nkeys == 0)
-            return clip_fail(e, err, errlen, "%s", ctx->last_err);
-    }
+    clip_err e = CLIP_OK;
+    pthread_mutex_lock(&ctx->lock);
+    if ((ctx->nkeys == 0 || now >= ctx->expires_at - IDT_REFRESH_AHEAD) && may_fetch(ctx, now))
+        e = refresh_locked(ctx, now, 0);
     if (ctx->nkeys == 0)
-        return clip_fail(CLIP_EUNAVAILABLE, err, errlen, "no signing keys: %s",
-                         ctx->last_err[0] ? ctx->last_err : "not fetched yet");
-    return CLIP_OK;
+        e = e != CLIP_OK ? clip_fail(e, err, errlen, "%s", ctx->last_err)
+                         : clip_fail(CLIP_EUNAVAILABLE, err, errlen, "no signing keys: %s",
+                                     ctx->last_err[0] ? ctx->last_err : "not fetched yet");
+    else
+        e = CLIP_OK;
+    pthread_mutex_unlock(&ctx->lock);
+    return e;
 }
 
 /* The claims firebase-admin checks, in its order: aud, iss, sub, then the times. */
@@ -572,30 +638,70 @@ static const char *printable_alg(const char *alg, size_t len)
     return alg;
 }
 
-/* The key for kid, fetching the key set when it is missing or stale, or once for an unknown kid
- * (each rate-limited). NULL with the error in err when none. */
-static const idt_key *key_for(idt_ctx *ctx, const char *kid, size_t kidlen, long long now,
-                              clip_err *e, char *err, size_t errlen)
+/* The key for kid (a reference the caller frees), fetching the key set when it is missing or
+ * stale, or once for an unknown kid (each rate-limited); *gen gets the key set's generation. NULL
+ * with the error in err when none. */
+static EVP_PKEY *key_for(idt_ctx *ctx, const char *kid, size_t kidlen, long long now,
+                         unsigned long *gen, clip_err *e, char *err, size_t errlen)
 {
     if (kidlen > IDT_KID_MAX) { /* no key set holds it: not worth a fetch */
         *e = clip_fail(CLIP_EAUTH, err, errlen, "ID token kid matches no current signing key");
         return NULL;
     }
+    pthread_mutex_lock(&ctx->lock);
     if ((ctx->nkeys == 0 || now >= ctx->expires_at) && may_fetch(ctx, now))
-        fetch_keys(ctx, now);
+        refresh_locked(ctx, now, 1);
     const idt_key *k = keys_find(ctx, kid, kidlen);
     if (!k && ctx->nkeys > 0 && may_fetch(ctx, now)) {
-        fetch_keys(ctx, now);
+        refresh_locked(ctx, now, 0);
         k = keys_find(ctx, kid, kidlen);
     }
-    if (k)
-        return k;
-    if (ctx->nkeys == 0)
+    EVP_PKEY *pk = k && EVP_PKEY_up_ref(k->pkey) == 1 ? k->pkey : NULL;
+    *gen = ctx->keys_gen;
+    if (!pk && ctx->nkeys == 0)
         *e = clip_fail(CLIP_EUNAVAILABLE, err, errlen, "no signing keys to verify the ID token: %s",
                        ctx->last_err);
-    else
+    else if (!pk)
         *e = clip_fail(CLIP_EAUTH, err, errlen, "ID token kid matches no current signing key");
-    return NULL;
+    pthread_mutex_unlock(&ctx->lock);
+    return pk;
+}
+
+/* The verified-token cache: the slot of a token's hash. */
+static struct verified *verified_slot(idt_ctx *ctx, const unsigned char hash[32])
+{
+    size_t i;
+    memcpy(&i, hash, sizeof i);
+    return &ctx->verified[i % IDT_VERIFIED_MAX];
+}
+
+/* A verdict for this token (same hash, same key set and that set still fresh, the token not
+ * expired): 1 with *out filled. A stale key set is checked again first, as key_for does. */
+static int verified_get(idt_ctx *ctx, const unsigned char hash[32], long long now, idt_claims *out)
+{
+    struct verified *v = verified_slot(ctx, hash);
+    pthread_mutex_lock(&ctx->lock);
+    int hit = v->keys_gen != 0 && v->keys_gen == ctx->keys_gen && now < ctx->expires_at &&
+              now < v->claims.exp && memcmp(v->hash, hash, 32) == 0;
+    if (hit) {
+        *out = v->claims;
+        ctx->verified_hits++;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    return hit;
+}
+
+static void verified_put(idt_ctx *ctx, const unsigned char hash[32], unsigned long gen,
+                         const idt_claims *c)
+{
+    struct verified *v = verified_slot(ctx, hash);
+    pthread_mutex_lock(&ctx->lock);
+    if (gen == ctx->keys_gen) { /* not a verdict of a key set replaced meanwhile */
+        memcpy(v->hash, hash, 32);
+        v->keys_gen = gen;
+        v->claims = *c;
+    }
+    pthread_mutex_unlock(&ctx->lock);
 }
 
 clip_err idt_verify(idt_ctx *ctx, const char *token, size_t len, idt_claims *out, char *err,
@@ -607,6 +713,11 @@ clip_err idt_verify(idt_ctx *ctx, const char *token, size_t len, idt_claims *out
     if (len > IDT_TOKEN_MAX)
         return clip_fail(CLIP_EAUTH, err, errlen, "ID token is longer than %d bytes",
                          IDT_TOKEN_MAX);
+    /* a token verified before, under the same key set and not expired, needs no RSA check */
+    unsigned char th[32];
+    int hashed = EVP_Digest(token, len, th, NULL, ctx->sha256, NULL) == 1;
+    if (hashed && verified_get(ctx, th, now_of(ctx), out))
+        return CLIP_OK;
     const char *d1 = memchr(token, '.', len);
     const char *d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token)) : NULL;
     if (!d2 || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)))
@@ -671,17 +782,22 @@ clip_err idt_verify(idt_ctx *ctx, const char *token, size_t len, idt_claims *out
         e = clip_fail(CLIP_EAUTH, err, errlen, "ID token signature is invalid");
         goto done;
     }
-    const idt_key *k = key_for(ctx, kid, kidlen, now, &e, err, errlen);
-    if (!k)
+    unsigned long gen = 0;
+    EVP_PKEY *pk = key_for(ctx, kid, kidlen, now, &gen, &e, err, errlen);
+    if (!pk)
         goto done;
-    int ok = sn == EVP_PKEY_get_size(k->pkey) &&
-             EVP_DigestVerifyInit(ctx->md, NULL, ctx->sha256, NULL, k->pkey) == 1 &&
-             EVP_DigestVerify(ctx->md, sig, (size_t)sn, (const unsigned char *)token,
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = md && sn == EVP_PKEY_get_size(pk) &&
+             EVP_DigestVerifyInit(md, NULL, ctx->sha256, NULL, pk) == 1 &&
+             EVP_DigestVerify(md, sig, (size_t)sn, (const unsigned char *)token,
                               (size_t)(d2 - token)) == 1;
-    EVP_MD_CTX_reset(ctx->md);
+    EVP_MD_CTX_free(md);
+    EVP_PKEY_free(pk);
     ERR_clear_error();
     if (!ok)
         e = clip_fail(CLIP_EAUTH, err, errlen, "ID token signature is invalid");
+    else if (hashed)
+        verified_put(ctx, th, gen, out);
 
 done:
     json_object_put(h);

@@ -39,6 +39,9 @@
 #define IDT_REFETCH_MIN_INTERVAL 60
 /* idt_maintain() refreshes keys this long before they go stale, so requests never wait for it. */
 #define IDT_REFRESH_AHEAD 300
+/* Verified tokens remembered per process (a hit costs a SHA-256 instead of an RSA check; an entry
+ * lasts until the token's exp or the next key set, whichever comes first). */
+#define IDT_VERIFIED_MAX 2048
 
 /* Seconds since the epoch; the default is time(NULL). */
 typedef long long (*idt_clock_fn)(void *arg);
@@ -49,6 +52,8 @@ typedef struct {
     int unsigned_token; /* 1 when this was an Auth emulator token (alg none, emulator mode only) */
 } idt_claims;
 
+/* One verifier serves every thread of a process: its key set and verified-token cache are
+ * process caches behind their own lock, never held across the network. */
 typedef struct idt_ctx idt_ctx;
 
 /* A verifier for cfg's auth_project and auth_keys_url; copies what it needs from cfg. No network
@@ -64,7 +69,8 @@ void idt_set_clock(idt_ctx *ctx, idt_clock_fn fn, void *arg);
  * is missing or bad, err says why in one line (never echoing token bytes). CLIP_EUNAVAILABLE /
  * CLIP_ETIMEOUT / CLIP_EBACKEND: no key set could be had to check a signature. Uses cached keys
  * (microseconds); touches the network only when there are none yet, when they are stale, or for
- * an unknown kid, each at most once per IDT_REFETCH_MIN_INTERVAL. */
+ * an unknown kid, each at most once per IDT_REFETCH_MIN_INTERVAL. A token verified before under
+ * the same key set is answered from the verified-token cache until its exp. */
 clip_err idt_verify(idt_ctx *ctx, const char *token, size_t len, idt_claims *out, char *err,
                     size_t errlen);
 
@@ -80,6 +86,7 @@ typedef struct {
     unsigned long fetch_failures;
     size_t nkeys;
     long long expires_at;
+    unsigned long verified_hits; /* verifications answered from the verified-token cache */
 } idt_stats;
 void idt_get_stats(const idt_ctx *ctx, idt_stats *out);
 
