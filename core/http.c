@@ -55,7 +55,7 @@ static double now_ms(void)
 clip_err http_global_init(void)
 {
     pthread_mutex_lock(&g.lock);
-    if (g.inited && g.pid == getpid()) {
+    if (g.inited && g.pid == (pid_t)log_pid()) {
         pthread_mutex_unlock(&g.lock);
         return CLIP_OK;
     }
@@ -80,9 +80,9 @@ clip_err http_global_init(void)
     }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    g.rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40) ^
+    g.rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)log_pid() << 40) ^
             0x9E3779B97F4A7C15ull;
-    g.pid = getpid();
+    g.pid = (pid_t)log_pid();
     g.inited = 1;
     pthread_mutex_unlock(&g.lock);
     return CLIP_OK;
@@ -91,7 +91,7 @@ clip_err http_global_init(void)
 void http_global_cleanup(void)
 {
     pthread_mutex_lock(&g.lock);
-    if (!g.inited || g.pid != getpid()) {
+    if (!g.inited || g.pid != (pid_t)log_pid()) {
         pthread_mutex_unlock(&g.lock);
         return;
     }
@@ -152,7 +152,7 @@ static CURL *handle_get(void)
 static void handle_put(CURL *h)
 {
     pthread_mutex_lock(&g.lock);
-    if (g.nidle < HTTP_POOL_MAX && g.pid == getpid()) {
+    if (g.nidle < HTTP_POOL_MAX && g.pid == (pid_t)log_pid()) {
         g.idle[g.nidle++] = h;
         h = NULL;
     }
@@ -324,136 +324,269 @@ static void sleep_ms(long ms)
         ;
 }
 
-clip_err http_do(const http_req *req, http_resp *resp, char *err, size_t errlen)
+/* One request of a batch, through its attempts. */
+typedef struct {
+    const http_req *req;
+    http_resp *resp;
+    char *err;
+    size_t errlen;
+    clip_err result;
+    const char *backend;
+    struct curl_slist *hdrs;
+    CURL *h;
+    sink s;
+    size_t cap;
+    int attempt;
+    int running; /* an attempt is in the multi handle */
+    int done;
+    double t0, deadline, start_at; /* start_at: when the next attempt may go (back-off) */
+    char curl_msg[CURL_ERROR_SIZE];
+} call_t;
+
+/* Checks a request and makes its header list and handle; on failure the call is done. */
+static void call_init(call_t *c, const http_req *req, http_resp *resp, char *err, size_t errlen)
 {
+    memset(c, 0, sizeof *c);
     memset(resp, 0, sizeof *resp);
     buf_init(&resp->body, 0);
     buf_init(&resp->headers, 0);
-    if (!req || !req->url || req->deadline_ms <= 0 || (req->nheaders && !req->headers))
-        return clip_fail(CLIP_EINTERNAL, err, errlen, "http: bad request parameters");
-    if (req->nheaders > HTTP_HEADER_LIST_MAX)
-        return clip_fail(CLIP_EINTERNAL, err, errlen, "http: too many headers");
-    if (!g.inited || g.pid != getpid()) {
-        clip_err e = http_global_init();
-        if (e != CLIP_OK)
-            return clip_fail(e, err, errlen, "http: curl_global_init failed");
+    c->req = req;
+    c->resp = resp;
+    c->err = err;
+    c->errlen = errlen;
+    c->done = 1;
+    if (!req || !req->url || req->deadline_ms <= 0 || (req->nheaders && !req->headers)) {
+        c->result = clip_fail(CLIP_EINTERNAL, err, errlen, "http: bad request parameters");
+        return;
     }
-    const char *backend = req->backend ? req->backend : "http";
-    struct curl_slist *hdrs = NULL;
+    if (req->nheaders > HTTP_HEADER_LIST_MAX) {
+        c->result = clip_fail(CLIP_EINTERNAL, err, errlen, "http: too many headers");
+        return;
+    }
+    c->backend = req->backend ? req->backend : "http";
     for (size_t i = 0; i < req->nheaders; i++) {
-        struct curl_slist *t = curl_slist_append(hdrs, req->headers[i]);
+        struct curl_slist *t = curl_slist_append(c->hdrs, req->headers[i]);
         if (!t) {
-            curl_slist_free_all(hdrs);
-            return clip_fail(CLIP_ENOMEM, err, errlen, "http: out of memory");
+            c->result = clip_fail(CLIP_ENOMEM, err, errlen, "http: out of memory");
+            return;
         }
-        hdrs = t;
+        c->hdrs = t;
     }
     /* No 100-continue round trip: our bodies are small and the deadline is short. */
-    struct curl_slist *t = curl_slist_append(hdrs, "Expect:");
+    struct curl_slist *t = curl_slist_append(c->hdrs, "Expect:");
     if (!t) {
-        curl_slist_free_all(hdrs);
-        return clip_fail(CLIP_ENOMEM, err, errlen, "http: out of memory");
+        c->result = clip_fail(CLIP_ENOMEM, err, errlen, "http: out of memory");
+        return;
     }
-    hdrs = t;
-    CURL *h = handle_get();
-    if (!h) {
-        curl_slist_free_all(hdrs);
-        return clip_fail(CLIP_ENOMEM, err, errlen, "http: curl_easy_init failed");
+    c->hdrs = t;
+    c->h = handle_get();
+    if (!c->h) {
+        c->result = clip_fail(CLIP_ENOMEM, err, errlen, "http: curl_easy_init failed");
+        return;
     }
+    c->cap = req->max_response ? req->max_response : HTTP_RESPONSE_MAX_DEFAULT;
+    c->s = (sink){&resp->body, &resp->headers, c->cap, 0, 0};
+    c->t0 = now_ms();
+    c->deadline = c->t0 + (double)req->deadline_ms;
+    c->start_at = c->t0;
+    c->done = 0;
+}
 
-    size_t cap = req->max_response ? req->max_response : HTTP_RESPONSE_MAX_DEFAULT;
-    sink s = {&resp->body, &resp->headers, cap, 0, 0};
-    double t0 = now_ms();
-    double deadline = t0 + (double)req->deadline_ms;
-    clip_err result = CLIP_OK;
-    char curl_msg[CURL_ERROR_SIZE];
-    for (int attempt = 1;; attempt++) {
-        double left = deadline - now_ms();
-        if (left < 1) {
-            result = clip_fail(CLIP_ETIMEOUT, err, errlen,
-                               "%s: deadline of %ld ms passed after %d attempt(s)", backend,
-                               req->deadline_ms, attempt - 1);
-            break;
-        }
-        buf_reset(&resp->body);
-        buf_reset(&resp->headers);
-        s.toobig = s.headers_toobig = 0;
-        resp->status = 0;
-        curl_msg[0] = '\0';
-        if (attempt > 1)
-            curl_easy_reset(h);
-        if (set_opts(h, req, hdrs, &s, (long)left) != CLIP_OK ||
-            curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_msg) != CURLE_OK) {
-            result = clip_fail(CLIP_EINTERNAL, err, errlen, "%s: curl option rejected", backend);
-            break;
-        }
-        resp->attempts = attempt;
-        CURLcode rc = curl_easy_perform(h);
-        attempt_end end = classify_curl(rc, &s);
-        if (end == ATT_ANSWER)
-            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
-        if (end == ATT_ANSWER && resp->status == 0)
-            end = ATT_BROKEN;
-        if (end == ATT_TIMEOUT && deadline - now_ms() > 1) {
-            /* Only the connect timeout ends an attempt early: nothing was sent. */
-            double ct = 0;
-            curl_easy_getinfo(h, CURLINFO_CONNECT_TIME, &ct);
-            if (ct <= 0)
-                end = ATT_NOCONNECT;
-        }
-        int retry = may_retry(req, end, resp->status, &resp->body) && attempt < HTTP_MAX_ATTEMPTS;
-        long wait = retry ? http_backoff_ms(attempt + 1, rand_unit()) : 0;
-        if (retry && now_ms() + (double)wait >= deadline - HTTP_MIN_ATTEMPT_MS)
-            retry = 0; /* too little time would be left for another attempt: answer now */
-        if (retry) {
-            log_msg(CFG_LOG_DEBUG, "http_retry",
-                    "%s %s attempt %d: %s (status %ld), again in %ld ms", backend,
-                    req->method ? req->method : "GET", attempt,
-                    end == ATT_ANSWER ? "answer" : curl_easy_strerror(rc), resp->status, wait);
-            sleep_ms(wait);
-            continue;
-        }
-        switch (end) {
-        case ATT_ANSWER:
-            result = CLIP_OK;
-            break;
-        case ATT_TIMEOUT:
-            result = clip_fail(CLIP_ETIMEOUT, err, errlen,
-                               "%s: deadline of %ld ms passed (%d attempt(s))", backend,
-                               req->deadline_ms, attempt);
-            break;
-        case ATT_TOOBIG:
-            result = clip_fail(CLIP_ETOOBIG, err, errlen, "%s: response over %zu bytes", backend,
-                               s.headers_toobig ? (size_t)HTTP_HEADERS_MAX : cap);
-            break;
-        case ATT_NOCONNECT:
-        case ATT_BROKEN:
-            result = clip_fail(CLIP_EUNAVAILABLE, err, errlen, "%s: %s (%d attempt(s))", backend,
-                               curl_msg[0] ? curl_msg : curl_easy_strerror(rc), attempt);
-            break;
-        case ATT_LOCAL:
-            result = clip_fail(
-                rc == CURLE_OUT_OF_MEMORY || resp->body.oom ? CLIP_ENOMEM : CLIP_EINTERNAL, err,
-                errlen, "%s: %s", backend, curl_msg[0] ? curl_msg : curl_easy_strerror(rc));
-            break;
-        }
+/* Sets up the next attempt into the multi handle; marks the call done when none is possible. */
+static void call_start(call_t *c, CURLM *m)
+{
+    double left = c->deadline - now_ms();
+    if (left < 1) {
+        c->result = clip_fail(CLIP_ETIMEOUT, c->err, c->errlen,
+                              "%s: deadline of %ld ms passed after %d attempt(s)", c->backend,
+                              c->req->deadline_ms, c->attempt);
+        c->done = 1;
+        return;
+    }
+    c->attempt++;
+    buf_reset(&c->resp->body);
+    buf_reset(&c->resp->headers);
+    c->s.toobig = c->s.headers_toobig = 0;
+    c->resp->status = 0;
+    c->curl_msg[0] = '\0';
+    if (c->attempt > 1)
+        curl_easy_reset(c->h);
+    if (set_opts(c->h, c->req, c->hdrs, &c->s, (long)left) != CLIP_OK ||
+        curl_easy_setopt(c->h, CURLOPT_ERRORBUFFER, c->curl_msg) != CURLE_OK ||
+        curl_multi_add_handle(m, c->h) != CURLM_OK) {
+        c->result =
+            clip_fail(CLIP_EINTERNAL, c->err, c->errlen, "%s: curl option rejected", c->backend);
+        c->done = 1;
+        return;
+    }
+    c->resp->attempts = c->attempt;
+    c->running = 1;
+}
+
+/* An attempt ended with rc: the answer, a retry after its back-off, or the call's error. */
+static void call_finish_attempt(call_t *c, CURLM *m, CURLcode rc)
+{
+    curl_multi_remove_handle(m, c->h);
+    c->running = 0;
+    const http_req *req = c->req;
+    http_resp *resp = c->resp;
+    attempt_end end = classify_curl(rc, &c->s);
+    if (end == ATT_ANSWER)
+        curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &resp->status);
+    if (end == ATT_ANSWER && resp->status == 0)
+        end = ATT_BROKEN;
+    if (end == ATT_TIMEOUT && c->deadline - now_ms() > 1) {
+        /* Only the connect timeout ends an attempt early: nothing was sent. */
+        double ct = 0;
+        curl_easy_getinfo(c->h, CURLINFO_CONNECT_TIME, &ct);
+        if (ct <= 0)
+            end = ATT_NOCONNECT;
+    }
+    int retry = may_retry(req, end, resp->status, &resp->body) && c->attempt < HTTP_MAX_ATTEMPTS;
+    long wait = retry ? http_backoff_ms(c->attempt + 1, rand_unit()) : 0;
+    if (retry && now_ms() + (double)wait >= c->deadline - HTTP_MIN_ATTEMPT_MS)
+        retry = 0; /* too little time would be left for another attempt: answer now */
+    if (retry) {
+        log_msg(CFG_LOG_DEBUG, "http_retry", "%s %s attempt %d: %s (status %ld), again in %ld ms",
+                c->backend, req->method ? req->method : "GET", c->attempt,
+                end == ATT_ANSWER ? "answer" : curl_easy_strerror(rc), resp->status, wait);
+        c->start_at = now_ms() + (double)wait;
+        return;
+    }
+    c->done = 1;
+    switch (end) {
+    case ATT_ANSWER:
+        c->result = CLIP_OK;
+        break;
+    case ATT_TIMEOUT:
+        c->result =
+            clip_fail(CLIP_ETIMEOUT, c->err, c->errlen, "%s: deadline of %ld ms passed (%d attempt(s))",
+                      c->backend, req->deadline_ms, c->attempt);
+        break;
+    case ATT_TOOBIG:
+        c->result = clip_fail(CLIP_ETOOBIG, c->err, c->errlen, "%s: response over %zu bytes",
+                              c->backend, c->s.headers_toobig ? (size_t)HTTP_HEADERS_MAX : c->cap);
+        break;
+    case ATT_NOCONNECT:
+    case ATT_BROKEN:
+        c->result = clip_fail(CLIP_EUNAVAILABLE, c->err, c->errlen, "%s: %s (%d attempt(s))",
+                              c->backend, c->curl_msg[0] ? c->curl_msg : curl_easy_strerror(rc),
+                              c->attempt);
+        break;
+    case ATT_LOCAL:
+        c->result = clip_fail(
+            rc == CURLE_OUT_OF_MEMORY || resp->body.oom ? CLIP_ENOMEM : CLIP_EINTERNAL, c->err,
+            c->errlen, "%s: %s", c->backend, c->curl_msg[0] ? c->curl_msg : curl_easy_strerror(rc));
         break;
     }
-    resp->elapsed_ms = now_ms() - t0;
-    metrics_backend_call(backend, resp->elapsed_ms, resp->attempts,
-                         result == CLIP_OK && resp->status > 0 && resp->status < 500 &&
-                             resp->status != 429);
-    /* The handle must not keep pointers into this call's memory while idle. */
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, NULL);
-    handle_put(h);
-    curl_slist_free_all(hdrs);
-    if (result != CLIP_OK && result != CLIP_ETOOBIG)
-        log_msg(CFG_LOG_DEBUG, "http_fail", "%s %s: %s", backend, req->method ? req->method : "GET",
-                clip_err_code(result));
-    return result;
+}
+
+/* Gives the handle back and records the call's figures. */
+static void call_end(call_t *c)
+{
+    http_resp *resp = c->resp;
+    if (c->h) {
+        resp->elapsed_ms = now_ms() - c->t0;
+        metrics_backend_call(c->backend, resp->elapsed_ms, resp->attempts,
+                             c->result == CLIP_OK && resp->status > 0 && resp->status < 500 &&
+                                 resp->status != 429);
+        /* The handle must not keep pointers into this call's memory while idle. */
+        curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
+        curl_easy_setopt(c->h, CURLOPT_ERRORBUFFER, NULL);
+        curl_easy_setopt(c->h, CURLOPT_WRITEDATA, NULL);
+        curl_easy_setopt(c->h, CURLOPT_HEADERDATA, NULL);
+        handle_put(c->h);
+    }
+    curl_slist_free_all(c->hdrs);
+    if (c->result != CLIP_OK && c->result != CLIP_ETOOBIG)
+        log_msg(CFG_LOG_DEBUG, "http_fail", "%s %s: %s", c->backend,
+                c->req && c->req->method ? c->req->method : "GET", clip_err_code(c->result));
+}
+
+void http_do_many(size_t n, const http_req *reqs, http_resp *resps, clip_err *results,
+                  char *const *errs, size_t errlen)
+{
+    call_t calls[HTTP_MANY_MAX];
+    if (n > HTTP_MANY_MAX) {
+        for (size_t i = 0; i < n; i++) {
+            memset(&resps[i], 0, sizeof resps[i]);
+            results[i] = clip_fail(CLIP_EINTERNAL, errs[i], errlen, "http: over %d calls at once",
+                                   HTTP_MANY_MAX);
+        }
+        return;
+    }
+    CURLM *m = NULL;
+    clip_err ge = CLIP_OK;
+    if (!g.inited || g.pid != (pid_t)log_pid())
+        ge = http_global_init();
+    if (ge == CLIP_OK)
+        m = curl_multi_init();
+    for (size_t i = 0; i < n; i++) {
+        call_init(&calls[i], &reqs[i], &resps[i], errs[i], errlen);
+        if (!calls[i].done && !m) {
+            calls[i].result = clip_fail(ge != CLIP_OK ? ge : CLIP_ENOMEM, errs[i], errlen,
+                                        ge != CLIP_OK ? "http: curl_global_init failed"
+                                                      : "http: curl_multi_init failed");
+            calls[i].done = 1;
+        }
+    }
+    for (;;) {
+        double t = now_ms(), next = t + 1000;
+        size_t pending = 0;
+        for (size_t i = 0; i < n; i++) {
+            call_t *c = &calls[i];
+            if (!c->done && !c->running && c->start_at <= t)
+                call_start(c, m);
+            pending += !c->done;
+        }
+        if (pending == 0)
+            break;
+        int still = 0;
+        curl_multi_perform(m, &still);
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(m, &left))) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            for (size_t i = 0; i < n; i++)
+                if (calls[i].running && calls[i].h == msg->easy_handle) {
+                    call_finish_attempt(&calls[i], m, msg->data.result);
+                    break;
+                }
+        }
+        /* an attempt that just ended may wait for its back-off: the earliest restart bounds the
+         * wait */
+        int any_running = 0;
+        pending = 0;
+        for (size_t i = 0; i < n; i++) {
+            any_running |= calls[i].running;
+            pending += !calls[i].done;
+            if (!calls[i].done && !calls[i].running && calls[i].start_at < next)
+                next = calls[i].start_at;
+        }
+        if (pending == 0)
+            break;
+        int wait_ms = (int)(next - now_ms());
+        if (wait_ms < 0)
+            wait_ms = 0;
+        if (any_running)
+            curl_multi_poll(m, NULL, 0, wait_ms < 1000 ? wait_ms : 1000, NULL);
+        else
+            sleep_ms(wait_ms);
+    }
+    for (size_t i = 0; i < n; i++) {
+        call_end(&calls[i]);
+        results[i] = calls[i].result;
+    }
+    if (m)
+        curl_multi_cleanup(m);
+}
+
+clip_err http_do(const http_req *req, http_resp *resp, char *err, size_t errlen)
+{
+    clip_err e;
+    http_do_many(1, req, resp, &e, &err, errlen);
+    return e;
 }
 
 void http_resp_free(http_resp *resp)

@@ -72,6 +72,14 @@ void http_global_cleanup(void);
  * transport failures map to CLIP_EUNAVAILABLE (could not connect / reset), CLIP_ETIMEOUT
  * (deadline), CLIP_ETOOBIG (response over the cap). resp must be freed with http_resp_free. */
 clip_err http_do(const http_req *req, http_resp *resp, char *err, size_t errlen);
+
+#define HTTP_MANY_MAX 8 /* requests one http_do_many sends at once */
+
+/* Sends n requests at once, each with its own deadline, retries and outcome exactly as http_do
+ * gives them: results[i] and resps[i] (free each with http_resp_free), errs[i] (errlen bytes) the
+ * message of a failure. One round trip for all when the servers answer in parallel. */
+void http_do_many(size_t n, const http_req *reqs, http_resp *resps, clip_err *results,
+                  char *const *errs, size_t errlen);
 void http_resp_free(http_resp *resp);
 
 /* The value of a response header (case-insensitive name), or NULL; *len gets its length. */
