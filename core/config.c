@@ -33,6 +33,7 @@ static const char *const level_names[] = {"debug", "info", "warn", "error", NULL
 static const key_def keys[] = {
     {"listen", K_STR, F(listen), "unix:/run/clipapi/fcgi.sock", 0, 0, NULL, NULL},
     {"workers", K_LONG, F(workers), "4", 1, 256, NULL, NULL},
+    {"threads", K_LONG, F(threads), "16", 1, 256, NULL, NULL},
     {"max_requests", K_LONG, F(max_requests), "10000", 0, 100000000, NULL, NULL},
     {"request_body_max", K_LONG, F(request_body_max), "1048576", 1, 67108864, NULL, NULL},
     {"shutdown_timeout", K_LONG, F(shutdown_timeout), "10", 1, 3600, NULL, NULL},

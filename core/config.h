@@ -18,6 +18,7 @@ typedef struct {
 
     char *listen;
     long workers;
+    long threads; /* requests in flight per worker process */
     long max_requests;
     long request_body_max;
     long shutdown_timeout; /* seconds */

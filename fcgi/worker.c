@@ -1,13 +1,20 @@
-/* worker: the FCGX_Accept_r loop with signals blocked outside ppoll, so a stop never cuts a request. */
+/* worker: `threads` serving threads per process, each with its own FCGX_Request, arena and accept
+ * loop (libfcgi's threaded model); the main thread takes the stop signals and waits for them. */
 #include "worker.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <fcgiapp.h>
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,14 +32,6 @@
  * through them each time (a fifth of such a request's CPU). The peak is the same either way.
  * 32 MiB is glibc's largest mmap threshold on 64-bit. */
 #define WORKER_MALLOC_KEEP (32 * 1024 * 1024)
-
-static volatile sig_atomic_t worker_stop;
-
-static void on_stop(int sig)
-{
-    (void)sig;
-    worker_stop = 1;
-}
 
 static double now_ms(void)
 {
@@ -141,75 +140,152 @@ static void serve_one(const app_t *app, FCGX_Request *fr, arena_t *arena)
     log_set_request_id(NULL);
 }
 
-int worker_main(const cfg_t *cfg, int listen_fd, int index, int generation)
-{
-    /* Die with the master; stop signals only arrive inside ppoll. */
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    pid_t master = getppid();
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop; /* no SA_RESTART */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGQUIT, &sa, NULL);
-    signal(SIGHUP, SIG_IGN);
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGCHLD, SIG_DFL);
-    sigset_t block, waitmask;
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGQUIT);
-    sigprocmask(SIG_BLOCK, &block, &waitmask);
-    sigdelset(&waitmask, SIGTERM);
-    sigdelset(&waitmask, SIGINT);
-    sigdelset(&waitmask, SIGQUIT);
+/* What the threads of one worker process share. */
+typedef struct {
+    const app_t *app;
+    int listen_fd;
+    int stop_fd;         /* an eventfd: readable once the worker stops accepting */
+    atomic_int stopping; /* set once: a stop signal, max_requests, the master gone, a failure */
+    atomic_long served;  /* requests taken, for max_requests */
+} worker_t;
 
-    mallopt(M_MMAP_THRESHOLD, WORKER_MALLOC_KEEP);
-    mallopt(M_TRIM_THRESHOLD, WORKER_MALLOC_KEEP);
-    app_t app;
-    app_init(&app, cfg, index, generation);
+static void stop_accepting(worker_t *w)
+{
+    if (atomic_exchange(&w->stopping, 1) == 0) {
+        uint64_t one = 1;
+        ssize_t n = write(w->stop_fd, &one, sizeof one);
+        (void)n;
+    }
+}
+
+/* Waits until there is a request to take: on the connection nginx kept (FCGI_KEEP_CONN) or, with
+ * none, on the listen socket (ep: EPOLLEXCLUSIVE, so one idle thread of the pool wakes per
+ * connection, not all). 1: take it; 0: nothing yet; -1: the worker is stopping. */
+static int wait_for_request(worker_t *w, const FCGX_Request *fr, int ep)
+{
+    if (fr->ipcFd >= 0) {
+        struct pollfd p[2] = {{fr->ipcFd, POLLIN, 0}, {w->stop_fd, POLLIN, 0}};
+        int r = poll(p, 2, WORKER_POLL_MS);
+        if (r > 0 && p[1].revents)
+            return -1;
+        return r > 0 ? 1 : 0;
+    }
+    struct epoll_event ev[2];
+    int r = epoll_wait(ep, ev, 2, WORKER_POLL_MS);
+    for (int i = 0; i < r; i++)
+        if (ev[i].data.fd == w->stop_fd)
+            return -1;
+    return r > 0 ? 1 : 0;
+}
+
+/* One serving thread: its own FastCGI request, arena and epoll set; one request at a time. */
+static void *serve_thread(void *arg)
+{
+    worker_t *w = arg;
+    const cfg_t *cfg = w->app->cfg;
     FCGX_Request fr;
-    if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, 0) != 0) {
-        log_error("worker_init", "FCGX_Init failed");
-        app_free(&app);
-        return 1;
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event lev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = w->listen_fd};
+    struct epoll_event sev = {.events = EPOLLIN, .data.fd = w->stop_fd};
+    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, w->listen_fd, &lev) != 0 ||
+        epoll_ctl(ep, EPOLL_CTL_ADD, w->stop_fd, &sev) != 0 ||
+        FCGX_InitRequest(&fr, w->listen_fd, 0) != 0) {
+        log_error("worker_init", "a serving thread cannot start: %s", strerror(errno));
+        if (ep >= 0)
+            close(ep);
+        stop_accepting(w);
+        return NULL;
     }
     arena_t arena;
     arena_init(&arena, WORKER_ARENA_LIMIT);
-    long served = 0;
-    log_debug("worker_start", "worker %d generation %d ready", index, generation);
-    while (!worker_stop && (cfg->max_requests == 0 || served < cfg->max_requests)) {
-        /* With FCGI_KEEP_CONN nginx may send the next request on the kept connection. */
-        struct pollfd pfd = {fr.ipcFd >= 0 ? fr.ipcFd : listen_fd, POLLIN, 0};
-        struct timespec ts = {WORKER_POLL_MS / 1000, 0};
-        int r = ppoll(&pfd, 1, &ts, &waitmask);
-        if (r <= 0) {
-            if (getppid() != master)
-                break;
-            if (r == 0 && app.idt) {
-                /* idle: refresh the ID token keys before they go stale, off the request path */
-                char err[256];
-                idt_maintain(app.idt, err, sizeof err);
-            }
+    while (!atomic_load(&w->stopping)) {
+        int r = wait_for_request(w, &fr, ep);
+        if (r < 0)
+            break;
+        if (r == 0)
             continue;
-        }
-        /* The listen socket is non-blocking: another worker may have taken the connection. */
+        /* The listen socket is non-blocking: another thread or worker may have taken it. */
         int rc = FCGX_Accept_r(&fr);
         if (rc < 0) {
             if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR || rc == -ECONNABORTED)
                 continue;
             log_error("worker_accept", "FCGX_Accept_r failed: %d", rc);
+            stop_accepting(w); /* the master starts a fresh process */
             break;
         }
-        serve_one(&app, &fr, &arena);
+        long n = atomic_fetch_add(&w->served, 1) + 1;
+        serve_one(w->app, &fr, &arena);
         FCGX_Finish_r(&fr);
         arena_reset(&arena);
-        served++;
+        if (cfg->max_requests && n >= cfg->max_requests)
+            stop_accepting(w);
     }
     arena_free(&arena);
     FCGX_Free(&fr, 1);
+    close(ep);
+    return NULL;
+}
+
+int worker_main(const cfg_t *cfg, int listen_fd, int index, int generation)
+{
+    /* Die with the master. Stop signals are blocked in every thread (the serving threads inherit
+     * the mask) and taken by this one with sigtimedwait: a stop never cuts a request. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    pid_t master = getppid();
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGCHLD, SIG_DFL);
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGQUIT);
+    pthread_sigmask(SIG_BLOCK, &stops, NULL);
+
+    mallopt(M_MMAP_THRESHOLD, WORKER_MALLOC_KEEP);
+    mallopt(M_TRIM_THRESHOLD, WORKER_MALLOC_KEEP);
+    app_t app;
+    app_init(&app, cfg, index, generation);
+    worker_t w = {.app = &app, .listen_fd = listen_fd, .stop_fd = -1};
+    if (FCGX_Init() != 0 || (w.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+        log_error("worker_init", "FCGX_Init or eventfd failed");
+        app_free(&app);
+        return 1;
+    }
+    long nthreads = cfg->threads > 0 ? cfg->threads : 1;
+    pthread_t *threads = calloc((size_t)nthreads, sizeof *threads);
+    long started = 0;
+    for (; threads && started < nthreads; started++)
+        if (pthread_create(&threads[started], NULL, serve_thread, &w) != 0) {
+            log_error("worker_init", "only %ld of %ld serving threads started", started, nthreads);
+            break;
+        }
+    if (started == 0) {
+        free(threads);
+        close(w.stop_fd);
+        app_free(&app);
+        return 1;
+    }
+    log_debug("worker_start", "worker %d generation %d ready: %ld threads", index, generation,
+              started);
+    while (!atomic_load(&w.stopping)) {
+        struct timespec ts = {WORKER_POLL_MS / 1000, (WORKER_POLL_MS % 1000) * 1000000L};
+        int sig = sigtimedwait(&stops, NULL, &ts);
+        if (sig > 0 || getppid() != master) {
+            stop_accepting(&w);
+            break;
+        }
+        if (app.idt) {
+            /* refresh the ID token keys before they go stale, off the request path */
+            char err[256];
+            idt_maintain(app.idt, err, sizeof err);
+        }
+    }
+    for (long i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    free(threads);
+    close(w.stop_fd);
+    long served = atomic_load(&w.served);
     app_free(&app);
     log_debug("worker_exit", "worker %d served %ld requests", index, served);
     return 0;

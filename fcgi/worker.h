@@ -1,4 +1,5 @@
-/* worker: one FastCGI worker process: accept, read, route, answer, log; never manages processes. */
+/* worker: one FastCGI worker process: `threads` requests in flight (accept, read, route, answer,
+ * log, one a thread); never manages processes. */
 #ifndef CLIP_WORKER_H
 #define CLIP_WORKER_H
 
@@ -10,8 +11,9 @@
 
 #include "app.h"
 
-/* Serves on listen_fd until told to stop (SIGTERM/SIGINT), max_requests is reached or the
- * master is gone. Returns the process exit code. */
+/* Serves on listen_fd with cfg->threads threads until told to stop (SIGTERM/SIGINT), max_requests
+ * is reached or the master is gone; every request in flight then finishes. Returns the process
+ * exit code. */
 int worker_main(const cfg_t *cfg, int listen_fd, int index, int generation);
 
 /* Handles one request given its params and body (the part of the worker that tests drive
