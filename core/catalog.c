@@ -263,6 +263,65 @@ static clip_err legacy_clip_file(const catalog *c, arena_t *a, const char *uid,
 
 /* ---- the phases ----------------------------------------------------------------------------- */
 
+/* The video document and the first page of its completed clips in one round trip, then the rest
+ * of the pages (a video with over CLIPS_LIST_LIMIT_MAX clips). *found 0: no such document. */
+static clip_err firestore_video(const catalog *c, arena_t *a, const char *uid,
+                                const char *video_id, catalog_video *out, int *found, char *err,
+                                size_t errlen)
+{
+    clips_filter f = {"completed", NULL, 0, 0};
+    clips_query cq;
+    clip_err e = clips_query_make(a, uid, video_id, &f, CLIPS_LIST_LIMIT_MAX, NULL, 1, &cq, err,
+                                  errlen);
+    const char *path = layout_video_doc(a, uid, video_id);
+    if (e == CLIP_OK && !path)
+        e = clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    if (e != CLIP_OK)
+        return e;
+    fs_doc vdoc;
+    fs_doc *docs = NULL;
+    size_t n = 0;
+    e = fs_get_and_run_query(c->fs, a, path, &vdoc, found, cq.parent, &cq.q, &docs, &n, err,
+                             errlen);
+    if (e != CLIP_OK || !*found)
+        return e;
+    e = videos_from_doc(a, &vdoc, &out->video, err, errlen);
+    clips_page pages[CATALOG_VIDEO_PAGES_MAX];
+    size_t npages = 0, total = 0;
+    while (e == CLIP_OK) {
+        clips_page *p = &pages[npages];
+        e = clips_query_page(a, &cq, docs, n, p, err, errlen);
+        if (e != CLIP_OK)
+            return e;
+        npages++;
+        total += p->n;
+        if (!p->next_cursor || npages == CATALOG_VIDEO_PAGES_MAX)
+            break;
+        e = clips_query_make(a, uid, video_id, &f, CLIPS_LIST_LIMIT_MAX, p->next_cursor, 1, &cq,
+                             err, errlen);
+        if (e == CLIP_OK)
+            e = fs_run_query(c->fs, a, cq.parent, &cq.q, &docs, &n, err, errlen);
+    }
+    if (e != CLIP_OK)
+        return e;
+    if (npages == 1) {
+        out->clips = pages[0].items;
+        out->nclips = pages[0].n;
+        return CLIP_OK;
+    }
+    clip_rec *all = total ? arena_calloc(a, total, sizeof *all) : NULL;
+    if (total && !all)
+        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < npages; i++) {
+        memcpy(all + k, pages[i].items, pages[i].n * sizeof *all);
+        k += pages[i].n;
+    }
+    out->clips = all;
+    out->nclips = k;
+    return CLIP_OK;
+}
+
 clip_err catalog_get_video(const catalog *c, arena_t *a, const char *uid, const char *video_id,
                            catalog_video *out, char *err, size_t errlen)
 {
@@ -276,46 +335,20 @@ clip_err catalog_get_video(const catalog *c, arena_t *a, const char *uid, const 
     clip_err e = need_fs(c, err, errlen);
     if (e != CLIP_OK)
         return e;
-    e = videos_get(c->fs, a, uid, video_id, &out->video, err, errlen);
+    int found = 0;
+    e = firestore_video(c, a, uid, video_id, out, &found, err, errlen);
     if (src == CFG_SOURCE_FIRESTORE_R2 && (e == CLIP_EUNAVAILABLE || e == CLIP_ETIMEOUT)) {
         log_warn("firestore_down", "%s: answering video %s from R2", err, video_id);
-        e = CLIP_ENOTFOUND;
+        e = CLIP_OK;
+        found = 0;
     }
-    if (e == CLIP_ENOTFOUND && src == CFG_SOURCE_FIRESTORE_R2)
-        return legacy_get_video(c, a, uid, video_id, 1, out, err, errlen);
     if (e != CLIP_OK)
         return e;
+    if (!found && src == CFG_SOURCE_FIRESTORE_R2)
+        return legacy_get_video(c, a, uid, video_id, 1, out, err, errlen);
+    if (!found)
+        return clip_fail(CLIP_ENOTFOUND, err, errlen, "no video %s", video_id);
     out->from = CATALOG_FIRESTORE;
-    clips_filter f = {"completed", NULL, 0, 0};
-    const char *cursor = NULL;
-    clips_page pages[CATALOG_VIDEO_PAGES_MAX];
-    size_t npages = 0, total = 0;
-    while (npages < CATALOG_VIDEO_PAGES_MAX) {
-        clips_page *p = &pages[npages];
-        e = clips_list(c->fs, a, uid, video_id, &f, CLIPS_LIST_LIMIT_MAX, cursor, p, err, errlen);
-        if (e != CLIP_OK)
-            return e;
-        npages++;
-        total += p->n;
-        if (!p->next_cursor)
-            break;
-        cursor = p->next_cursor;
-    }
-    if (npages == 1) {
-        out->clips = pages[0].items;
-        out->nclips = pages[0].n;
-        return CLIP_OK;
-    }
-    clip_rec *all = total ? arena_calloc(a, total, sizeof *all) : NULL;
-    if (total && !all)
-        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
-    size_t n = 0;
-    for (size_t i = 0; i < npages; i++) {
-        memcpy(all + n, pages[i].items, pages[i].n * sizeof *all);
-        n += pages[i].n;
-    }
-    out->clips = all;
-    out->nclips = n;
     return CLIP_OK;
 }
 

@@ -74,14 +74,14 @@ static int text_ok(const char *s)
     return !s || strlen(s) <= CLIPS_TEXT_MAX;
 }
 
-/* The clip's document path (the clips collection when clip_id is NULL), ids checked. */
+/* The clip's document path (the video's, the parent of its clips, when clip_id is NULL), ids
+ * checked. */
 static clip_err clip_path(arena_t *a, const char **out, const char *uid, const char *video_id,
                           const char *clip_id, char *err, size_t errlen)
 {
     if (!id_ok(uid) || !id_ok(video_id) || (clip_id && !id_ok(clip_id)))
         return clip_fail(CLIP_EINVAL, err, errlen, "bad uid, video_id or clip_id");
-    *out = clip_id ? layout_clip_doc(a, uid, video_id, clip_id)
-                   : layout_clips_collection(a, uid, video_id);
+    *out = clip_id ? layout_clip_doc(a, uid, video_id, clip_id) : layout_video_doc(a, uid, video_id);
     return *out ? CLIP_OK : clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
 }
 
@@ -362,53 +362,32 @@ clip_err clips_update_status(fs_client *fs, arena_t *a, const char *uid, const c
 
 /* ---- listing -------------------------------------------------------------------------------- */
 
-/* The sort keys in order; a key with an equality filter is left out (ordering on it is moot, and
- * Firestore's index selection drops it anyway, see firestore.indexes.json). */
-typedef struct {
-    fs_filter filters[3];
-    size_t nfilters;
-    fs_order order[4];
-    size_t norder;
-} clips_plan;
-
-static void plan(const clips_filter *f, clips_plan *p)
-{
-    memset(p, 0, sizeof *p);
-    int by_style = 0, by_scene = 0;
-    if (f && f->status)
-        p->filters[p->nfilters++] = (fs_filter){"status", FS_OP_EQUAL, fs_str(f->status)};
-    if (f && f->style) {
-        p->filters[p->nfilters++] = (fs_filter){"style", FS_OP_EQUAL, fs_str(f->style)};
-        by_style = 1;
-    }
-    if (f && f->has_scene_id) {
-        p->filters[p->nfilters++] = (fs_filter){"scene_id", FS_OP_EQUAL, fs_int(f->scene_id)};
-        by_scene = 1;
-    }
-    p->order[p->norder++] = (fs_order){"priority", 0};
-    if (!by_scene)
-        p->order[p->norder++] = (fs_order){"scene_id", 0};
-    if (!by_style)
-        p->order[p->norder++] = (fs_order){"style", 0};
-    p->order[p->norder++] = (fs_order){"__name__", 0};
-}
+/* The fields the user view shows (view_clip) and the listing orders by: the field mask of its
+ * queries, so Firestore sends (and we decode) nothing else. */
+static const char *const user_view_fields[] = {
+    "filename",        "scene_id",     "scene_title",      "scene_description", "style",
+    "start_time",      "end_time",     "duration_seconds", "priority",          "status",
+    "error",           "file_size_bytes", "has_thumbnail", "thumbnail_r2_key"};
 
 /* Binds a cursor to the listing: user, video and the filters. */
-static void scope(buf_t *b, const char *uid, const char *video_id, const clips_filter *f)
+static const char *scope(arena_t *a, const char *uid, const char *video_id, const clips_filter *f)
 {
-    buf_printf(b, "clips\n%s\n%s\n%s\n%s\n", uid, video_id, f && f->status ? f->status : "",
+    buf_t b = BUF_INIT;
+    buf_printf(&b, "clips\n%s\n%s\n%s\n%s\n", uid, video_id, f && f->status ? f->status : "",
                f && f->style ? f->style : "");
     if (f && f->has_scene_id)
-        buf_printf(b, "%lld", (long long)f->scene_id);
+        buf_printf(&b, "%lld", (long long)f->scene_id);
+    const char *out = b.oom ? NULL : arena_strndup(a, b.p ? b.p : "", b.len);
+    buf_free(&b);
+    return out;
 }
 
-clip_err clips_list(fs_client *fs, arena_t *a, const char *uid, const char *video_id,
-                    const clips_filter *f, long limit, const char *cursor, clips_page *out,
-                    char *err, size_t errlen)
+clip_err clips_query_make(arena_t *a, const char *uid, const char *video_id,
+                          const clips_filter *f, long limit, const char *cursor, int user_view,
+                          clips_query *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    const char *parent;
-    clip_err e = clip_path(a, &parent, uid, video_id, NULL, err, errlen);
+    clip_err e = clip_path(a, &out->parent, uid, video_id, NULL, err, errlen);
     if (e != CLIP_OK)
         return e;
     if (limit == 0)
@@ -420,55 +399,74 @@ clip_err clips_list(fs_client *fs, arena_t *a, const char *uid, const char *vide
                          "status: one of pending, processing, completed, failed");
     if (f && f->style && !ids_valid_style(f->style, strlen(f->style)))
         return clip_fail(CLIP_EINVAL, err, errlen, "style: [a-z0-9-]+");
-    clips_plan p;
-    plan(f, &p);
-    buf_t sc = BUF_INIT;
-    scope(&sc, uid, video_id, f);
-    if (sc.oom) {
-        buf_free(&sc);
+    fs_filter *filters = arena_calloc(a, 3, sizeof *filters);
+    fs_order *order = arena_calloc(a, 4, sizeof *order);
+    out->scope = scope(a, uid, video_id, f);
+    if (!filters || !order || !out->scope)
         return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    /* The sort keys in order; a key with an equality filter is left out (ordering on it is moot,
+     * and Firestore's index selection drops it anyway, see firestore.indexes.json). */
+    size_t nf = 0, no = 0;
+    int by_style = 0, by_scene = 0;
+    if (f && f->status)
+        filters[nf++] = (fs_filter){"status", FS_OP_EQUAL, fs_str(f->status)};
+    if (f && f->style) {
+        filters[nf++] = (fs_filter){"style", FS_OP_EQUAL, fs_str(f->style)};
+        by_style = 1;
     }
-    fs_query q = {.collection = "clips",
-                  .filters = p.filters,
-                  .nfilters = p.nfilters,
-                  .order = p.order,
-                  .norder = p.norder,
-                  .limit = limit + 1};
+    if (f && f->has_scene_id) {
+        filters[nf++] = (fs_filter){"scene_id", FS_OP_EQUAL, fs_int(f->scene_id)};
+        by_scene = 1;
+    }
+    order[no++] = (fs_order){"priority", 0};
+    if (!by_scene)
+        order[no++] = (fs_order){"scene_id", 0};
+    if (!by_style)
+        order[no++] = (fs_order){"style", 0};
+    order[no++] = (fs_order){"__name__", 0};
+    out->q = (fs_query){.collection = "clips",
+                        .filters = filters,
+                        .nfilters = nf,
+                        .order = order,
+                        .norder = no,
+                        .limit = limit + 1};
+    if (user_view) {
+        out->q.select = user_view_fields;
+        out->q.nselect = sizeof user_view_fields / sizeof user_view_fields[0];
+    }
+    out->limit = limit;
     if (cursor && cursor[0]) {
         fs_value *vals = NULL;
         size_t nv = 0;
-        e = fs_cursor_decode(a, sc.p, cursor, strlen(cursor), &vals, &nv, err, errlen);
-        if (e == CLIP_OK && (nv != p.norder || vals[nv - 1].type != FS_REF))
+        e = fs_cursor_decode(a, out->scope, cursor, strlen(cursor), &vals, &nv, err, errlen);
+        if (e == CLIP_OK && (nv != no || vals[nv - 1].type != FS_REF))
             e = clip_fail(CLIP_EINVAL, err, errlen, "bad cursor");
-        if (e != CLIP_OK) {
-            buf_free(&sc);
+        if (e != CLIP_OK)
             return clip_fail(e, err, errlen, "cursor: not one this listing gave");
-        }
-        q.start_values = vals;
-        q.nstart = nv;
-        q.start_before = 0;
+        out->q.start_values = vals;
+        out->q.nstart = nv;
+        out->q.start_before = 0;
     }
-    fs_doc *docs = NULL;
-    size_t n = 0;
-    e = fs_run_query(fs, a, parent, &q, &docs, &n, err, errlen);
-    if (e != CLIP_OK) {
-        buf_free(&sc);
-        return e;
-    }
-    size_t keep = n > (size_t)limit ? (size_t)limit : n;
+    return CLIP_OK;
+}
+
+clip_err clips_query_page(arena_t *a, const clips_query *cq, const fs_doc *docs, size_t n,
+                          clips_page *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    size_t keep = n > (size_t)cq->limit ? (size_t)cq->limit : n;
     out->items = keep ? arena_calloc(a, keep, sizeof *out->items) : NULL;
-    if (keep && !out->items) {
-        buf_free(&sc);
+    if (keep && !out->items)
         return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
-    }
+    clip_err e = CLIP_OK;
     for (size_t i = 0; i < keep && e == CLIP_OK; i++)
         e = clips_from_doc(a, &docs[i], &out->items[i], err, errlen);
     out->n = keep;
-    if (e == CLIP_OK && n > (size_t)limit) {
+    if (e == CLIP_OK && n > (size_t)cq->limit) {
         const clip_rec *last = &out->items[keep - 1];
         fs_value vals[4];
-        for (size_t i = 0; i < p.norder; i++) {
-            const char *k = p.order[i].field;
+        for (size_t i = 0; i < cq->q.norder; i++) {
+            const char *k = cq->q.order[i].field;
             if (strcmp(k, "priority") == 0)
                 vals[i] = fs_int(last->priority);
             else if (strcmp(k, "scene_id") == 0)
@@ -479,11 +477,27 @@ clip_err clips_list(fs_client *fs, arena_t *a, const char *uid, const char *vide
                 vals[i] = fs_ref(docs[keep - 1].name);
         }
         buf_t c = BUF_INIT;
-        if (fs_cursor_encode(&c, sc.p, vals, p.norder) != 0 ||
+        if (fs_cursor_encode(&c, cq->scope, vals, cq->q.norder) != 0 ||
             !(out->next_cursor = arena_strndup(a, c.p, c.len)))
             e = clip_fail(CLIP_ENOMEM, err, errlen, "cannot build the next cursor");
         buf_free(&c);
     }
-    buf_free(&sc);
     return e;
+}
+
+clip_err clips_list(fs_client *fs, arena_t *a, const char *uid, const char *video_id,
+                    const clips_filter *f, long limit, const char *cursor, clips_page *out,
+                    char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    clips_query cq;
+    clip_err e = clips_query_make(a, uid, video_id, f, limit, cursor, 0, &cq, err, errlen);
+    if (e != CLIP_OK)
+        return e;
+    fs_doc *docs = NULL;
+    size_t n = 0;
+    e = fs_run_query(fs, a, cq.parent, &cq.q, &docs, &n, err, errlen);
+    if (e != CLIP_OK)
+        return e;
+    return clips_query_page(a, &cq, docs, n, out, err, errlen);
 }

@@ -112,6 +112,22 @@ clip_err clips_update_status(fs_client *fs, arena_t *a, const char *uid, const c
                              const char *clip_id, const clip_status_update *u, clip_rec *out,
                              char *err, size_t errlen);
 
+/* A clip listing's query, made from the same arguments as clips_list (for callers that send it
+ * together with another request); its memory is the arena's. user_view 1 asks only for the fields
+ * the user view shows (a field mask: the stored documents' other fields read as absent). */
+typedef struct {
+    const char *parent; /* the video's document: the clips collection's parent */
+    fs_query q;
+    const char *scope; /* what its cursors are bound to */
+    long limit;
+} clips_query;
+clip_err clips_query_make(arena_t *a, const char *uid, const char *video_id,
+                          const clips_filter *f, long limit, const char *cursor, int user_view,
+                          clips_query *out, char *err, size_t errlen);
+/* The page of a clips_query's answer (n documents, at most limit + 1). */
+clip_err clips_query_page(arena_t *a, const clips_query *cq, const fs_doc *docs, size_t n,
+                          clips_page *out, char *err, size_t errlen);
+
 /* One page of the video's clips, filtered, ordered priority, scene_id, style (then clip_id).
  * limit 0 = CLIPS_LIST_LIMIT_DEFAULT, at most CLIPS_LIST_LIMIT_MAX. cursor: NULL/"" for the
  * first page, else a next_cursor of the same listing (same uid, video and filters); any other

@@ -286,64 +286,123 @@ static int classify(long status, const buf_t *body, void *ctx)
     return HTTP_CLASS_DEFAULT;
 }
 
+/* One request of a batch of Firestore calls. */
+typedef struct {
+    const char *method;
+    const char *url;
+    const buf_t *body; /* may be NULL */
+    http_retry retry;
+    int is_read;
+} fs_call;
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+#define FS_CALLS_MAX 4
+
+/* Firestore calls sent together (one round trip), one deadline for all of them and the token fetch.
+ * On rcs[i] CLIP_OK resps[i] holds a 200 answer; other statuses become errors, worded in
+ * errs[i]. */
+static void call_many(fs_client *c, size_t n, const fs_call *calls, http_resp *resps, clip_err *rcs,
+                      char *const *errs, size_t errlen)
+{
+    char auth[GAUTH_HEADER_MAX];
+    double end = mono_ms() + (double)c->timeout_ms;
+    int pending[FS_CALLS_MAX];
+    for (size_t i = 0; i < n; i++) {
+        memset(&resps[i], 0, sizeof resps[i]);
+        rcs[i] = CLIP_OK;
+        pending[i] = i < FS_CALLS_MAX;
+        if (!pending[i])
+            rcs[i] = clip_fail(CLIP_EINTERNAL, errs[i], errlen, "firestore: too many calls at once");
+    }
+    for (int round = 0; round < 2; round++) {
+        size_t idx[FS_CALLS_MAX], k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (pending[i])
+                idx[k++] = i;
+        if (k == 0)
+            return;
+        long left = (long)(end - mono_ms());
+        clip_err e = left < 1 ? clip_fail(CLIP_ETIMEOUT, errs[idx[0]], errlen,
+                                          "firestore: deadline of %ld ms passed", c->timeout_ms)
+                              : gauth_header(c->auth, auth, sizeof auth, left, errs[idx[0]], errlen);
+        left = (long)(end - mono_ms());
+        if (e == CLIP_OK && left < 1)
+            e = clip_fail(CLIP_ETIMEOUT, errs[idx[0]], errlen,
+                          "firestore: deadline of %ld ms passed", c->timeout_ms);
+        if (e != CLIP_OK) {
+            for (size_t j = 0; j < k; j++) {
+                if (j && errs[idx[0]])
+                    clip_fail(e, errs[idx[j]], errlen, "%s", errs[idx[0]]);
+                rcs[idx[j]] = e;
+            }
+            return;
+        }
+        const char *hdrs[] = {auth, "Content-Type: application/json", "Accept: application/json"};
+        classify_ctx cc[FS_CALLS_MAX];
+        http_req reqs[FS_CALLS_MAX];
+        http_resp hr[FS_CALLS_MAX];
+        clip_err hrc[FS_CALLS_MAX];
+        char *herrs[FS_CALLS_MAX];
+        for (size_t j = 0; j < k; j++) {
+            const fs_call *f = &calls[idx[j]];
+            cc[j].reads = f->is_read;
+            reqs[j] = (http_req){
+                .method = f->method,
+                .url = f->url,
+                .headers = hdrs,
+                .nheaders = 3,
+                .body = f->body ? f->body->p : NULL,
+                .body_len = f->body ? f->body->len : 0,
+                .deadline_ms = left,
+                .max_response = FS_RESPONSE_MAX,
+                .retry = f->retry,
+                .backend = "firestore",
+                .classify = classify,
+                .classify_ctx = &cc[j],
+            };
+            herrs[j] = errs[idx[j]];
+        }
+        http_do_many(k, reqs, hr, hrc, herrs, errlen);
+        int again = 0;
+        for (size_t j = 0; j < k; j++) {
+            size_t i = idx[j];
+            resps[i] = hr[j];
+            pending[i] = 0;
+            if (hrc[j] != CLIP_OK) {
+                rcs[i] = hrc[j];
+                http_resp_free(&resps[i]);
+            } else if (resps[i].status == 200) {
+                rcs[i] = CLIP_OK;
+            } else if (resps[i].status == 401 && round == 0 &&
+                       gauth_source(c->auth) != GAUTH_EMULATOR) {
+                /* A token revoked or expired early: fetch a new one once. */
+                http_resp_free(&resps[i]);
+                pending[i] = again = 1;
+            } else {
+                rcs[i] = fs_error_from_response(resps[i].status, resps[i].body.p,
+                                                resps[i].body.len, errs[i], errlen);
+                http_resp_free(&resps[i]);
+            }
+        }
+        if (!again)
+            return;
+        gauth_invalidate(c->auth);
+    }
+}
+
 /* One Firestore call. On CLIP_OK resp holds a 200 answer; other statuses become errors. */
 static clip_err call(fs_client *c, const char *method, const char *url, const buf_t *body,
                      http_retry retry, int is_read, http_resp *resp, char *err, size_t errlen)
 {
-    char auth[GAUTH_HEADER_MAX];
+    fs_call f = {method, url, body, retry, is_read};
     clip_err e;
-    memset(resp, 0, sizeof *resp);
-    /* One deadline for the whole call, a token fetch included. */
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    double end = (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6 + (double)c->timeout_ms;
-    for (int round = 0; round < 2; round++) {
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        long left = (long)(end - ((double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6));
-        if (left < 1)
-            return clip_fail(CLIP_ETIMEOUT, err, errlen, "firestore: deadline of %ld ms passed",
-                             c->timeout_ms);
-        e = gauth_header(c->auth, auth, sizeof auth, left, err, errlen);
-        if (e != CLIP_OK)
-            return e;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        left = (long)(end - ((double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6));
-        if (left < 1)
-            return clip_fail(CLIP_ETIMEOUT, err, errlen, "firestore: deadline of %ld ms passed",
-                             c->timeout_ms);
-        const char *hdrs[] = {auth, "Content-Type: application/json", "Accept: application/json"};
-        classify_ctx cc = {is_read};
-        http_req req = {
-            .method = method,
-            .url = url,
-            .headers = hdrs,
-            .nheaders = 3,
-            .body = body ? body->p : NULL,
-            .body_len = body ? body->len : 0,
-            .deadline_ms = left,
-            .max_response = FS_RESPONSE_MAX,
-            .retry = retry,
-            .backend = "firestore",
-            .classify = classify,
-            .classify_ctx = &cc,
-        };
-        e = http_do(&req, resp, err, errlen);
-        if (e != CLIP_OK) {
-            http_resp_free(resp);
-            return e;
-        }
-        if (resp->status == 200)
-            return CLIP_OK;
-        if (resp->status == 401 && round == 0 && gauth_source(c->auth) != GAUTH_EMULATOR) {
-            /* A token revoked or expired early: fetch a new one once. */
-            gauth_invalidate(c->auth);
-            http_resp_free(resp);
-            continue;
-        }
-        break;
-    }
-    e = fs_error_from_response(resp->status, resp->body.p, resp->body.len, err, errlen);
-    http_resp_free(resp);
+    call_many(c, 1, &f, resp, &e, &err, errlen);
     return e;
 }
 
@@ -358,30 +417,40 @@ static clip_err parse_body(const http_resp *resp, json_object **out, char *err, 
 
 /* ---- reads ---------------------------------------------------------------------------------- */
 
+/* The URL of a document's GET. */
+static clip_err get_url(const fs_client *c, const char *path, buf_t *url, char *err, size_t errlen)
+{
+    if (!path_ok(path) || !path[0])
+        return clip_fail(CLIP_EINTERNAL, err, errlen, "firestore: bad document path");
+    doc_url(c, url, path, NULL);
+    return url->oom ? clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory") : CLIP_OK;
+}
+
+/* The document of a GET's 200 answer (resp is freed). */
+static clip_err get_decode(arena_t *a, http_resp *resp, fs_doc *out, char *err, size_t errlen)
+{
+    json_object *j = NULL;
+    clip_err e = parse_body(resp, &j, err, errlen);
+    if (e == CLIP_OK)
+        e = fs_doc_decode(a, j, out, err, errlen);
+    json_object_put(j);
+    http_resp_free(resp);
+    return e;
+}
+
 clip_err fs_get(fs_client *c, arena_t *a, const char *path, fs_doc *out, char *err, size_t errlen)
 {
     if (!c)
         return clip_fail(CLIP_EUNAVAILABLE, err, errlen, "firestore: not configured");
-    if (!path_ok(path) || !path[0])
-        return clip_fail(CLIP_EINTERNAL, err, errlen, "firestore: bad document path");
     buf_t url = BUF_INIT;
-    doc_url(c, &url, path, NULL);
-    if (url.oom) {
-        buf_free(&url);
-        return clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory");
-    }
+    clip_err e = get_url(c, path, &url, err, errlen);
     http_resp resp;
-    clip_err e = call(c, "GET", url.p, NULL, HTTP_RETRY_IDEMPOTENT, 1, &resp, err, errlen);
+    if (e == CLIP_OK)
+        e = call(c, "GET", url.p, NULL, HTTP_RETRY_IDEMPOTENT, 1, &resp, err, errlen);
     buf_free(&url);
     if (e != CLIP_OK)
         return e;
-    json_object *j = NULL;
-    e = parse_body(&resp, &j, err, errlen);
-    if (e == CLIP_OK)
-        e = fs_doc_decode(a, j, out, err, errlen);
-    json_object_put(j);
-    http_resp_free(&resp);
-    return e;
+    return get_decode(a, &resp, out, err, errlen);
 }
 
 clip_err fs_batch_get(fs_client *c, arena_t *a, const char *const *paths, size_t n, fs_doc *docs,
@@ -849,6 +918,40 @@ clip_err fs_decode_query_response_jsonc(arena_t *a, const char *body, size_t len
     return e;
 }
 
+/* The URL and body of a runQuery under parent. */
+static clip_err query_request(const fs_client *c, const char *parent, const fs_query *q, buf_t *url,
+                              buf_t *body, char *err, size_t errlen)
+{
+    if (!path_ok(parent))
+        return clip_fail(CLIP_EINTERNAL, err, errlen, "firestore: bad parent path");
+    buf_puts(body, "{\"structuredQuery\":");
+    if (encode_query(body, q) != 0)
+        return clip_fail(CLIP_EINTERNAL, err, errlen, "firestore: cannot encode the query");
+    buf_putc(body, '}');
+    doc_url(c, url, parent, ":runQuery");
+    return url->oom || body->oom ? clip_fail(CLIP_ENOMEM, err, errlen, "firestore: out of memory")
+                                 : CLIP_OK;
+}
+
+/* The documents of a runQuery's 200 answer (resp is freed): the usual answer goes the fast way;
+ * json-c judges and words everything else. */
+static clip_err query_decode(arena_t *a, http_resp *resp, fs_doc **docs, size_t *n, char *err,
+                             size_t errlen)
+{
+    if (fs_qdecode(a, resp->body.p, resp->body.len, docs, n) == 0) {
+        http_resp_free(resp);
+        return CLIP_OK;
+    }
+    json_object *j = NULL;
+    clip_err e = stream_json(resp, ":runQuery", &j, err, errlen);
+    http_resp_free(resp);
+    if (e != CLIP_OK)
+        return e;
+    e = decode_query_stream(a, j, docs, n, err, errlen);
+    json_object_put(j);
+    return e;
+}
+
 clip_err fs_run_query(fs_client *c, arena_t *a, const char *parent, const fs_query *q,
                       fs_doc **docs, size_t *n, char *err, size_t errlen)
 {
@@ -856,31 +959,62 @@ clip_err fs_run_query(fs_client *c, arena_t *a, const char *parent, const fs_que
         return clip_fail(CLIP_EUNAVAILABLE, err, errlen, "firestore: not configured");
     *docs = NULL;
     *n = 0;
-    buf_t body = BUF_INIT;
-    buf_puts(&body, "{\"structuredQuery\":");
-    if (encode_query(&body, q) != 0) {
-        buf_free(&body);
-        return clip_fail(CLIP_EINTERNAL, err, errlen, "firestore: cannot encode the query");
-    }
-    buf_putc(&body, '}');
+    buf_t url = BUF_INIT, body = BUF_INIT;
+    clip_err e = query_request(c, parent, q, &url, &body, err, errlen);
     http_resp resp;
-    clip_err e = post_raw(c, parent, ":runQuery", &body, &resp, err, errlen);
+    if (e == CLIP_OK)
+        e = call(c, "POST", url.p, &body, HTTP_RETRY_IDEMPOTENT, 1, &resp, err, errlen);
+    buf_free(&url);
     buf_free(&body);
     if (e != CLIP_OK)
         return e;
-    /* the usual answer goes the fast way; json-c judges and words everything else */
-    if (fs_qdecode(a, resp.body.p, resp.body.len, docs, n) == 0) {
-        http_resp_free(&resp);
+    return query_decode(a, &resp, docs, n, err, errlen);
+}
+
+clip_err fs_get_and_run_query(fs_client *c, arena_t *a, const char *path, fs_doc *doc, int *found,
+                              const char *parent, const fs_query *q, fs_doc **docs, size_t *n,
+                              char *err, size_t errlen)
+{
+    if (!c)
+        return clip_fail(CLIP_EUNAVAILABLE, err, errlen, "firestore: not configured");
+    *found = 0;
+    *docs = NULL;
+    *n = 0;
+    buf_t gurl = BUF_INIT, qurl = BUF_INIT, body = BUF_INIT;
+    char qerr[512] = "";
+    clip_err e = get_url(c, path, &gurl, err, errlen);
+    if (e == CLIP_OK)
+        e = query_request(c, parent, q, &qurl, &body, err, errlen);
+    if (e != CLIP_OK) {
+        buf_free(&gurl);
+        buf_free(&qurl);
+        buf_free(&body);
+        return e;
+    }
+    fs_call calls[2] = {{"GET", gurl.p, NULL, HTTP_RETRY_IDEMPOTENT, 1},
+                        {"POST", qurl.p, &body, HTTP_RETRY_IDEMPOTENT, 1}};
+    http_resp resps[2];
+    clip_err rcs[2];
+    char *errs[2] = {err, qerr};
+    call_many(c, 2, calls, resps, rcs, errs,
+              err && errlen < sizeof qerr ? errlen : sizeof qerr);
+    buf_free(&gurl);
+    buf_free(&qurl);
+    buf_free(&body);
+    clip_err ge = rcs[0] == CLIP_OK ? get_decode(a, &resps[0], doc, err, errlen) : rcs[0];
+    clip_err qe = rcs[1] == CLIP_OK ? query_decode(a, &resps[1], docs, n, qerr, sizeof qerr)
+                                    : rcs[1];
+    if (ge == CLIP_ENOTFOUND) { /* whatever the query answered: there is nothing to query */
+        *docs = NULL;
+        *n = 0;
         return CLIP_OK;
     }
-    json_object *j = NULL;
-    e = stream_json(&resp, ":runQuery", &j, err, errlen);
-    http_resp_free(&resp);
-    if (e != CLIP_OK)
-        return e;
-    e = decode_query_stream(a, j, docs, n, err, errlen);
-    json_object_put(j);
-    return e;
+    if (ge != CLIP_OK)
+        return ge;
+    if (qe != CLIP_OK)
+        return clip_fail(qe, err, errlen, "%s", qerr);
+    *found = 1;
+    return CLIP_OK;
 }
 
 clip_err fs_run_aggregation(fs_client *c, arena_t *a, const char *parent, const fs_query *q,

@@ -142,6 +142,14 @@ typedef struct {
 clip_err fs_run_query(fs_client *c, arena_t *a, const char *parent, const fs_query *q,
                       fs_doc **docs, size_t *n, char *err, size_t errlen);
 
+/* fs_get of path and fs_run_query of q under parent (typically the same document) in one round
+ * trip: both requests go out together. CLIP_OK with *found 1 and the query's documents, or with
+ * *found 0 (and no documents) when the document does not exist; otherwise the error of the get,
+ * else of the query. */
+clip_err fs_get_and_run_query(fs_client *c, arena_t *a, const char *path, fs_doc *doc, int *found,
+                              const char *parent, const fs_query *q, fs_doc **docs, size_t *n,
+                              char *err, size_t errlen);
+
 /* Decodes a raw runQuery answer body (the JSON array) as fs_run_query does (fs_qdecode, then
  * json-c for what it does not take); for benches and the fuzz target. */
 clip_err fs_decode_query_response(arena_t *a, const char *body, size_t len, fs_doc **docs,
