@@ -466,12 +466,13 @@ static int may_fetch(const idt_ctx *ctx, long long now)
            now < ctx->last_attempt;
 }
 
-/* With the lock held: fetches the key set (dropping the lock meanwhile) unless another thread is
- * fetching already; then, when wait is set and there are no keys yet, waits for that thread's
- * fetch (bounded by its deadline). Returns with the lock held, and the error of its own fetch. */
+/* With the lock held: fetches the key set (dropping the lock meanwhile) when no other thread is
+ * fetching and the rate limit allows; otherwise, when wait is set and there are no keys yet, waits
+ * for the other thread's fetch (bounded by its deadline). Returns with the lock held, and the error
+ * of its own fetch. */
 static clip_err refresh_locked(idt_ctx *ctx, long long now, int wait)
 {
-    if (!ctx->fetching) {
+    if (!ctx->fetching && may_fetch(ctx, now)) {
         ctx->fetching = 1;
         pthread_mutex_unlock(&ctx->lock);
         clip_err e = fetch_keys(ctx, now);
@@ -575,7 +576,7 @@ clip_err idt_maintain(idt_ctx *ctx, char *err, size_t errlen)
     long long now = now_of(ctx);
     clip_err e = CLIP_OK;
     pthread_mutex_lock(&ctx->lock);
-    if ((ctx->nkeys == 0 || now >= ctx->expires_at - IDT_REFRESH_AHEAD) && may_fetch(ctx, now))
+    if (ctx->nkeys == 0 || now >= ctx->expires_at - IDT_REFRESH_AHEAD)
         e = refresh_locked(ctx, now, 0);
     if (ctx->nkeys == 0)
         e = e != CLIP_OK ? clip_fail(e, err, errlen, "%s", ctx->last_err)
@@ -649,10 +650,10 @@ static EVP_PKEY *key_for(idt_ctx *ctx, const char *kid, size_t kidlen, long long
         return NULL;
     }
     pthread_mutex_lock(&ctx->lock);
-    if ((ctx->nkeys == 0 || now >= ctx->expires_at) && may_fetch(ctx, now))
-        refresh_locked(ctx, now, 1);
+    if (ctx->nkeys == 0 || now >= ctx->expires_at)
+        refresh_locked(ctx, now, ctx->nkeys == 0);
     const idt_key *k = keys_find(ctx, kid, kidlen);
-    if (!k && ctx->nkeys > 0 && may_fetch(ctx, now)) {
+    if (!k && ctx->nkeys > 0) {
         refresh_locked(ctx, now, 0);
         k = keys_find(ctx, kid, kidlen);
     }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http.h"
@@ -16,12 +17,15 @@ typedef struct {
     int fail_status; /* status of those (when fail_action is MH_RESPOND) */
     mh_action fail_action;
     size_t body_size; /* size of the 200 body, 0 = "hello" */
+    int delay_ms;     /* every answer waits this long (the server answers in parallel) */
 } script;
 
 static mh_action handler(const mh_request *req, mh_response *resp, void *ctx)
 {
     script *s = ctx;
     int n = __atomic_add_fetch(&s->requests, 1, __ATOMIC_SEQ_CST);
+    if (s->delay_ms)
+        usleep((useconds_t)s->delay_ms * 1000);
     if (n <= s->fail_first) {
         if (s->fail_action != MH_RESPOND)
             return s->fail_action;
@@ -277,6 +281,48 @@ static void test_refused_is_unavailable(void)
     http_resp_free(&resp);
 }
 
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* Requests sent together wait for the slowest, not for the sum; each keeps its own outcome. */
+static void test_many_at_once(void)
+{
+    script s = {.delay_ms = 300};
+    minihttpd *m;
+    char url[128], echo[128];
+    CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
+    snprintf(echo, sizeof echo, "%.*s/echo", (int)(strrchr(url, '/') - url), url);
+    http_req reqs[3] = {
+        {.method = "GET", .url = url, .deadline_ms = 3000, .retry = HTTP_RETRY_IDEMPOTENT},
+        {.method = "POST", .url = echo, .body = "b2", .body_len = 2, .deadline_ms = 3000},
+        {.method = "GET", .url = url, .deadline_ms = 100, .retry = HTTP_RETRY_IDEMPOTENT},
+    };
+    http_resp resps[3];
+    clip_err rcs[3];
+    char e0[256] = "", e1[256] = "", e2[256] = "";
+    char *errs[3] = {e0, e1, e2};
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    http_do_many(3, reqs, resps, rcs, errs, sizeof e0);
+    double took = ms_since(&t0);
+    CU_ASSERT_EQUAL(rcs[0], CLIP_OK);
+    UNIT_ASSERT_STR(resps[0].body.p, "hello");
+    CU_ASSERT_EQUAL(rcs[1], CLIP_OK);
+    UNIT_ASSERT_STR(resps[1].body.p, "POST  /echo b2");
+    CU_ASSERT_EQUAL(rcs[2], CLIP_ETIMEOUT); /* its own, shorter deadline */
+    CU_ASSERT_PTR_NOT_NULL(strstr(e2, "deadline of 100 ms"));
+    CU_ASSERT_TRUE(took >= 290 && took < 550); /* one wait of 300 ms, not two */
+    if (!(took >= 290 && took < 550))
+        fprintf(stderr, "http_do_many took %.0f ms\n", took);
+    for (int i = 0; i < 3; i++)
+        http_resp_free(&resps[i]);
+    mh_stop(m);
+}
+
 static int classify_conflict(long status, const buf_t *body, void *ctx)
 {
     (*(int *)ctx)++;
@@ -375,7 +421,7 @@ int main(void)
                            UNIT_TEST(test_retries_stop_before_deadline),
                            UNIT_TEST(test_response_cap),
                            UNIT_TEST(test_refused_is_unavailable),
-                           UNIT_TEST(test_classify_hook),
+                           UNIT_TEST(test_classify_hook), UNIT_TEST(test_many_at_once),
                            UNIT_TEST(test_backoff_schedule),
                            UNIT_TEST(test_after_fork),
                            CU_TEST_INFO_NULL};

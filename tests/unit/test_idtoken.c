@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -845,6 +846,108 @@ static void test_maintain_refreshes_ahead(void)
     idt_free(ctx);
 }
 
+/* A verified token is remembered until its exp or a new key set, never longer. */
+static void test_verified_tokens_cached(void)
+{
+    fake_now = T0;
+    serve(key1, DEVTOK_KEYSET_X509, 3600);
+    idt_ctx *ctx = new_ctx(NULL);
+    char pl[1024], err[256];
+    std_claims(pl, sizeof pl); /* exp = T0 + 3600 */
+    char *t = signed_token(key1, kid1, pl);
+    idt_claims a, b;
+    idt_stats st;
+    CU_ASSERT_EQUAL(idt_verify(ctx, t, strlen(t), &a, NULL, 0), CLIP_OK);
+    idt_get_stats(ctx, &st);
+    CU_ASSERT_EQUAL(st.verified_hits, 0);
+    CU_ASSERT_EQUAL(idt_verify(ctx, t, strlen(t), &b, NULL, 0), CLIP_OK);
+    idt_get_stats(ctx, &st);
+    CU_ASSERT_EQUAL(st.verified_hits, 1);
+    UNIT_ASSERT_STR(b.uid, "user_A1");
+    CU_ASSERT_EQUAL(b.exp, a.exp);
+    /* one byte of the signature changed is another token: checked, and refused */
+    char *bad = strdup(t);
+    bad[strlen(bad) - 2] = bad[strlen(bad) - 2] == 'A' ? 'B' : 'A';
+    EXPECT(ctx, bad, CLIP_EAUTH, "ID token signature is invalid");
+    free(bad);
+    /* past its exp: not from the cache, expired */
+    fake_now = T0 + 3600;
+    EXPECT(ctx, t, CLIP_EAUTH, "ID token has expired");
+    /* a new key set without the token's key: the remembered verdict lapses */
+    fake_now = T0;
+    CU_ASSERT_EQUAL(idt_verify(ctx, t, strlen(t), &b, NULL, 0), CLIP_OK);
+    buf_t doc = BUF_INIT;
+    CU_ASSERT_EQUAL_FATAL(devtok_keyset(key2, DEVTOK_KEYSET_X509, &doc, NULL, 0), CLIP_OK);
+    CU_ASSERT_EQUAL(idt_load_keyset(ctx, doc.p, doc.len, T0 + 3600, err, sizeof err), CLIP_OK);
+    buf_free(&doc);
+    EXPECT(ctx, t, CLIP_EAUTH, "ID token kid matches no current signing key");
+    free(t);
+    idt_free(ctx);
+}
+
+/* Many threads verify while the key set is replaced under them: every answer is right. */
+#define VERIFY_THREADS 8
+#define VERIFY_ROUNDS 200
+typedef struct {
+    idt_ctx *ctx;
+    char *tokens[4];
+    int ok, wrong;
+} verify_job;
+
+static void *verify_loop(void *arg)
+{
+    verify_job *j = arg;
+    for (int i = 0; i < VERIFY_ROUNDS; i++) {
+        idt_claims c;
+        char err[256];
+        const char *t = j->tokens[i % 4];
+        if (idt_verify(j->ctx, t, strlen(t), &c, err, sizeof err) == CLIP_OK &&
+            strncmp(c.uid, "user_", 5) == 0)
+            j->ok++;
+        else if (j->wrong++ == 0)
+            fprintf(stderr, "verify from a thread: %s\n", err);
+    }
+    return NULL;
+}
+
+static void test_verify_from_many_threads(void)
+{
+    fake_now = T0;
+    serve(key1, DEVTOK_KEYSET_X509, 3600);
+    idt_ctx *ctx = new_ctx(NULL);
+    char pl[1024], err[256];
+    verify_job jobs[VERIFY_THREADS];
+    char *tokens[4];
+    for (int k = 0; k < 4; k++) {
+        char sub[32];
+        snprintf(sub, sizeof sub, "user_%d", k);
+        claims(pl, sizeof pl, PROJECT, ISSUER, sub, fake_now - 10, fake_now + 3600, fake_now - 100);
+        tokens[k] = signed_token(key1, kid1, pl);
+    }
+    buf_t doc = BUF_INIT;
+    CU_ASSERT_EQUAL_FATAL(devtok_keyset(key1, DEVTOK_KEYSET_X509, &doc, NULL, 0), CLIP_OK);
+    pthread_t th[VERIFY_THREADS];
+    for (int i = 0; i < VERIFY_THREADS; i++) {
+        jobs[i] = (verify_job){.ctx = ctx};
+        memcpy(jobs[i].tokens, tokens, sizeof tokens);
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&th[i], NULL, verify_loop, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 50; i++) /* the same keys, each time a new key set */
+        CU_ASSERT_EQUAL(idt_load_keyset(ctx, doc.p, doc.len, T0 + 3600, err, sizeof err), CLIP_OK);
+    int ok = 0, wrong = 0;
+    for (int i = 0; i < VERIFY_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        ok += jobs[i].ok;
+        wrong += jobs[i].wrong;
+    }
+    CU_ASSERT_EQUAL(ok, VERIFY_THREADS * VERIFY_ROUNDS);
+    CU_ASSERT_EQUAL(wrong, 0);
+    buf_free(&doc);
+    for (int k = 0; k < 4; k++)
+        free(tokens[k]);
+    idt_free(ctx);
+}
+
 static void test_verify_is_fast_with_cached_keys(void)
 {
     fake_now = T0;
@@ -971,6 +1074,8 @@ int main(void)
                            UNIT_TEST(test_cache_per_max_age),
                            UNIT_TEST(test_stale_keys_kept_when_endpoint_fails),
                            UNIT_TEST(test_no_keys_at_all),
+                           UNIT_TEST(test_verified_tokens_cached),
+                           UNIT_TEST(test_verify_from_many_threads),
                            UNIT_TEST(test_unknown_kid_refetch_rate_limited),
                            UNIT_TEST(test_maintain_refreshes_ahead),
                            UNIT_TEST(test_verify_is_fast_with_cached_keys),
