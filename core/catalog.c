@@ -385,8 +385,16 @@ clip_err catalog_list_clips(const catalog *c, arena_t *a, const char *uid, const
     clip_err e = need_fs(c, err, errlen);
     if (e != CLIP_OK)
         return e;
+    /* the user view's fields only (the field mask), as for video info */
+    clips_query cq;
     clips_page page;
-    e = clips_list(c->fs, a, uid, video_id, f, limit, cursor, &page, err, errlen);
+    fs_doc *docs = NULL;
+    size_t n = 0;
+    e = clips_query_make(a, uid, video_id, f, limit, cursor, 1, &cq, err, errlen);
+    if (e == CLIP_OK)
+        e = fs_run_query(c->fs, a, cq.parent, &cq.q, &docs, &n, err, errlen);
+    if (e == CLIP_OK)
+        e = clips_query_page(a, &cq, docs, n, &page, err, errlen);
     if (e == CLIP_EINVAL && cursor && src == CFG_SOURCE_FIRESTORE_R2)
         /* a cursor of the legacy listing (which refuses any other cursor itself) */
         return legacy_list_clips_page(c, a, uid, video_id, f, limit, cursor, 1, out, err, errlen);
