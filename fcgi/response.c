@@ -96,7 +96,12 @@ void resp_failf(response_t *rs, const request_t *rq, clip_err e, const char *fmt
     resp_fail(rs, rq, e, detail);
 }
 
-void resp_serialize(const response_t *rs, const request_t *rq, buf_t *out)
+int resp_has_body(const response_t *rs)
+{
+    return rs->status != 304 && rs->status != 204 && rs->body.len;
+}
+
+void resp_head(const response_t *rs, const request_t *rq, buf_t *out)
 {
     buf_printf(out, "Status: %d %s\r\n", rs->status, resp_reason(rs->status));
     if (rs->status != 304 && rs->status != 204)
@@ -110,6 +115,11 @@ void resp_serialize(const response_t *rs, const request_t *rq, buf_t *out)
     if (rs->headers.len)
         buf_append(out, rs->headers.p, rs->headers.len);
     buf_puts(out, "\r\n");
-    if (rs->status != 304 && rs->status != 204 && rs->body.len)
+}
+
+void resp_serialize(const response_t *rs, const request_t *rq, buf_t *out)
+{
+    resp_head(rs, rq, out);
+    if (resp_has_body(rs))
         buf_append(out, rs->body.p, rs->body.len);
 }

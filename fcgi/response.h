@@ -32,6 +32,10 @@ void resp_failf(response_t *rs, const request_t *rq, clip_err e, const char *fmt
     __attribute__((format(printf, 4, 5)));
 /* The FastCGI/CGI answer: "Status: ...\r\n" headers, blank line, body. */
 void resp_serialize(const response_t *rs, const request_t *rq, buf_t *out);
+/* The same without the body: the header block up to and with the blank line. */
+void resp_head(const response_t *rs, const request_t *rq, buf_t *out);
+/* Whether the answer carries its body (not a 304 or 204, and not empty). */
+int resp_has_body(const response_t *rs);
 const char *resp_reason(int status);
 
 #endif

@@ -16,6 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +26,9 @@
 #include "router.h"
 
 #define WORKER_POLL_MS 1000
+#define FCGI_RECORD_CONTENT_MAX 65535 /* a record's 16-bit content length */
+#define WORKER_IOV_MAX 64             /* iovecs of one writev: 32 records, 2 MiB */
+#define WORKER_WRITE_TIMEOUT_MS 10000 /* a web server that takes nothing for this long is gone */
 #define ACCESS_PATH_MAX 512
 /* Blocks up to this size come from the heap, and freed heap memory is given back to the kernel only
  * past it: a big answer (a video's 5,000 clips: megabytes of Firestore JSON and of output) would
@@ -106,6 +110,87 @@ static void access_log(const request_t *rq, const response_t *rs, double ms, siz
     buf_free(&m);
 }
 
+/* Writes the answer as FCGI_STDOUT records of up to 64 KiB straight to the connection, in as few
+ * writev calls as the socket takes (libfcgi's stream would cut it into 8 KiB records, one write
+ * each); FCGX_Finish_r then ends the stream and the request. The stream itself holds nothing:
+ * this is the only writer of the answer. 0 ok, -1 when the connection failed (logged). */
+static int write_stdout(const FCGX_Request *fr, const char *const *parts, const size_t *lens,
+                        size_t nparts)
+{
+    struct iovec iov[WORKER_IOV_MAX];
+    unsigned char hdrs[WORKER_IOV_MAX / 2][8];
+    size_t part = 0, off = 0;
+    for (;;) {
+        /* one batch of records, each a header and the pieces of the parts it spans */
+        size_t niov = 0, nhdr = 0, batch = 0;
+        while (part < nparts && niov + 3 <= WORKER_IOV_MAX && nhdr < WORKER_IOV_MAX / 2) {
+            unsigned char *h = hdrs[nhdr++];
+            size_t hi = niov++, len = 0;
+            while (part < nparts && len < FCGI_RECORD_CONTENT_MAX && niov < WORKER_IOV_MAX) {
+                size_t take = lens[part] - off;
+                if (take > FCGI_RECORD_CONTENT_MAX - len)
+                    take = FCGI_RECORD_CONTENT_MAX - len;
+                if (take) {
+                    iov[niov].iov_base = (void *)(parts[part] + off);
+                    iov[niov].iov_len = take;
+                    niov++;
+                    len += take;
+                    off += take;
+                }
+                if (off == lens[part]) {
+                    part++;
+                    off = 0;
+                }
+            }
+            if (len == 0) {
+                niov--;
+                nhdr--;
+                break;
+            }
+            h[0] = 1; /* FCGI_VERSION_1 */
+            h[1] = 6; /* FCGI_STDOUT */
+            h[2] = (unsigned char)(fr->requestId >> 8);
+            h[3] = (unsigned char)fr->requestId;
+            h[4] = (unsigned char)(len >> 8);
+            h[5] = (unsigned char)len;
+            h[6] = 0; /* no padding */
+            h[7] = 0;
+            iov[hi].iov_base = h;
+            iov[hi].iov_len = 8;
+            batch += 8 + len;
+        }
+        if (niov == 0)
+            return 0;
+        struct iovec *v = iov;
+        while (batch > 0) {
+            ssize_t w = writev(fr->ipcFd, v, (int)niov);
+            if (w < 0 && (errno == EINTR || errno == EAGAIN)) {
+                struct pollfd p = {fr->ipcFd, POLLOUT, 0};
+                if (errno == EAGAIN && poll(&p, 1, WORKER_WRITE_TIMEOUT_MS) <= 0) {
+                    log_warn("worker_write", "the web server took no answer bytes for %d ms",
+                             WORKER_WRITE_TIMEOUT_MS);
+                    return -1;
+                }
+                continue;
+            }
+            if (w <= 0) {
+                log_warn("worker_write", "writing the answer failed: %s", strerror(errno));
+                return -1;
+            }
+            batch -= (size_t)w;
+            while (niov && (size_t)w >= v->iov_len) {
+                w -= (ssize_t)v->iov_len;
+                v++;
+                niov--;
+            }
+            if (niov) {
+                v->iov_base = (char *)v->iov_base + w;
+                v->iov_len -= (size_t)w;
+            }
+        }
+    }
+}
+
 static void serve_one(const app_t *app, FCGX_Request *fr, arena_t *arena)
 {
     double t0 = now_ms();
@@ -127,15 +212,16 @@ static void serve_one(const app_t *app, FCGX_Request *fr, arena_t *arena)
                   RESP_BODY_MAX);
         resp_fail(&rs, &rq, CLIP_EINTERNAL, "response over its cap");
     }
-    buf_t out;
-    buf_init(&out, 0);
-    resp_serialize(&rs, &rq, &out);
-    if (out.p)
-        FCGX_PutStr(out.p, (int)out.len, fr->out);
+    buf_t head;
+    buf_init(&head, 0);
+    resp_head(&rs, &rq, &head);
+    const char *parts[2] = {head.p ? head.p : "", rs.body.p ? rs.body.p : ""};
+    size_t lens[2] = {head.len, resp_has_body(&rs) ? rs.body.len : 0};
+    write_stdout(fr, parts, lens, 2);
     double ms = now_ms() - t0;
     metrics_request(rq.route, rs.status, ms);
     access_log(&rq, &rs, ms, rs.body.len);
-    buf_free(&out);
+    buf_free(&head);
     resp_free(&rs);
     log_set_request_id(NULL);
 }
