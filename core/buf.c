@@ -180,10 +180,76 @@ int buf_json_str(buf_t *b, const char *s, size_t n)
     return buf_putc(b, '"');
 }
 
+/* The digits of v (no sign) ending at end; returns where they start. */
+static char *digits_before(char *end, unsigned long long v)
+{
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
+int buf_put_i64(buf_t *b, long long v)
+{
+    char s[24], *end = s + sizeof s;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    char *p = digits_before(end, u);
+    if (v < 0)
+        *--p = '-';
+    return buf_append(b, p, (size_t)(end - p));
+}
+
+/* Powers of ten exactly representable as doubles. */
+static const double pow10_exact[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
+#define FAST_FRACTION_MAX 6    /* decimals the fast path tries */
+#define FAST_INT_LIMIT 1e15    /* below it, %.15g writes a whole number without exponent */
+
+/* The fast path of buf_json_double: a value that is m / 10^k for a whole m of at most 15 digits
+ * and k <= FAST_FRACTION_MAX (28.5, 12.3, 210) is written as those digits, which is exactly what
+ * "%.15g" writes for it (15 significant digits are far coarser than its distance to the
+ * decimal) and what strtod reads back (the division is correctly rounded, like strtod). Returns
+ * -1 for the values it does not take. */
+static int json_double_fast(buf_t *b, double d)
+{
+    double a = d < 0 ? -d : d;
+    if (!(a >= 1e-4 && a < FAST_INT_LIMIT))
+        return d == 0 ? buf_puts(b, (1 / d < 0) ? "-0" : "0") : -1;
+    for (int k = 0; k <= FAST_FRACTION_MAX; k++) {
+        double scaled = a * pow10_exact[k];
+        if (scaled >= FAST_INT_LIMIT)
+            return -1;
+        unsigned long long m = (unsigned long long)(scaled + 0.5);
+        if ((double)m / pow10_exact[k] != a)
+            continue;
+        char s[40], *end = s + sizeof s, *p;
+        if (k == 0) {
+            p = digits_before(end, m);
+        } else {
+            unsigned long long ip = m / (unsigned long long)pow10_exact[k];
+            unsigned long long fp = m % (unsigned long long)pow10_exact[k];
+            p = end;
+            for (int i = 0; i < k; i++) {
+                *--p = (char)('0' + fp % 10);
+                fp /= 10;
+            }
+            *--p = '.';
+            p = digits_before(p, ip);
+        }
+        if (d < 0)
+            *--p = '-';
+        return buf_append(b, p, (size_t)(end - p));
+    }
+    return -1;
+}
+
 int buf_json_double(buf_t *b, double d)
 {
     if (d != d || d > 1.7976931348623157e308 || d < -1.7976931348623157e308)
         return buf_puts(b, "null");
+    int r = json_double_fast(b, d);
+    if (r != -1 || b->oom)
+        return r;
     char s[40];
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(s, sizeof s, "%.*g", prec, d);

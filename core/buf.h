@@ -29,6 +29,8 @@ int buf_json_str(buf_t *b, const char *s, size_t n);
 /* Appends a JSON number in its shortest round-trip form (28.5, not 28.499999999999999); null for
  * NaN and infinities, which JSON cannot carry. */
 int buf_json_double(buf_t *b, double d);
+/* Appends a whole number in decimal (no snprintf). */
+int buf_put_i64(buf_t *b, long long v);
 /* Hands the string over to the caller (free() it); the buffer is left empty. */
 char *buf_take(buf_t *b);
 

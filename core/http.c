@@ -19,6 +19,9 @@
 /* Connect phase of one attempt at most (the rest of the deadline still bounds it). */
 #define HTTP_CONNECT_TIMEOUT_MS 3000L
 #define HTTP_HEADER_LIST_MAX 64
+/* libcurl's receive buffer: 16 KiB by default, a thousand reads for the megabytes of a big
+ * runQuery answer; answers that may be large get this much. */
+#define HTTP_RECV_BUFFER (256L * 1024)
 
 static struct {
     int inited;
@@ -294,6 +297,8 @@ static clip_err set_opts(CURL *h, const http_req *req, struct curl_slist *hdrs, 
     SET(CURLOPT_HEADERFUNCTION, on_header);
     SET(CURLOPT_HEADERDATA, s);
     SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->cap);
+    if (s->cap > (size_t)HTTP_RECV_BUFFER)
+        SET(CURLOPT_BUFFERSIZE, HTTP_RECV_BUFFER);
     SET(CURLOPT_HTTPHEADER, hdrs);
     /* libcurl silently resends a request once when a reused connection dies before any answer
      * byte; the server may have applied it, so a non-idempotent call gets a connection of its own.

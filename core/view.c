@@ -52,6 +52,24 @@ static void key(buf_t *b, const char *k, int first)
     buf_puts(b, "\":");
 }
 
+/* "12.3 MB": bytes / 1048576 as printf's "%.1f" writes it (the value is exact, a power of two
+ * divides it; its tenths round half to even, as glibc rounds an exact tie), without printf. */
+static void size_mb(buf_t *b, long long bytes)
+{
+    if (bytes < 0 || bytes >= (1LL << 59)) {
+        buf_printf(b, "%.1f MB", (double)bytes / CLIPS_BYTES_PER_MB);
+        return;
+    }
+    unsigned long long t = (unsigned long long)bytes * 10;
+    unsigned long long q = t >> 20, r = t & 0xFFFFF, half = 0x80000;
+    if (r > half || (r == half && (q & 1)))
+        q++;
+    buf_put_i64(b, (long long)(q / 10));
+    buf_putc(b, '.');
+    buf_putc(b, (char)('0' + q % 10));
+    buf_puts(b, " MB");
+}
+
 /* ---- signing -------------------------------------------------------------------------------- */
 
 view_signing view_signing_at(sig_signer *signer, long expires, time_t now)
@@ -107,8 +125,11 @@ static void clip_members(buf_t *b, const view_signing *s, const char *video_id, 
     buf_puts(b, ",\"description\":");
     const char *d = c->scene_description ? c->scene_description : "";
     buf_json_str(b, d, strlen(d));
-    buf_printf(b, ",\"scene_id\":%lld,\"priority\":%lld,\"style\":", (long long)c->scene_id,
-               (long long)c->priority);
+    buf_puts(b, ",\"scene_id\":");
+    buf_put_i64(b, (long long)c->scene_id);
+    buf_puts(b, ",\"priority\":");
+    buf_put_i64(b, (long long)c->priority);
+    buf_puts(b, ",\"style\":");
     buf_json_str(b, c->style, strlen(c->style));
     buf_puts(b, ",\"status\":");
     buf_json_str(b, c->status, strlen(c->status));
@@ -118,7 +139,9 @@ static void clip_members(buf_t *b, const view_signing *s, const char *video_id, 
     buf_json_str(b, c->end_time, strlen(c->end_time));
     buf_puts(b, ",\"duration_seconds\":");
     buf_json_double(b, c->duration_seconds);
-    buf_printf(b, ",\"url\":\"/api/videos/%s/clips/", video_id);
+    buf_puts(b, ",\"url\":\"/api/videos/");
+    buf_puts(b, video_id);
+    buf_puts(b, "/clips/");
     /* ids and file names are [A-Za-z0-9._-]: nothing to escape in the path */
     buf_puts(b, c->filename);
     buf_puts(b, "\",\"thumbnail\":");
@@ -130,8 +153,10 @@ static void clip_members(buf_t *b, const view_signing *s, const char *video_id, 
         buf_puts(b, ",\"error\":");
         buf_json_str(b, c->error, strlen(c->error));
     }
-    buf_printf(b, ",\"size\":\"%.1f MB\",\"size_bytes\":%lld",
-               (double)c->file_size_bytes / CLIPS_BYTES_PER_MB, (long long)c->file_size_bytes);
+    buf_puts(b, ",\"size\":\"");
+    size_mb(b, (long long)c->file_size_bytes);
+    buf_puts(b, "\",\"size_bytes\":");
+    buf_put_i64(b, (long long)c->file_size_bytes);
 }
 
 void view_clip(buf_t *b, const view_signing *s, const char *video_id, const clip_rec *c)

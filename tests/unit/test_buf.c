@@ -82,10 +82,80 @@ static void test_arena(void)
     arena_free(&a);
 }
 
+/* What buf_json_double wrote before its fast path: the first of 15, 16, 17 significant digits
+ * that reads back as the same double. The fast path must write exactly this. */
+static void reference_double(double d, char *s, size_t n)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(s, n, "%.*g", prec, d);
+        if (strtod(s, NULL) == d)
+            return;
+    }
+}
+
+static void test_double_fast_path_is_exact(void)
+{
+    unsigned long long x = 0x9E3779B97F4A7C15ull;
+    int mismatches = 0;
+    long long checked = 0;
+    for (int i = 0; i < 400000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double d;
+        switch (i % 8) {
+        case 0: d = (double)(long long)(x % 2000000); break;                /* whole */
+        case 1: d = (double)(long long)(x % 2000000) / 10; break;           /* 12.3 */
+        case 2: d = (double)(long long)(x % 20000000) / 100; break;         /* 0.25, 99.99 */
+        case 3: d = (double)(long long)(x % 200000000) / 1000; break;       /* 12.345 */
+        case 4: d = (double)(long long)(x % 1000000000000000ull) / 1e6; break;
+        case 5: d = (double)(x >> 11) / 9007199254740992.0 * 1e6; break;   /* any double */
+        case 6: d = (double)(long long)(x % 100000) / 7.0; break;           /* no short form */
+        default: d = -(double)(long long)(x % 999999999999999ull) / 1e3; break;
+        }
+        char want[64];
+        reference_double(d, want, sizeof want);
+        buf_t b = BUF_INIT;
+        buf_json_double(&b, d);
+        checked++;
+        if (!b.p || strcmp(b.p, want) != 0) {
+            if (mismatches++ < 5)
+                fprintf(stderr, "buf_json_double(%.17g) = %s, want %s\n", d, b.p ? b.p : "", want);
+        }
+        buf_free(&b);
+    }
+    const double edge[] = {0.0, -0.0, 1e-4, 9.9999e-5, 1e15, 999999999999999.0, 0.1, 1e-7, 5e-324,
+                           123456.789012, 0.3, 2.5e-3};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+        char want[64];
+        reference_double(edge[i], want, sizeof want);
+        buf_t b = BUF_INIT;
+        buf_json_double(&b, edge[i]);
+        if (!b.p || strcmp(b.p, want) != 0)
+            mismatches++, fprintf(stderr, "edge %.17g: %s, want %s\n", edge[i], b.p, want);
+        buf_free(&b);
+    }
+    CU_ASSERT_EQUAL(mismatches, 0);
+    CU_ASSERT_EQUAL(checked, 400000);
+}
+
+static void test_put_i64(void)
+{
+    const long long in[] = {0, 7, -7, 1234567890123LL, -9223372036854775807LL - 1,
+                            9223372036854775807LL};
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "%lld", in[i]);
+        buf_t b = BUF_INIT;
+        buf_put_i64(&b, in[i]);
+        UNIT_ASSERT_STR(b.p, want);
+        buf_free(&b);
+    }
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {UNIT_TEST(test_append_and_printf), UNIT_TEST(test_cap_sets_oom),
                            UNIT_TEST(test_json_escape), UNIT_TEST(test_take), UNIT_TEST(test_arena),
+                           UNIT_TEST(test_double_fast_path_is_exact), UNIT_TEST(test_put_i64),
                            CU_TEST_INFO_NULL};
     return unit_run("buf", tests, NULL, NULL);
 }

@@ -105,6 +105,82 @@ static void test_clip_json(void)
     buf_free(&b);
 }
 
+/* The user view of a clip, and the same clip as a live-update event (plus updated_at). */
+static void test_user_view_clip_and_event(void)
+{
+    clip_rec c = {.clip_id = "clip_3_vertical",
+                  .filename = "clip_3_vertical.mp4",
+                  .scene_id = 3,
+                  .scene_title = "Hook \"1\"",
+                  .style = "vertical",
+                  .start_time = "00:01:02.5",
+                  .end_time = "00:01:31",
+                  .duration_seconds = 28.5,
+                  .priority = 1,
+                  .status = "failed",
+                  .error = "render crashed",
+                  .file_size_bytes = 12897484,
+                  .has_thumbnail = 0,
+                  .updated_at = {1795514401, 0}};
+    view_signing none = view_signing_at(NULL, 3600, 1795514400);
+    const char *want = "{\"name\":\"clip_3_vertical.mp4\",\"title\":\"Hook \\\"1\\\"\","
+                       "\"description\":\"\",\"scene_id\":3,\"priority\":1,\"style\":\"vertical\","
+                       "\"status\":\"failed\",\"start_time\":\"00:01:02.5\",\"end_time\":\"00:01:31\","
+                       "\"duration_seconds\":28.5,\"url\":\"/api/videos/vid1/clips/"
+                       "clip_3_vertical.mp4\",\"thumbnail\":null,\"error\":\"render crashed\","
+                       "\"size\":\"12.3 MB\",\"size_bytes\":12897484";
+    buf_t b = BUF_INIT;
+    view_clip(&b, &none, "vid1", &c);
+    buf_t w = BUF_INIT;
+    buf_printf(&w, "%s}", want);
+    UNIT_ASSERT_STR(b.p, w.p);
+    buf_reset(&b);
+    buf_reset(&w);
+    view_clip_event(&b, &none, "vid1", &c);
+    buf_printf(&w, "%s,\"updated_at\":\"2026-11-24T10:00:01Z\"}", want);
+    UNIT_ASSERT_STR(b.p, w.p);
+    buf_free(&b);
+    buf_free(&w);
+    /* the signing window: half the URL's life, so answers are byte-identical within it */
+    CU_ASSERT_EQUAL(view_signing_at(NULL, 3600, 1795514400 + 1799).when, 1795514400);
+    CU_ASSERT_EQUAL(view_signing_at(NULL, 3600, 1795514400 + 1800).when, 1795514400 + 1800);
+}
+
+/* "size" is printf's "%.1f MB" of the bytes, exactly, ties to even included. */
+static void test_size_text(void)
+{
+    long long sizes[2000];
+    size_t n = 0;
+    const long long fixed[] = {0, 1, 52428, 52429, 104857, 262144, 786432, 1048576, 1572864,
+                               12897484, 5497558138880LL};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        sizes[n++] = fixed[i];
+    unsigned long long x = 88172645463325252ull;
+    while (n < sizeof sizes / sizeof sizes[0]) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        long long v = (long long)(x % 50000000000ull);
+        sizes[n] = n % 2 ? v : v / 1000;
+        n++;
+    }
+    view_signing none = view_signing_at(NULL, 3600, 0);
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        clip_rec c = {.filename = "f.mp4", .scene_title = "", .style = "s", .start_time = "",
+                      .end_time = "", .status = "completed", .file_size_bytes = sizes[i]};
+        buf_t b = BUF_INIT;
+        view_clip(&b, &none, "v", &c);
+        char want[96];
+        snprintf(want, sizeof want, "\"size\":\"%.1f MB\",\"size_bytes\":%lld}",
+                 (double)sizes[i] / 1048576.0, sizes[i]);
+        if (!b.p || !strstr(b.p, want)) {
+            if (bad++ < 3)
+                fprintf(stderr, "size %lld: %s\n", sizes[i], b.p ? b.p : "");
+        }
+        buf_free(&b);
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+}
+
 static void test_stats_json(void)
 {
     video_clip_stats s = {0, 0, 0, 0, 0, NULL, 0};
@@ -183,6 +259,8 @@ int main(void)
         UNIT_TEST(test_video_json),
         UNIT_TEST(test_clip_json),
         UNIT_TEST(test_stats_json),
+        UNIT_TEST(test_user_view_clip_and_event),
+        UNIT_TEST(test_size_text),
         UNIT_TEST(test_upload_keys_and_urls),
         CU_TEST_INFO_NULL,
     };
