@@ -1,7 +1,6 @@
 /* evticket: HMAC-SHA256 over (uid, video_id, expiry), keys from a file, two during a rotation. */
 #include "evticket.h"
 
-#include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -40,61 +39,13 @@ static int mac_b64(const unsigned char *key, size_t klen, const char *uid, size_
 
 clip_err evticket_load_keys(const char *path, evticket_keys *out, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return clip_fail(CLIP_EINVAL, err, errlen, "events_ticket_key_file: cannot read %s: %s",
-                         path, strerror(errno));
-    char line[EVTICKET_KEY_MAX_LEN + 4];
-    int lineno = 0;
-    clip_err rc = CLIP_OK;
-    while (rc == CLIP_OK && fgets(line, sizeof line, f)) {
-        lineno++;
-        size_t len = strlen(line);
-        if (len && line[len - 1] != '\n' && !feof(f)) {
-            rc = clip_fail(CLIP_EINVAL, err, errlen,
-                           "events_ticket_key_file: %s:%d: key longer than %d bytes", path, lineno,
-                           EVTICKET_KEY_MAX_LEN);
-            break;
-        }
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' ' ||
-                       line[len - 1] == '\t'))
-            line[--len] = '\0';
-        const char *s = line;
-        while (*s == ' ' || *s == '\t')
-            s++, len--;
-        if (len == 0 || *s == '#')
-            continue;
-        if (len < EVTICKET_KEY_MIN_LEN)
-            rc = clip_fail(CLIP_EINVAL, err, errlen,
-                           "events_ticket_key_file: %s:%d: key shorter than %d bytes", path, lineno,
-                           EVTICKET_KEY_MIN_LEN);
-        else if (len > EVTICKET_KEY_MAX_LEN)
-            rc = clip_fail(CLIP_EINVAL, err, errlen,
-                           "events_ticket_key_file: %s:%d: key longer than %d bytes", path, lineno,
-                           EVTICKET_KEY_MAX_LEN);
-        else if (out->n == EVTICKET_KEYS_MAX)
-            rc = clip_fail(CLIP_EINVAL, err, errlen,
-                           "events_ticket_key_file: %s: more than %d keys (the new one first, the "
-                           "old one second during a rotation)",
-                           path, EVTICKET_KEYS_MAX);
-        else {
-            memcpy(out->key[out->n], s, len);
-            out->len[out->n++] = len;
-        }
-    }
-    fclose(f);
-    OPENSSL_cleanse(line, sizeof line);
-    if (rc == CLIP_OK && out->n == 0)
-        rc = clip_fail(CLIP_EINVAL, err, errlen, "events_ticket_key_file: %s holds no key", path);
-    if (rc != CLIP_OK)
-        evticket_keys_clear(out);
-    return rc;
+    return keyring_load(path, "events_ticket_key_file", EVTICKET_KEYS_MAX, EVTICKET_KEY_MIN_LEN,
+                        out, err, errlen);
 }
 
 void evticket_keys_clear(evticket_keys *k)
 {
-    OPENSSL_cleanse(k, sizeof *k);
+    keyring_clear(k);
 }
 
 clip_err evticket_make(const evticket_keys *k, const char *uid, const char *video_id,

@@ -9,19 +9,16 @@
 #include "buf.h"
 #include "err.h"
 #include "ids.h"
+#include "keyring.h"
 
 #define EVTICKET_KEYS_MAX 2     /* the current key, and the previous one during a rotation */
 #define EVTICKET_KEY_MIN_LEN 32 /* bytes of a key line; shorter ones are refused at load */
-#define EVTICKET_KEY_MAX_LEN 512
+#define EVTICKET_KEY_MAX_LEN KEYRING_KEY_MAX
 #define EVTICKET_MAC_LEN 32 /* HMAC-SHA256, whole */
 /* "<uid>.<video_id>.<expiry>.<base64url MAC>" */
 #define EVTICKET_MAX (2 * IDS_MAX + 20 + 3 + 43)
 
-typedef struct {
-    unsigned char key[EVTICKET_KEYS_MAX][EVTICKET_KEY_MAX_LEN];
-    size_t len[EVTICKET_KEYS_MAX];
-    size_t n;
-} evticket_keys;
+typedef keyring evticket_keys;
 
 /* Reads events_ticket_key_file: one key a line ('#' comments and blank lines ignored), the first
  * signs, every one verifies. Errors name the key file and the line. */
