@@ -61,6 +61,13 @@ int cli_open(const cli_ctx *ctx, const char *cmd, int need_fs, cli_env *env)
         cli_close(env);
         return cli_fail(cmd, "%s", err);
     }
+    /* the pool's cursor key (a random one, good for this run only, when no secret gives one) */
+    const char *keys_from;
+    fs_cursor_seed();
+    if (fs_cursor_keys(env->cfg, &keys_from, err, sizeof err) != CLIP_OK) {
+        cli_close(env);
+        return cli_fail(cmd, "%s", err);
+    }
     if (!need_fs)
         return CLI_EXIT_OK;
     if (http_global_init() != CLIP_OK) {

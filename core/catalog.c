@@ -265,14 +265,13 @@ static clip_err legacy_clip_file(const catalog *c, arena_t *a, const char *uid,
 
 /* The video document and the first page of its completed clips in one round trip, then the rest
  * of the pages (a video with over CLIPS_LIST_LIMIT_MAX clips). *found 0: no such document. */
-static clip_err firestore_video(const catalog *c, arena_t *a, const char *uid,
-                                const char *video_id, catalog_video *out, int *found, char *err,
-                                size_t errlen)
+static clip_err firestore_video(const catalog *c, arena_t *a, const char *uid, const char *video_id,
+                                catalog_video *out, int *found, char *err, size_t errlen)
 {
     clips_filter f = {"completed", NULL, 0, 0};
     clips_query cq;
-    clip_err e = clips_query_make(a, uid, video_id, &f, CLIPS_LIST_LIMIT_MAX, NULL, 1, &cq, err,
-                                  errlen);
+    clip_err e = clips_query_make(c->fs, a, uid, video_id, &f, CLIPS_LIST_LIMIT_MAX, NULL, 1, &cq,
+                                  err, errlen);
     const char *path = layout_video_doc(a, uid, video_id);
     if (e == CLIP_OK && !path)
         e = clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
@@ -297,8 +296,8 @@ static clip_err firestore_video(const catalog *c, arena_t *a, const char *uid,
         total += p->n;
         if (!p->next_cursor || npages == CATALOG_VIDEO_PAGES_MAX)
             break;
-        e = clips_query_make(a, uid, video_id, &f, CLIPS_LIST_LIMIT_MAX, p->next_cursor, 1, &cq,
-                             err, errlen);
+        e = clips_query_make(c->fs, a, uid, video_id, &f, CLIPS_LIST_LIMIT_MAX, p->next_cursor, 1,
+                             &cq, err, errlen);
         if (e == CLIP_OK)
             e = fs_run_query(c->fs, a, cq.parent, &cq.q, &docs, &n, err, errlen);
     }
@@ -390,7 +389,7 @@ clip_err catalog_list_clips(const catalog *c, arena_t *a, const char *uid, const
     clips_page page;
     fs_doc *docs = NULL;
     size_t n = 0;
-    e = clips_query_make(a, uid, video_id, f, limit, cursor, 1, &cq, err, errlen);
+    e = clips_query_make(c->fs, a, uid, video_id, f, limit, cursor, 1, &cq, err, errlen);
     if (e == CLIP_OK)
         e = fs_run_query(c->fs, a, cq.parent, &cq.q, &docs, &n, err, errlen);
     if (e == CLIP_OK)

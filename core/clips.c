@@ -382,7 +382,31 @@ static const char *scope(arena_t *a, const char *uid, const char *video_id, cons
     return out;
 }
 
-clip_err clips_query_make(arena_t *a, const char *uid, const char *video_id,
+/* Whether the values of a cursor are what this listing can hold, field by field of its order: a
+ * number for priority and scene_id, a style, and one of this video's clips. */
+static int cursor_values_ok(const fs_client *fs, const char *parent, const fs_order *order,
+                            const fs_value *vals, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *k = order[i].field;
+        const fs_value *v = &vals[i];
+        size_t idn = 0;
+        const char *id;
+        if (strcmp(k, "priority") == 0 || strcmp(k, "scene_id") == 0) {
+            if (v->type != FS_INT)
+                return 0;
+        } else if (strcmp(k, "style") == 0) {
+            if (v->type != FS_STRING || !ids_valid_style(v->u.s.p, v->u.s.n))
+                return 0;
+        } else if (!(id = fs_ref_child_id(fs, v, parent, "clips", &idn)) ||
+                   !ids_valid_id(id, idn)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+clip_err clips_query_make(const fs_client *fs, arena_t *a, const char *uid, const char *video_id,
                           const clips_filter *f, long limit, const char *cursor, int user_view,
                           clips_query *out, char *err, size_t errlen)
 {
@@ -439,7 +463,7 @@ clip_err clips_query_make(arena_t *a, const char *uid, const char *video_id,
         fs_value *vals = NULL;
         size_t nv = 0;
         e = fs_cursor_decode(a, out->scope, cursor, strlen(cursor), &vals, &nv, err, errlen);
-        if (e == CLIP_OK && (nv != no || vals[nv - 1].type != FS_REF))
+        if (e == CLIP_OK && (nv != no || !cursor_values_ok(fs, out->parent, order, vals, nv)))
             e = clip_fail(CLIP_EINVAL, err, errlen, "bad cursor");
         if (e != CLIP_OK)
             return clip_fail(e, err, errlen, "cursor: not one this listing gave");
@@ -491,7 +515,7 @@ clip_err clips_list(fs_client *fs, arena_t *a, const char *uid, const char *vide
 {
     memset(out, 0, sizeof *out);
     clips_query cq;
-    clip_err e = clips_query_make(a, uid, video_id, f, limit, cursor, 0, &cq, err, errlen);
+    clip_err e = clips_query_make(fs, a, uid, video_id, f, limit, cursor, 0, &cq, err, errlen);
     if (e != CLIP_OK)
         return e;
     fs_doc *docs = NULL;

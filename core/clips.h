@@ -113,7 +113,8 @@ clip_err clips_update_status(fs_client *fs, arena_t *a, const char *uid, const c
                              char *err, size_t errlen);
 
 /* A clip listing's query, made from the same arguments as clips_list (for callers that send it
- * together with another request); its memory is the arena's. user_view 1 asks only for the fields
+ * together with another request); its memory is the arena's. A cursor is refused (CLIP_EINVAL,
+ * "cursor: ...") unless every value it carries is one this listing can hold. user_view 1 asks only for the fields
  * the user view shows (a field mask: the stored documents' other fields read as absent). */
 typedef struct {
     const char *parent; /* the video's document: the clips collection's parent */
@@ -121,7 +122,7 @@ typedef struct {
     const char *scope; /* what its cursors are bound to */
     long limit;
 } clips_query;
-clip_err clips_query_make(arena_t *a, const char *uid, const char *video_id,
+clip_err clips_query_make(const fs_client *fs, arena_t *a, const char *uid, const char *video_id,
                           const clips_filter *f, long limit, const char *cursor, int user_view,
                           clips_query *out, char *err, size_t errlen);
 /* The page of a clips_query's answer (n documents, at most limit + 1). */

@@ -59,6 +59,7 @@ static const key_def keys[] = {
     {"r2_session_token", K_SECRET, F(r2_session_token), NULL, 0, 0, NULL, NULL},
     {"presign_expires", K_LONG, F(presign_expires), "3600", 1, 604800, NULL, NULL},
     {"internal_keys_file", K_PATH, F(internal_keys_file), NULL, 0, 0, NULL, NULL},
+    {"cursor_key_file", K_PATH, F(cursor_key_file), NULL, 0, 0, NULL, NULL},
     {"events_publish_url", K_STR, F(events_publish_url), NULL, 0, 0, NULL, NULL},
     {"events_publish_timeout_ms", K_LONG, F(events_publish_timeout_ms), "200", 1, 5000, NULL, NULL},
     {"events_ticket_key_file", K_PATH, F(events_ticket_key_file), NULL, 0, 0, NULL, NULL},

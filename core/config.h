@@ -43,6 +43,7 @@ typedef struct {
     long presign_expires;
 
     char *internal_keys_file;
+    char *cursor_key_file; /* the secret of the page cursors (two lines during a rotation) */
 
     /* live updates (nchan): none of these set = no events published, no tickets issued */
     char *events_publish_url;     /* unix:PATH or http://LOOPBACK[:PORT][/PREFIX] */

@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "fs_qdecode.h"
 #include "http.h"
+#include "keyring.h"
 #include "log.h"
 
 /* json-c's default nesting limit (32) is below what 20-deep maps inside a response need. */
@@ -29,8 +31,11 @@ struct fs_client {
     gauth *auth;
 };
 
-static unsigned char cursor_key[64] = FS_CURSOR_KEY;
-static size_t cursor_key_len = sizeof FS_CURSOR_KEY - 1;
+/* The keys of the page cursors: a process setting made before the threads serve (fs_cursor_keys),
+ * read-only afterwards. The built-in key serves only programs that never set one (tests). */
+static keyring cursor_keys = {.key = {FS_CURSOR_KEY}, .len = {sizeof FS_CURSOR_KEY - 1}, .n = 1};
+/* A random key made by fs_cursor_seed before fork, for a pool that has no secret to derive from. */
+static keyring cursor_random;
 
 clip_err fs_client_new(const cfg_t *cfg, fs_client **out, char *err, size_t errlen)
 {
@@ -85,6 +90,26 @@ void fs_client_free(fs_client *c)
 const char *fs_client_root(const fs_client *c)
 {
     return c->root;
+}
+
+const char *fs_ref_child_id(const fs_client *c, const fs_value *v, const char *parent,
+                            const char *collection, size_t *idlen)
+{
+    *idlen = 0;
+    if (!c || !v || v->type != FS_REF || !v->u.s.p)
+        return NULL;
+    const char *p = v->u.s.p, *end = p + v->u.s.n;
+    const char *parts[] = {c->root, "/", parent, "/", collection, "/"};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        size_t n = strlen(parts[i]);
+        if ((size_t)(end - p) < n || memcmp(p, parts[i], n) != 0)
+            return NULL;
+        p += n;
+    }
+    if (p == end || memchr(p, '/', (size_t)(end - p)))
+        return NULL;
+    *idlen = (size_t)(end - p);
+    return p;
 }
 
 void fs_client_set_timeout(fs_client *c, long timeout_ms)
@@ -1149,14 +1174,54 @@ void fs_cursor_set_key(const void *key, size_t len)
 {
     if (!key || len == 0)
         return;
-    if (len > sizeof cursor_key)
-        len = sizeof cursor_key;
-    memcpy(cursor_key, key, len);
-    cursor_key_len = len;
+    if (len > KEYRING_KEY_MAX)
+        len = KEYRING_KEY_MAX;
+    keyring_clear(&cursor_keys);
+    memcpy(cursor_keys.key[0], key, len);
+    cursor_keys.len[0] = len;
+    cursor_keys.n = 1;
 }
 
-static int cursor_mac(const char *scope, const char *payload, size_t n,
-                      unsigned char mac[EVP_MAX_MD_SIZE])
+int fs_cursor_seed(void)
+{
+    if (cursor_random.n)
+        return 0;
+    if (getrandom(cursor_random.key[0], 32, 0) != 32)
+        return -1;
+    cursor_random.len[0] = 32;
+    cursor_random.n = 1;
+    return 0;
+}
+
+clip_err fs_cursor_keys(const cfg_t *cfg, const char **source, char *err, size_t errlen)
+{
+    keyring k;
+    if (cfg->cursor_key_file) {
+        clip_err e = keyring_load(cfg->cursor_key_file, "cursor_key_file", FS_CURSOR_KEYS_MAX,
+                                  FS_CURSOR_KEY_MIN, &k, err, errlen);
+        if (e != CLIP_OK)
+            return e;
+        *source = "cursor_key_file";
+    } else if (cfg->r2_secret_access_key && cfg->r2_secret_access_key[0]) {
+        /* the same secret on every VM: cursors work across the whole deployment */
+        keyring_derive(&k, cfg->r2_secret_access_key, strlen(cfg->r2_secret_access_key),
+                       FS_CURSOR_DERIVE_LABEL);
+        *source = "derived from r2_secret_access_key";
+    } else if (cursor_random.n) {
+        k = cursor_random;
+        *source = "random for this pool";
+    } else {
+        return clip_fail(CLIP_EINVAL, err, errlen,
+                         "cursor_key_file: not set, and no secret to derive a cursor key from");
+    }
+    cursor_keys = k;
+    keyring_clear(&k);
+    return CLIP_OK;
+}
+
+/* The MAC of scope + payload under one key. */
+static int cursor_mac_with(const unsigned char *key, size_t klen, const char *scope,
+                           const char *payload, size_t n, unsigned char mac[EVP_MAX_MD_SIZE])
 {
     /* scope and payload joined by a NUL: no scope can end where another's payload begins. */
     buf_t m = BUF_INIT;
@@ -1164,10 +1229,29 @@ static int cursor_mac(const char *scope, const char *payload, size_t n,
     buf_append(&m, "\0", 1);
     buf_append(&m, payload, n);
     unsigned int len = 0;
-    int ok = !m.oom && HMAC(EVP_sha256(), cursor_key, (int)cursor_key_len, (unsigned char *)m.p,
-                            m.len, mac, &len) != NULL;
+    int ok = !m.oom &&
+             HMAC(EVP_sha256(), key, (int)klen, (unsigned char *)m.p, m.len, mac, &len) != NULL;
     buf_free(&m);
     return ok && len >= FS_CURSOR_MAC_LEN ? 0 : -1;
+}
+
+static int cursor_mac(const char *scope, const char *payload, size_t n,
+                      unsigned char mac[EVP_MAX_MD_SIZE])
+{
+    return cursor_mac_with(cursor_keys.key[0], cursor_keys.len[0], scope, payload, n, mac);
+}
+
+/* Whether mac is the MAC of scope + payload under one of the keys (the old one of a rotation
+ * too). */
+static int cursor_mac_ok(const char *scope, const char *payload, size_t n, const void *mac)
+{
+    int ok = 0;
+    for (size_t i = 0; i < cursor_keys.n; i++) {
+        unsigned char want[EVP_MAX_MD_SIZE];
+        if (cursor_mac_with(cursor_keys.key[i], cursor_keys.len[i], scope, payload, n, want) == 0)
+            ok |= CRYPTO_memcmp(want, mac, FS_CURSOR_MAC_LEN) == 0;
+    }
+    return ok;
 }
 
 int fs_cursor_encode(buf_t *out, const char *scope, const fs_value *values, size_t n)
@@ -1207,13 +1291,11 @@ clip_err fs_cursor_decode(arena_t *a, const char *scope, const char *cursor, siz
     if (!dot)
         return clip_fail(CLIP_EINVAL, err, errlen, "bad cursor");
     buf_t payload = BUF_INIT, mac = BUF_INIT;
-    unsigned char want[EVP_MAX_MD_SIZE];
     clip_err e = CLIP_OK;
     if (fs_base64_decode(&payload, cursor, (size_t)(dot - cursor), 1) != 0 ||
         fs_base64_decode(&mac, dot + 1, len - (size_t)(dot - cursor) - 1, 1) != 0 ||
         mac.len != FS_CURSOR_MAC_LEN || payload.len == 0 ||
-        cursor_mac(scope, payload.p, payload.len, want) != 0 ||
-        CRYPTO_memcmp(want, mac.p, FS_CURSOR_MAC_LEN) != 0)
+        !cursor_mac_ok(scope, payload.p, payload.len, mac.p))
         e = clip_fail(CLIP_EINVAL, err, errlen, "bad cursor");
     json_object *j = e == CLIP_OK ? parse_json(payload.p, payload.len) : NULL;
     if (e == CLIP_OK && (!j || !json_object_is_type(j, json_type_array)))

@@ -30,6 +30,11 @@ clip_err fs_client_new(const cfg_t *cfg, fs_client **out, char *err, size_t errl
 void fs_client_free(fs_client *c);
 /* "projects/P/databases/D/documents", the prefix of every document name. */
 const char *fs_client_root(const fs_client *c);
+/* When v is a reference to a document of parent's collection (the full name
+ * ".../documents/<parent>/<collection>/<id>"): the id, *idlen its length; else NULL. For checking
+ * what a cursor carries before it reaches Firestore. */
+const char *fs_ref_child_id(const fs_client *c, const fs_value *v, const char *parent,
+                            const char *collection, size_t *idlen);
 /* Overrides the deadline of each call (ms; tests shorten it). */
 void fs_client_set_timeout(fs_client *c, long timeout_ms);
 
@@ -191,13 +196,24 @@ clip_err fs_error_from_status(const char *status, const char *message);
 
 /* Opaque page cursors: base64url(JSON array of Values) "." base64url(HMAC-SHA256 truncated to
  * 16 bytes over scope + payload). scope binds the cursor to one listing (user, video, filters),
- * so a cursor edited or moved to another listing is refused with CLIP_EINVAL. The MAC key is
- * fixed (FS_CURSOR_KEY) unless fs_cursor_set_key is called: cursors grant no access (the path
- * always comes from the authenticated user), the MAC only proves they are ours and unedited. */
+ * so a cursor edited or moved to another listing is refused with CLIP_EINVAL. The key is a
+ * secret (fs_cursor_keys), so nobody else can make a cursor; listings still check every value a
+ * cursor carries before it reaches Firestore. */
 #define FS_CURSOR_MAX 2048
+#define FS_CURSOR_KEYS_MAX 2  /* the new key and the old one during a rotation */
+#define FS_CURSOR_KEY_MIN 32  /* bytes of a cursor_key_file line */
+#define FS_CURSOR_DERIVE_LABEL "clipapi-cursor-key-v1"
 int fs_cursor_encode(buf_t *out, const char *scope, const fs_value *values, size_t n);
 clip_err fs_cursor_decode(arena_t *a, const char *scope, const char *cursor, size_t len,
                           fs_value **values, size_t *n, char *err, size_t errlen);
+/* The process's cursor keys (call before threads serve): cursor_key_file (the first line signs,
+ * both verify), else derived from r2_secret_access_key (the same on every VM), else the random
+ * key fs_cursor_seed made. *source says which, for the start-up log. */
+clip_err fs_cursor_keys(const cfg_t *cfg, const char **source, char *err, size_t errlen);
+/* Makes the random fallback key; the pool's master calls it before forking, so that every worker
+ * signs with the same one. 0 ok, -1 when the system has no randomness to give. */
+int fs_cursor_seed(void);
+/* One fixed key (tests). */
 void fs_cursor_set_key(const void *key, size_t len);
 
 #endif

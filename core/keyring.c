@@ -67,7 +67,8 @@ void keyring_derive(keyring *out, const char *secret, size_t n, const char *labe
     memset(out, 0, sizeof *out);
     unsigned int len = 0;
     if (HMAC(EVP_sha256(), secret, (int)n, (const unsigned char *)label, strlen(label), out->key[0],
-             &len) && len > 0) {
+             &len) &&
+        len > 0) {
         out->len[0] = len;
         out->n = 1;
     }

@@ -7,8 +7,8 @@
 
 #include "err.h"
 
-#define KEYRING_KEYS_MAX 8     /* keys one file may hold */
-#define KEYRING_KEY_MAX 512    /* bytes of one key */
+#define KEYRING_KEYS_MAX 8  /* keys one file may hold */
+#define KEYRING_KEY_MAX 512 /* bytes of one key */
 
 typedef struct {
     unsigned char key[KEYRING_KEYS_MAX][KEYRING_KEY_MAX];

@@ -302,7 +302,12 @@ clip_err videos_list(fs_client *fs, arena_t *a, const char *uid, long limit, con
         fs_value *vals = NULL;
         size_t nv = 0;
         e = fs_cursor_decode(a, sc.p, cursor, strlen(cursor), &vals, &nv, err, errlen);
-        if (e == CLIP_OK && (nv != 2 || vals[0].type != FS_TIMESTAMP || vals[1].type != FS_REF))
+        /* what this listing can hold: a time, and one of this user's videos */
+        size_t idn = 0;
+        const char *id = e == CLIP_OK && nv == 2
+                             ? fs_ref_child_id(fs, &vals[1], parent, "videos", &idn)
+                             : NULL;
+        if (e == CLIP_OK && (vals[0].type != FS_TIMESTAMP || !id || !ids_valid_id(id, idn)))
             e = CLIP_EINVAL;
         if (e != CLIP_OK) {
             buf_free(&sc);

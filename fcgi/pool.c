@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "firestore.h"
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
@@ -317,8 +318,11 @@ static void reload(pool_t *p)
     notify_send("RELOADING=1");
     char err[512] = "";
     cfg_t *n = NULL;
-    if (cfg_load(p->opts->config_path, &n, err, sizeof err) != CLIP_OK) {
+    const char *keys_from = NULL;
+    if (cfg_load(p->opts->config_path, &n, err, sizeof err) != CLIP_OK ||
+        fs_cursor_keys(n, &keys_from, err, sizeof err) != CLIP_OK) {
         log_error("reload_failed", "%s (keeping the running configuration)", err);
+        cfg_free(n);
         notify_send("READY=1");
         return;
     }
@@ -402,6 +406,17 @@ int pool_run(const pool_opts *opts, cfg_t *cfg)
     if (metrics_init() != 0)
         log_warn("metrics", "no shared memory for metrics: /metrics will be empty");
     route_register_metrics();
+    /* the page cursors' key, set before fork so that every worker signs with the same one */
+    const char *keys_from = NULL;
+    char kerr[512];
+    if (fs_cursor_seed() != 0)
+        log_warn("cursor_keys", "no randomness for a fallback cursor key");
+    if (fs_cursor_keys(cfg, &keys_from, kerr, sizeof kerr) != CLIP_OK) {
+        log_error("config", "%s", kerr);
+        rc = 1;
+        goto out;
+    }
+    log_info("cursor_keys", "page cursors are signed with a key %s", keys_from);
     if (open_listener(p) < 0) {
         rc = 1;
         goto out;

@@ -1,12 +1,16 @@
 /* Tests of core/firestore against a scripted local server: exact request bodies, answer parsing,
- * error mapping, retry policy per call, cursors. */
+ * error mapping, retry policy per call, cursors (their keys, and what a cursor may carry). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "clips.h"
 #include "firestore.h"
 #include "http.h"
 #include "minihttpd.h"
+#include "testproc.h"
 #include "unit.h"
 
 #define ROOT "projects/demo-clip/databases/(default)/documents"
@@ -404,6 +408,127 @@ static void test_cursors(void)
     arena_free(&a);
 }
 
+static const char *key_file(const char *name, const char *text)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/tmp", tp_build());
+    mkdir(path, 0700);
+    snprintf(path, sizeof path, "%s/tmp/%s.%d", tp_build(), name, (int)getpid());
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+    return path;
+}
+
+/* The cursor key is a secret of the deployment: from cursor_key_file (two keys in a rotation),
+ * else derived from the R2 secret, else random for the pool; never the built-in one. */
+static void test_cursor_keys(void)
+{
+    arena_t a;
+    arena_init(&a, 0);
+    fs_value v = fs_int(7), *out = NULL;
+    size_t n = 0;
+    char err[256] = "";
+    const char *from = NULL;
+    cfg_t c;
+    memset(&c, 0, sizeof c);
+    c.cursor_key_file = (char *)key_file("old", "# the key of the cursors\nOLDOLDOLDOLDOLDOLDOLDOLDOLDOLDOLD\n");
+    CU_ASSERT_EQUAL_FATAL(fs_cursor_keys(&c, &from, err, sizeof err), CLIP_OK);
+    UNIT_ASSERT_STR(from, "cursor_key_file");
+    buf_t old = BUF_INIT, neu = BUF_INIT;
+    CU_ASSERT_EQUAL(fs_cursor_encode(&old, "s", &v, 1), 0);
+    /* rotation: the new key signs, the old one still verifies */
+    c.cursor_key_file = (char *)key_file(
+        "both", "NEWNEWNEWNEWNEWNEWNEWNEWNEWNEWNEW\nOLDOLDOLDOLDOLDOLDOLDOLDOLDOLDOLD\n");
+    CU_ASSERT_EQUAL_FATAL(fs_cursor_keys(&c, &from, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(fs_cursor_decode(&a, "s", old.p, old.len, &out, &n, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(fs_cursor_encode(&neu, "s", &v, 1), 0);
+    CU_ASSERT_TRUE(strcmp(old.p, neu.p) != 0);
+    /* the old key retired: its cursors are refused, the new key's still read */
+    c.cursor_key_file = (char *)key_file("new", "NEWNEWNEWNEWNEWNEWNEWNEWNEWNEWNEW\n");
+    CU_ASSERT_EQUAL_FATAL(fs_cursor_keys(&c, &from, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(fs_cursor_decode(&a, "s", old.p, old.len, &out, &n, NULL, 0), CLIP_EINVAL);
+    CU_ASSERT_EQUAL(fs_cursor_decode(&a, "s", neu.p, neu.len, &out, &n, NULL, 0), CLIP_OK);
+    /* too short, too many, unreadable: refused, naming the key */
+    c.cursor_key_file = (char *)key_file("short", "short\n");
+    CU_ASSERT_EQUAL(fs_cursor_keys(&c, &from, err, sizeof err), CLIP_EINVAL);
+    CU_ASSERT_EQUAL(strncmp(err, "cursor_key_file: ", 17), 0);
+    c.cursor_key_file = (char *)key_file(
+        "three", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\nBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB\n"
+                 "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC\n");
+    CU_ASSERT_EQUAL(fs_cursor_keys(&c, &from, err, sizeof err), CLIP_EINVAL);
+    c.cursor_key_file = "/nonexistent/cursor.key";
+    CU_ASSERT_EQUAL(fs_cursor_keys(&c, &from, err, sizeof err), CLIP_EINVAL);
+    /* derived from the R2 secret: the same key on every VM that has it */
+    c.cursor_key_file = NULL;
+    c.r2_secret_access_key = "r2-secret-of-this-deployment";
+    CU_ASSERT_EQUAL_FATAL(fs_cursor_keys(&c, &from, err, sizeof err), CLIP_OK);
+    UNIT_ASSERT_STR(from, "derived from r2_secret_access_key");
+    buf_t d1 = BUF_INIT, d2 = BUF_INIT;
+    CU_ASSERT_EQUAL(fs_cursor_encode(&d1, "s", &v, 1), 0);
+    CU_ASSERT_EQUAL(fs_cursor_keys(&c, &from, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(fs_cursor_encode(&d2, "s", &v, 1), 0);
+    UNIT_ASSERT_STR(d1.p, d2.p);
+    /* nothing to derive from: the pool's random key */
+    c.r2_secret_access_key = NULL;
+    CU_ASSERT_EQUAL(fs_cursor_seed(), 0);
+    CU_ASSERT_EQUAL_FATAL(fs_cursor_keys(&c, &from, err, sizeof err), CLIP_OK);
+    UNIT_ASSERT_STR(from, "random for this pool");
+    CU_ASSERT_EQUAL(fs_cursor_decode(&a, "s", d1.p, d1.len, &out, &n, NULL, 0), CLIP_EINVAL);
+    buf_free(&old);
+    buf_free(&neu);
+    buf_free(&d1);
+    buf_free(&d2);
+    arena_free(&a);
+}
+
+/* A cursor signed with the right key but carrying what the listing cannot hold (another path,
+ * another type) is refused before anything reaches Firestore. */
+static void test_forged_cursor_values(void)
+{
+    fs_cursor_set_key("test-key", 8);
+    arena_t a;
+    arena_init(&a, 0);
+    char err[256] = "";
+    clips_page page;
+    /* the scope clips_list binds its cursors to, for a listing without filters */
+    const char *scope = "clips\nu1\nv1\n\n\n";
+    struct {
+        fs_value vals[4];
+    } bad[] = {
+        {{fs_int(1), fs_int(2), fs_str("vertical"),
+          fs_ref(ROOT "/users/u1/videos/v1/clips/../../../etc")}},
+        {{fs_int(1), fs_int(2), fs_str("vertical"), fs_ref(ROOT "/users/u2/videos/v1/clips/c1")}},
+        {{fs_int(1), fs_int(2), fs_str("vertical"),
+          fs_ref("projects/other/databases/(default)/documents/users/u1/videos/v1/clips/c1")}},
+        {{fs_int(1), fs_int(2), fs_str("vertical"), fs_str(ROOT "/users/u1/videos/v1/clips/c1")}},
+        {{fs_str("1"), fs_int(2), fs_str("vertical"), fs_ref(ROOT "/users/u1/videos/v1/clips/c1")}},
+        {{fs_int(1), fs_int(2), fs_str("Vertical!"), fs_ref(ROOT "/users/u1/videos/v1/clips/c1")}},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        buf_t c = BUF_INIT;
+        CU_ASSERT_EQUAL_FATAL(fs_cursor_encode(&c, scope, bad[i].vals, 4), 0);
+        reset("[]");
+        CU_ASSERT_EQUAL(clips_list(fs, &a, "u1", "v1", NULL, 10, c.p, &page, err, sizeof err),
+                        CLIP_EINVAL);
+        UNIT_ASSERT_STR(err, "cursor: not one this listing gave");
+        CU_ASSERT_EQUAL(__atomic_load_n(&S.hits, __ATOMIC_SEQ_CST), 0); /* never sent */
+        buf_free(&c);
+    }
+    /* the same shape with this listing's values goes out */
+    fs_value good[] = {fs_int(1), fs_int(2), fs_str("vertical"),
+                       fs_ref(ROOT "/users/u1/videos/v1/clips/c1")};
+    buf_t c = BUF_INIT;
+    CU_ASSERT_EQUAL_FATAL(fs_cursor_encode(&c, scope, good, 4), 0);
+    reset("[]");
+    CU_ASSERT_EQUAL(clips_list(fs, &a, "u1", "v1", NULL, 10, c.p, &page, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(__atomic_load_n(&S.hits, __ATOMIC_SEQ_CST), 1);
+    buf_free(&c);
+    arena_free(&a);
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {UNIT_TEST(test_get),
@@ -412,6 +537,8 @@ int main(void)
                            UNIT_TEST(test_query_body_and_answer),
                            UNIT_TEST(test_error_mapping),
                            UNIT_TEST(test_cursors),
+                           UNIT_TEST(test_cursor_keys),
+                           UNIT_TEST(test_forged_cursor_values),
                            CU_TEST_INFO_NULL};
     return unit_run("firestore", tests, init, clean);
 }
