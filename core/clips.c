@@ -351,13 +351,19 @@ clip_err clips_update_status(fs_client *fs, arena_t *a, const char *uid, const c
                   .transforms = &tr,
                   .ntransforms = 1,
                   .precond = FS_PRECOND_EXISTS};
-    e = fs_commit(fs, a, &w, 1, NULL, err, errlen);
+    fs_commit_result res;
+    e = fs_commit(fs, a, &w, 1, &res, err, errlen);
     if (e == CLIP_ENOTFOUND ||
         e == CLIP_ECONFLICT) /* exists=false fails as NOT_FOUND or FAILED_PRECONDITION */
         return clip_fail(CLIP_ENOTFOUND, err, errlen, "no clip %s in video %s", clip_id, video_id);
-    if (e != CLIP_OK)
+    if (e != CLIP_OK || !out)
         return e;
-    return out ? clips_get(fs, a, uid, video_id, clip_id, out, err, errlen) : CLIP_OK;
+    /* The clip as this write left it: read at the write's own time, so a write racing ours never
+     * shows in our answer. */
+    fs_doc d;
+    fs_time at = res.nresults ? res.update_times[0] : res.commit_time;
+    e = fs_get_at(fs, a, path, at, &d, err, errlen);
+    return e == CLIP_OK ? clips_from_doc(a, &d, out, err, errlen) : e;
 }
 
 /* ---- listing -------------------------------------------------------------------------------- */

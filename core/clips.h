@@ -107,7 +107,8 @@ clip_err clips_get(fs_client *fs, arena_t *a, const char *uid, const char *video
 
 /* Sets status and error (and file size / thumbnail when given) in one commit, keeping
  * file_size_mb and thumbnail_r2_key in step; updated_at = server time. CLIP_ENOTFOUND when the
- * clip does not exist. out (may be NULL) gets the clip as stored afterwards (one more read). */
+ * clip does not exist. out (may be NULL) gets the clip as this write left it (one more read, at
+ * the write's own time: another writer's change never shows in it). */
 clip_err clips_update_status(fs_client *fs, arena_t *a, const char *uid, const char *video_id,
                              const char *clip_id, const clip_status_update *u, clip_rec *out,
                              char *err, size_t errlen);

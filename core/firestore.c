@@ -478,8 +478,10 @@ clip_err fs_get(fs_client *c, arena_t *a, const char *path, fs_doc *out, char *e
     return get_decode(a, &resp, out, err, errlen);
 }
 
-clip_err fs_batch_get(fs_client *c, arena_t *a, const char *const *paths, size_t n, fs_doc *docs,
-                      int *found, char *err, size_t errlen)
+/* batchGet, at read_time when it is not NULL (an RFC 3339 time). */
+static clip_err batch_get(fs_client *c, arena_t *a, const char *const *paths, size_t n,
+                          const char *read_time, fs_doc *docs, int *found, char *err,
+                          size_t errlen)
 {
     if (!c)
         return clip_fail(CLIP_EUNAVAILABLE, err, errlen, "firestore: not configured");
@@ -501,7 +503,10 @@ clip_err fs_batch_get(fs_client *c, arena_t *a, const char *const *paths, size_t
         docs[i].fields = fs_map();
         found[i] = 0;
     }
-    buf_puts(&body, "]}");
+    buf_putc(&body, ']');
+    if (read_time)
+        buf_printf(&body, ",\"readTime\":\"%s\"", read_time);
+    buf_putc(&body, '}');
     doc_url(c, &url, NULL, ":batchGet");
     clip_err e;
     http_resp resp;
@@ -543,6 +548,25 @@ clip_err fs_batch_get(fs_client *c, arena_t *a, const char *const *paths, size_t
     }
     json_object_put(j);
     http_resp_free(&resp);
+    return e;
+}
+
+clip_err fs_batch_get(fs_client *c, arena_t *a, const char *const *paths, size_t n, fs_doc *docs,
+                      int *found, char *err, size_t errlen)
+{
+    return batch_get(c, a, paths, n, NULL, docs, found, err, errlen);
+}
+
+clip_err fs_get_at(fs_client *c, arena_t *a, const char *path, fs_time at, fs_doc *out, char *err,
+                   size_t errlen)
+{
+    char t[FS_TIME_TEXT_MAX];
+    if (fs_time_format(at, t) != 0)
+        return clip_fail(CLIP_EINTERNAL, err, errlen, "firestore: bad read time");
+    int found = 0;
+    clip_err e = batch_get(c, a, &path, 1, t, out, &found, err, errlen);
+    if (e == CLIP_OK && !found)
+        e = clip_fail(CLIP_ENOTFOUND, err, errlen, "firestore: %s did not exist at %s", path, t);
     return e;
 }
 

@@ -48,6 +48,12 @@ clip_err fs_get(fs_client *c, arena_t *a, const char *path, fs_doc *out, char *e
 clip_err fs_batch_get(fs_client *c, arena_t *a, const char *const *paths, size_t n, fs_doc *docs,
                       int *found, char *err, size_t errlen);
 
+/* One document as it was at `at` (batchGet with readTime): given a commit's update time, exactly
+ * the state that write left, whatever other writers did since. CLIP_ENOTFOUND when it did not
+ * exist then. */
+clip_err fs_get_at(fs_client *c, arena_t *a, const char *path, fs_time at, fs_doc *out, char *err,
+                   size_t errlen);
+
 /* ---- writes --------------------------------------------------------------------------------- */
 
 typedef enum {

@@ -248,6 +248,7 @@ clip_err videos_create_or_update(fs_client *fs, arena_t *a, const char *uid, con
     e = videos_fields(a, uid, video_id, in, mask, &f, paths, &npaths, err, errlen);
     if (e != CLIP_OK)
         return e;
+    fs_commit_result res;
     fs_transform upd = {"updated_at", FS_TRANSFORM_REQUEST_TIME, fs_null()};
     fs_transform both[] = {{"created_at", FS_TRANSFORM_REQUEST_TIME, fs_null()}, upd};
     /* Update first (the common case once a video exists); a missing video is then created with
@@ -261,21 +262,26 @@ clip_err videos_create_or_update(fs_client *fs, arena_t *a, const char *uid, con
                       .transforms = &upd,
                       .ntransforms = 1,
                       .precond = FS_PRECOND_EXISTS};
-        e = fs_commit(fs, a, &w, 1, NULL, err, errlen);
+        e = fs_commit(fs, a, &w, 1, &res, err, errlen);
         if (e != CLIP_ENOTFOUND && e != CLIP_ECONFLICT)
             break;
         w.transforms = both;
         w.ntransforms = 2;
         w.precond = FS_PRECOND_MISSING;
-        e = fs_commit(fs, a, &w, 1, NULL, err, errlen);
+        e = fs_commit(fs, a, &w, 1, &res, err, errlen);
         if (e == CLIP_OK && created)
             *created = 1;
         if (e != CLIP_ECONFLICT) /* created by someone else meanwhile: update it */
             break;
     }
-    if (e != CLIP_OK)
+    if (e != CLIP_OK || !out)
         return e;
-    return out ? videos_get(fs, a, uid, video_id, out, err, errlen) : CLIP_OK;
+    /* The video as this write left it (read at the write's own time: a racing writer's change
+     * never shows in our answer). */
+    fs_doc d;
+    fs_time at = res.nresults ? res.update_times[0] : res.commit_time;
+    e = fs_get_at(fs, a, path, at, &d, err, errlen);
+    return e == CLIP_OK ? videos_from_doc(a, &d, out, err, errlen) : e;
 }
 
 clip_err videos_list(fs_client *fs, arena_t *a, const char *uid, long limit, const char *cursor,

@@ -82,8 +82,8 @@ typedef struct {
 
 /* Merges the fields named by mask into the video (video_id and user_id always written),
  * updated_at = server time; a new video also gets created_at = server time, which later calls
- * never change. *created (may be NULL) tells which happened; out (may be NULL) gets the stored
- * video (one more read). */
+ * never change. *created (may be NULL) tells which happened; out (may be NULL) gets the video as
+ * this write left it (one more read, at the write's own time). */
 clip_err videos_create_or_update(fs_client *fs, arena_t *a, const char *uid, const char *video_id,
                                  const video_rec *in, unsigned mask, video_rec *out, int *created,
                                  char *err, size_t errlen);
