@@ -45,9 +45,6 @@ static const req_arg_rule clip_link_args[] = {
     {0},
 };
 
-#define INTERNAL_VIDEO "/api/internal/users/{uid}/videos/{video_id}"
-#define INTERNAL_CLIP INTERNAL_VIDEO "/clips/{clip_id}"
-
 static const route_t routes[] = {
     {"GET", "/healthz", ROUTE_OPEN, NULL, 1, h_healthz},
     {"GET", "/api/healthz", ROUTE_OPEN, NULL, 1, h_healthz},
@@ -57,11 +54,16 @@ static const route_t routes[] = {
     {"GET", "/api/videos/{video_id}", ROUTE_USER, NULL, 0, h_video_get},
     {"GET", "/api/videos/{video_id}/clips", ROUTE_USER, clip_list_args, 0, h_clips_list},
     {"GET", "/api/videos/{video_id}/clips/{filename}", ROUTE_USER, clip_link_args, 0, h_clip_link},
-    {"PUT", INTERNAL_VIDEO, ROUTE_SERVICE, NULL, 0, h_internal_video_put},
-    {"PUT", INTERNAL_CLIP, ROUTE_SERVICE, NULL, 0, h_internal_clip_put},
-    {"PATCH", INTERNAL_CLIP, ROUTE_SERVICE, NULL, 0, h_internal_clip_patch},
-    {"POST", INTERNAL_VIDEO "/stats", ROUTE_SERVICE, NULL, 0, h_internal_stats},
-    {"POST", INTERNAL_CLIP "/upload-urls", ROUTE_SERVICE, NULL, 0, h_internal_upload_urls},
+    {"PUT", "/api/internal/users/{uid}/videos/{video_id}", ROUTE_SERVICE, NULL, 0,
+     h_internal_video_put},
+    {"PUT", "/api/internal/users/{uid}/videos/{video_id}/clips/{clip_id}", ROUTE_SERVICE, NULL, 0,
+     h_internal_clip_put},
+    {"PATCH", "/api/internal/users/{uid}/videos/{video_id}/clips/{clip_id}", ROUTE_SERVICE, NULL, 0,
+     h_internal_clip_patch},
+    {"POST", "/api/internal/users/{uid}/videos/{video_id}/stats", ROUTE_SERVICE, NULL, 0,
+     h_internal_stats},
+    {"POST", "/api/internal/users/{uid}/videos/{video_id}/clips/{clip_id}/upload-urls",
+     ROUTE_SERVICE, NULL, 0, h_internal_upload_urls},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

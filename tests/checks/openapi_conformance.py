@@ -119,31 +119,42 @@ def describe(err):
 
 # ---- the code's side -----------------------------------------------------------------------------
 
-def router_routes(top):
-    """{pattern: {method: handler}} from the route table of fcgi/router.c."""
+def router_table(top):
+    """[(method, pattern, args, any_query, handler)] from the route table of fcgi/router.c."""
     src = read(top, "fcgi/router.c")
     table = src[src.index("routes[] = {"):]
     table = table[:table.index("};")]
+    return re.findall(
+        r'\{\s*"([A-Z]+)",\s*"([^"]+)",\s*ROUTE_\w+,\s*(\w+),\s*([01]),\s*(h_\w+)\s*\}', table)
+
+
+def router_routes(top):
+    """{pattern: {method: handler}} from the route table of fcgi/router.c."""
     routes = {}
-    for m, pattern, handler in re.findall(r'\{\s*"([A-Z]+)",\s*"([^"]+)",\s*(h_\w+)\s*\}', table):
+    for m, pattern, _args, _any, handler in router_table(top):
         routes.setdefault(pattern, {})[m.lower()] = handler
     return routes
 
 
 def handler_query_params(top):
-    """{handler: set of query parameter names, or None when it never looks at the query} for
-    every handler defined in fcgi/h_*.c."""
+    """{handler: set of query parameter names, or None when it never looks at the query}, from
+    the route table's query rules (fcgi/router.c: an args array, NULL for none, any_query 1 for
+    routes that do not look at the query)."""
+    src = read(top, "fcgi/router.c")
+    # the names macros stand for: #define LIMIT_ARG(max_, def_) {.name = "limit", ...}
+    macros = {}
+    for m in re.finditer(r'#define (\w+)(?:\([^)]*\))?((?:[^\n]*\\\n)*[^\n]*)', src):
+        n = re.search(r'\.name = "([a-z_]+)"', m.group(2))
+        if n:
+            macros[m.group(1)] = n.group(1)
+    arrays = {}
+    for m in re.finditer(r"static const req_arg_rule (\w+)\[\] = \{(.*?)\n\};", src, re.S):
+        names = set(re.findall(r'\.name = "([a-z_]+)"', m.group(2)))
+        names |= {macros[t] for t in re.findall(r"\b([A-Z_]+)\b", m.group(2)) if t in macros}
+        arrays[m.group(1)] = names
     out = {}
-    for f in sorted(glob.glob(f"{top}/fcgi/h_*.c")):
-        with open(f, encoding="utf-8") as fh:
-            src = fh.read()
-        for m in re.finditer(r"\nvoid (h_\w+)\(request_t \*rq, response_t \*rs\)\n\{(.*?)\n\}", src, re.S):
-            name, body = m.group(1), m.group(2)
-            if "h_query_only" not in body:
-                out[name] = None
-                continue
-            lst = re.search(r"static const char \*const \w+\[\] = \{([^}]*)\}", body)
-            out[name] = set(re.findall(r'"([a-z_]+)"', lst.group(1))) if lst else set()
+    for _m, _p, args, any_query, handler in router_table(top):
+        out[handler] = None if any_query == "1" else (set() if args == "NULL" else arrays[args])
     return out
 
 
