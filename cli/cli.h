@@ -18,7 +18,7 @@
 
 /* What main() parsed before the subcommand. */
 typedef struct {
-    const char *config_path; /* --config FILE, or NULL for CFG_DEFAULT_PATH (which may be absent) */
+    const char *config_path; /* --config FILE, or NULL: $CLIPAPI_CONFIG, else CFG_DEFAULT_PATH */
 } cli_ctx;
 
 /* A subcommand: argv[0] is its name, its options follow; returns a CLI_EXIT_* code. */

@@ -35,7 +35,7 @@ static void usage(FILE *f)
             "                     mode 0600) when the file does not exist\n"
             "  --print-keyset     print the key set JSON instead of a token (no config needed)\n"
             "  --format F         x509 (Google's form, default) or jwks\n"
-            "  --config FILE      configuration file [" CFG_DEFAULT_PATH "]\n"
+            "  --config FILE      configuration file [" CFG_PATH_HELP "]\n"
             "  --help             this text\n",
             IDS_MAX, DEVTOK_EXPIRES_MAX, DEVTOK_EXPIRES_DEFAULT);
 }

@@ -23,7 +23,7 @@ static void usage(FILE *f)
             "  --content-type T PUT only: the Content-Type the upload must send (signed)\n"
             "  --response-content-disposition V, --response-content-type V\n"
             "                   GET only: what R2 answers in those headers\n"
-            "  --config FILE    configuration file [" CFG_DEFAULT_PATH "]\n"
+            "  --config FILE    configuration file [" CFG_PATH_HELP "]\n"
             "  --help           this text\n",
             SIG_EXPIRES_MIN, SIG_EXPIRES_MAX);
 }

@@ -346,6 +346,8 @@ clip_err cfg_load(const char *path, cfg_t **out, char *err, size_t errlen)
     clip_err rc = CLIP_OK;
     const char *file = path;
     struct stat st;
+    if (!file && (file = getenv(CFG_PATH_ENV)) != NULL && !*file)
+        file = NULL; /* an empty CLIPAPI_CONFIG means unset */
     if (!file && stat(CFG_DEFAULT_PATH, &st) == 0)
         file = CFG_DEFAULT_PATH;
     if (file) {

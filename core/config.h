@@ -7,6 +7,11 @@
 #include "err.h"
 
 #define CFG_DEFAULT_PATH "/etc/clipapi/clipapi.conf"
+/* Names the file to read when no path is given (before CFG_DEFAULT_PATH); unlike the default,
+ * a file it names must exist. */
+#define CFG_PATH_ENV "CLIPAPI_CONFIG"
+/* How the help texts name where the file comes from when --config is not given. */
+#define CFG_PATH_HELP "$" CFG_PATH_ENV ", else " CFG_DEFAULT_PATH
 #define CFG_LINE_MAX 4096
 #define CFG_SECRET_MAX 65536
 
@@ -57,7 +62,8 @@ typedef struct {
     cfg_log_level log_level;
 } cfg_t;
 
-/* Loads path (NULL: CFG_DEFAULT_PATH, which may be absent), then the environment.
+/* Loads path (NULL: the file named by $CLIPAPI_CONFIG, else CFG_DEFAULT_PATH, which may be
+ * absent), then the environment.
  * On error *out is NULL and err names the key and the problem in one line. */
 clip_err cfg_load(const char *path, cfg_t **out, char *err, size_t errlen);
 

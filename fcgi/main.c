@@ -9,7 +9,8 @@
 
 static const char usage[] =
     "usage: clipapi-fcgi [--config FILE] [--listen unix:PATH|HOST:PORT] [--workers N] [--check]\n"
-    "  --config FILE   configuration file (default " CFG_DEFAULT_PATH ", may be absent)\n"
+    "  --config FILE   configuration file; without it the file named by $" CFG_PATH_ENV ",\n"
+    "                  else " CFG_DEFAULT_PATH " (which may be absent)\n"
     "  --listen ADDR   overrides the listen key; ignored when systemd passes the socket\n"
     "  --workers N     overrides the workers key (1-256)\n"
     "  --check         validate the configuration and exit\n";

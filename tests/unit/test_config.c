@@ -215,11 +215,69 @@ static void test_require(void)
     cfg_free(c);
 }
 
+/* Without a path, the file named by CLIPAPI_CONFIG is read; a given path wins; when the variable
+ * is unset or empty only the default file is looked for (and may be absent). */
+static void test_config_env(void)
+{
+    cfg_t *c = NULL;
+    char err[256];
+    char envp[256];
+    snprintf(envp, sizeof envp, "%s", write_conf("env.conf", "workers = 7\nr2_bucket = from-env\n"));
+    const char *given = write_conf("given.conf", "workers = 5\n");
+
+    setenv("CLIPAPI_CONFIG", envp, 1);
+    CU_ASSERT_EQUAL_FATAL(cfg_load(NULL, &c, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(c->workers, 7);
+    UNIT_ASSERT_STR(c->r2_bucket, "from-env");
+    UNIT_ASSERT_STR(c->path, envp);
+    /* a missing key names the file the variable named */
+    CU_ASSERT_EQUAL(cfg_require(c, "r2_endpoint", err, sizeof err), CLIP_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, envp));
+    cfg_free(c);
+    c = NULL;
+
+    /* --config (a path) wins over the variable */
+    CU_ASSERT_EQUAL_FATAL(cfg_load(given, &c, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(c->workers, 5);
+    CU_ASSERT_PTR_NULL(c->r2_bucket);
+    cfg_free(c);
+    c = NULL;
+
+    /* a file the variable names must exist, like one given with --config */
+    setenv("CLIPAPI_CONFIG", "/nonexistent/env.conf", 1);
+    CU_ASSERT_EQUAL(cfg_load(NULL, &c, err, sizeof err), CLIP_EINVAL);
+    CU_ASSERT_PTR_NULL(c);
+    CU_ASSERT_EQUAL(strncmp(err, "config: cannot open /nonexistent/env.conf", 41), 0);
+
+    /* unset or empty: the default file only (this machine may or may not have one) */
+    for (int empty = 0; empty < 2; empty++) {
+        if (empty)
+            setenv("CLIPAPI_CONFIG", "", 1);
+        else
+            unsetenv("CLIPAPI_CONFIG");
+        err[0] = '\0';
+        int rc = cfg_load(NULL, &c, err, sizeof err);
+        if (access(CFG_DEFAULT_PATH, F_OK) != 0) {
+            CU_ASSERT_EQUAL(rc, CLIP_OK);
+            CU_ASSERT_PTR_NULL(c ? c->path : "failed");
+        } else if (rc == CLIP_OK) {
+            UNIT_ASSERT_STR(c->path, CFG_DEFAULT_PATH);
+        } else {
+            CU_ASSERT_PTR_NOT_NULL(strstr(err, CFG_DEFAULT_PATH));
+        }
+        CU_ASSERT_PTR_NULL(c && c->path ? strstr(c->path, "env.conf") : NULL);
+        cfg_free(c);
+        c = NULL;
+    }
+    unsetenv("CLIPAPI_CONFIG");
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {UNIT_TEST(test_defaults), UNIT_TEST(test_file_and_env),
                            UNIT_TEST(test_secret_files), UNIT_TEST(test_errors_name_the_key),
                            UNIT_TEST(test_require), UNIT_TEST(test_events_keys),
+                           UNIT_TEST(test_config_env),
                            CU_TEST_INFO_NULL};
     return unit_run("config", tests, init, cleanup);
 }
