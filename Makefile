@@ -176,4 +176,5 @@ format:
 clean:
 	rm -rf $(BUILD) $(BUILD).apt.log
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (build/fresh holds make check-fresh's Debian root: not searched)
+-include $(shell find $(BUILD) -path $(BUILD)/fresh -prune -o -name '*.d' -type f -print 2>/dev/null)
