@@ -46,9 +46,14 @@ int stack_start(tstack *s, const char *tag, int workers, const char *conf_extra,
     if (tp_write_file(s->conf, text) != 0 || run_render(s) != 0)
         return -1;
     char bin[600];
-    /* STACK_RELEASE=1: the release build (soak figures without the sanitizers' own memory) */
-    const char *rel = getenv("STACK_RELEASE");
-    snprintf(bin, sizeof bin, "%s/%sclipapi-fcgi", tp_build(), rel && *rel == '1' ? "" : "san/");
+    /* STACK_RELEASE=1: the release build (soak figures without the sanitizers' own memory);
+     * STACK_POOL=PATH: another build of the pool (the ThreadSanitizer one of `make tsan`) */
+    const char *rel = getenv("STACK_RELEASE"), *pool = getenv("STACK_POOL");
+    if (pool && *pool)
+        snprintf(bin, sizeof bin, "%s", pool);
+    else
+        snprintf(bin, sizeof bin, "%s/%sclipapi-fcgi", tp_build(),
+                 rel && *rel == '1' ? "" : "san/");
     char *pargv[] = {bin, "--config", s->conf, NULL};
     if (tp_start(&s->pool, "clipapi-fcgi", pargv, env, "\"event\":\"pool_ready\"", 20000) != 0)
         return -1;
