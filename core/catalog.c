@@ -120,7 +120,7 @@ static int cmp_folder_newest(const void *x, const void *y)
  * then id, both descending, as Firestore orders created_at and the document name), each listed
  * video's highlights.json read. */
 static clip_err legacy_list_videos_page(const catalog *c, arena_t *a, const char *uid, long limit,
-                                        const char *cursor, catalog_videos *out, char *err,
+                                        const char *cursor, videos_page *out, char *err,
                                         size_t errlen)
 {
     clip_err e = need_r2(c, err, errlen);
@@ -174,7 +174,6 @@ static clip_err legacy_list_videos_page(const catalog *c, arena_t *a, const char
     out->items = items;
     out->n = end - first;
     out->next_cursor = end < nv ? legacy_cursor_at(a, &sc, end) : NULL;
-    out->from = CATALOG_R2;
     buf_free(&sc);
     return CLIP_OK;
 }
@@ -183,7 +182,7 @@ static clip_err legacy_list_videos_page(const catalog *c, arena_t *a, const char
  * and filters. */
 static clip_err legacy_list_clips_page(const catalog *c, arena_t *a, const char *uid,
                                        const char *video_id, const clips_filter *f, long limit,
-                                       const char *cursor, int fallback, catalog_clips *out,
+                                       const char *cursor, int fallback, clips_page *out,
                                        char *err, size_t errlen)
 {
     const char *style = f ? f->style : NULL, *status = f ? f->status : NULL;
@@ -226,7 +225,6 @@ static clip_err legacy_list_clips_page(const catalog *c, arena_t *a, const char 
     out->items = items;
     out->n = shown;
     out->next_cursor = next ? legacy_cursor_at(a, &sc, next) : NULL;
-    out->from = CATALOG_R2;
     buf_free(&sc);
     return CLIP_OK;
 }
@@ -352,7 +350,7 @@ clip_err catalog_get_video(const catalog *c, arena_t *a, const char *uid, const 
 }
 
 clip_err catalog_list_videos(const catalog *c, arena_t *a, const char *uid, long limit,
-                             const char *cursor, catalog_videos *out, char *err, size_t errlen)
+                             const char *cursor, videos_page *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     /* phase r2 lists the legacy layout; firestore+r2 lists Firestore (an unmigrated video is
@@ -362,20 +360,12 @@ clip_err catalog_list_videos(const catalog *c, arena_t *a, const char *uid, long
     clip_err e = need_fs(c, err, errlen);
     if (e != CLIP_OK)
         return e;
-    videos_page page;
-    e = videos_list(c->fs, a, uid, limit, cursor, &page, err, errlen);
-    if (e != CLIP_OK)
-        return e;
-    out->items = page.items;
-    out->n = page.n;
-    out->next_cursor = page.next_cursor;
-    out->from = CATALOG_FIRESTORE;
-    return CLIP_OK;
+    return videos_list(c->fs, a, uid, limit, cursor, out, err, errlen);
 }
 
 clip_err catalog_list_clips(const catalog *c, arena_t *a, const char *uid, const char *video_id,
                             const clips_filter *f, long limit, const char *cursor,
-                            catalog_clips *out, char *err, size_t errlen)
+                            clips_page *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     cfg_source src = c->metadata_source;
@@ -386,20 +376,19 @@ clip_err catalog_list_clips(const catalog *c, arena_t *a, const char *uid, const
         return e;
     /* the user view's fields only (the field mask), as for video info */
     clips_query cq;
-    clips_page page;
     fs_doc *docs = NULL;
     size_t n = 0;
     e = clips_query_make(c->fs, a, uid, video_id, f, limit, cursor, 1, &cq, err, errlen);
     if (e == CLIP_OK)
         e = fs_run_query(c->fs, a, cq.parent, &cq.q, &docs, &n, err, errlen);
     if (e == CLIP_OK)
-        e = clips_query_page(a, &cq, docs, n, &page, err, errlen);
+        e = clips_query_page(a, &cq, docs, n, out, err, errlen);
     if (e == CLIP_EINVAL && cursor && src == CFG_SOURCE_FIRESTORE_R2)
         /* a cursor of the legacy listing (which refuses any other cursor itself) */
         return legacy_list_clips_page(c, a, uid, video_id, f, limit, cursor, 1, out, err, errlen);
     if (e != CLIP_OK)
         return e;
-    if (page.n == 0 && !cursor) {
+    if (out->n == 0 && !cursor) {
         /* no clips, or no such video (another user's video is a 404 too) */
         video_rec v;
         e = videos_get(c->fs, a, uid, video_id, &v, err, errlen);
@@ -408,10 +397,6 @@ clip_err catalog_list_clips(const catalog *c, arena_t *a, const char *uid, const
         if (e != CLIP_OK)
             return e;
     }
-    out->items = page.items;
-    out->n = page.n;
-    out->next_cursor = page.next_cursor;
-    out->from = CATALOG_FIRESTORE;
     return CLIP_OK;
 }
 

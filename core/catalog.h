@@ -37,20 +37,6 @@ typedef struct {
     catalog_source from;
 } catalog_video;
 
-typedef struct {
-    const video_rec *items; /* newest first */
-    size_t n;
-    const char *next_cursor; /* NULL on the last page */
-    catalog_source from;
-} catalog_videos;
-
-typedef struct {
-    const clip_rec *items; /* priority, scene_id, style, clip_id */
-    size_t n;
-    const char *next_cursor; /* NULL on the last page */
-    catalog_source from;
-} catalog_clips;
-
 /* Every call fills err with the reason of a failure: CLIP_ENOTFOUND "no video V" (another user's
  * video too: callers answer 404, never 403), CLIP_EINVAL "cursor: ..." for a cursor that this
  * listing did not give, backend errors as the backend's client returned them (the detail starts
@@ -62,14 +48,14 @@ clip_err catalog_get_video(const catalog *c, arena_t *a, const char *uid, const 
 
 /* GET /api/videos: one page of the user's videos. limit 1..VIDEOS_LIST_LIMIT_MAX. */
 clip_err catalog_list_videos(const catalog *c, arena_t *a, const char *uid, long limit,
-                             const char *cursor, catalog_videos *out, char *err, size_t errlen);
+                             const char *cursor, videos_page *out, char *err, size_t errlen);
 
 /* GET /api/videos/{video_id}/clips: one page of the video's clips, filtered. limit
  * 1..CLIPS_LIST_LIMIT_MAX. A video without clips is an empty page; no such video is
  * CLIP_ENOTFOUND. */
 clip_err catalog_list_clips(const catalog *c, arena_t *a, const char *uid, const char *video_id,
                             const clips_filter *f, long limit, const char *cursor,
-                            catalog_clips *out, char *err, size_t errlen);
+                            clips_page *out, char *err, size_t errlen);
 
 /* GET /api/videos/{video_id}/clips/{filename}: the clip record of a file (for its r2_key, status
  * and filename). CLIP_ENOTFOUND when there is no such clip. The clip may not be completed yet. */

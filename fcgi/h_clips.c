@@ -13,7 +13,7 @@ void h_clips_list(request_t *rq, response_t *rs)
     long scene_id = req_arg_num(rq, "scene_id");
     clips_filter f = {req_arg_text(rq, "status"), req_arg_text(rq, "style"), scene_id >= 0,
                       scene_id >= 0 ? scene_id : 0};
-    catalog_clips page;
+    clips_page page;
     char err[512];
     clip_err e = catalog_list_clips(&rq->app->catalog, rq->arena, rq->uid, video_id, &f,
                                     req_arg_num(rq, "limit"), req_arg_text(rq, "cursor"), &page,

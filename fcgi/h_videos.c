@@ -7,7 +7,7 @@
 
 void h_videos_list(request_t *rq, response_t *rs)
 {
-    catalog_videos page;
+    videos_page page;
     char err[512];
     clip_err e = catalog_list_videos(&rq->app->catalog, rq->arena, rq->uid,
                                      req_arg_num(rq, "limit"), req_arg_text(rq, "cursor"), &page,
