@@ -33,10 +33,14 @@ INTEG_SRC := $(wildcard tests/integration/test_*.c)
 # Debian packages the build, the tests and `make run` need; fragments may add more.
 APT_PKGS := build-essential pkg-config libfcgi-dev libcurl4-openssl-dev libjson-c-dev libssl-dev \
 	libexpat1-dev libcunit1-dev nginx clang python3 python3-botocore openssl curl wrk \
-	systemd valgrind
+	systemd valgrind procps
 # Only `make run` needs these (the demo clips are real MP4 files made with ffmpeg).
 RUN_APT_PKGS := ffmpeg
-# Directories holding a committed package-lock.json that `make deps` installs with `npm ci`.
+# Directories holding a committed package-lock.json that `make deps` installs with `npm ci`:
+# NPM_RUN_DIRS also for `make run` (with the system's npm and node, Debian's Node 18 included);
+# NPM_DIRS only for the tests and benches, with a Node >= 20 (tools/node/run chooses it, and
+# `make deps` installs tools/node's Node 20 from npm first when the system's node is older).
+NPM_RUN_DIRS :=
 NPM_DIRS :=
 # Extra targets `make test` builds before running the tests, and `make bench` runs.
 TEST_PREREQS :=
@@ -44,7 +48,7 @@ BENCH_TARGETS :=
 
 -include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all deps build san test run bench fuzz install uninstall clean help format
+.PHONY: all deps build san test run bench fuzz install uninstall clean help format check-fresh
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -57,6 +61,7 @@ help:
 	@echo "make test     sanitizer build + every unit, integration and conformance test"
 	@echo "make bench    print the benchmark figures (name: value lines)"
 	@echo "make fuzz     run the libFuzzer targets longer"
+	@echo "make check-fresh  .ci/run and make run in a fresh Debian 12 root (root, not in CI)"
 	@echo "make install  PREFIX=$(PREFIX) DESTDIR=..."
 
 # ---- objects -------------------------------------------------------------------------------
@@ -117,15 +122,16 @@ $(SAN)/tests/%: $(SAN)/tests/%.o $(TEST_LIBS)
 
 test-build: san $(UNIT_BINS) $(INTEG_BINS) $(BUILD)/clipapi-fcgi $(BUILD)/clipctl $(TEST_PREREQS)
 
-# T=pattern runs only the tests whose name contains it.
+# T=pattern runs only the tests whose name contains it. TEST_LOCK=FILE holds flock(1) on FILE
+# while the tests run (not while installing and building), e.g. TEST_LOCK=/work/.test.lock.
 test: deps
 	@$(MAKE) --no-print-directory test-build
-	@BUILD=$(BUILD) tests/run $(T)
+	@BUILD=$(BUILD) $(if $(TEST_LOCK),flock $(TEST_LOCK)) tests/run $(T)
 
 # ---- run, bench, fuzz ------------------------------------------------------------------------
 
 run:
-	@$(MAKE) --no-print-directory deps EXTRA_APT_PKGS="$(RUN_APT_PKGS)"
+	@$(MAKE) --no-print-directory deps EXTRA_APT_PKGS="$(RUN_APT_PKGS)" DEPS_FOR_RUN=1
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) PORT=$(PORT) tests/stack/run-local
 
@@ -136,26 +142,17 @@ bench: deps
 fuzz: deps
 	@BUILD=$(BUILD) FUZZ_SECONDS=$${FUZZ_SECONDS:-60} tests/fuzz/run
 
+# Not part of CI: .ci/run and make run in a fresh Debian 12 root (debootstrap, chroot); see
+# tools/check-fresh. PORT= is the port of its make run.
+check-fresh:
+	@BUILD=$(BUILD) PORT=$(PORT) tools/check-fresh
+
 # ---- dependencies ----------------------------------------------------------------------------
 
+# tools/deps says what it installs while it does; DEPS_FOR_RUN=1 (make run) leaves out NPM_DIRS.
 deps:
-	@missing=""; for p in $(APT_PKGS) $(EXTRA_APT_PKGS); do \
-	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
-	done; \
-	command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" != 0 ]; then echo "make deps: missing packages:$$missing (run 'sudo make deps')" >&2; exit 1; fi; \
-	  echo "make deps: installing$$missing"; \
-	  export DEBIAN_FRONTEND=noninteractive; \
-	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; } >$(BUILD).apt.log 2>&1 \
-	    || { echo "make deps: apt-get install failed for:$$missing (see $(BUILD).apt.log)" >&2; exit 1; }; \
-	fi
-	@for d in $(NPM_DIRS); do \
-	  if [ ! -f $$d/node_modules/.package-lock.json ] || [ $$d/package-lock.json -nt $$d/node_modules/.package-lock.json ]; then \
-	    echo "make deps: npm ci in $$d"; \
-	    (cd $$d && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || { echo "make deps: npm ci failed in $$d" >&2; exit 1; }; \
-	  fi; \
-	done
+	@BUILD=$(BUILD) tools/deps --apt "$(APT_PKGS) $(EXTRA_APT_PKGS)" --npm "$(NPM_RUN_DIRS)" \
+	  $(if $(DEPS_FOR_RUN),,--npm20 "$(NPM_DIRS)")
 
 # ---- install -------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@
 # Firestore emulator; a request the emulator refuses fails the test and is printed.
 set -u
 cd "$(dirname "$0")/../.."
+top=$PWD
 conf=tests/emulators/firestore/conformance
 if [ ! -f $conf/node_modules/.package-lock.json ]; then
     echo "npm packages missing in $conf: run 'make deps' (npm ci)"
@@ -12,7 +13,8 @@ fi
 . tests/emulators/firestore/start-emulator.sh
 fs_emulator_start --indexes $conf/firestore.indexes.json || exit 1
 echo "emulator on $FIRESTORE_EMULATOR_HOST"
-(cd $conf && timeout --kill-after=5 240 node --test --test-concurrency=1 --test-reporter=spec test/)
+echo "node: $(tools/node/run --which) $(tools/node/run node --version)"
+(cd $conf && timeout --kill-after=5 240 "$top/tools/node/run" node --test --test-concurrency=1 --test-reporter=spec test/)
 rc=$?
 if [ $rc -ne 0 ] && [ -s "$FS_EMULATOR_LOG" ]; then
     echo "--- emulator stderr:"; tail -n 40 "$FS_EMULATOR_LOG"

@@ -45,7 +45,7 @@ static int start_emulator(void)
         return -1;
     }
     if (tp_tempdir("auth-emulator", emu_dir, sizeof emu_dir) != 0 || strchr(emu_dir, '\'') ||
-        strchr(firebase, '\''))
+        strchr(firebase, '\'') || strchr(tp_top(), '\''))
         return -1;
     auth_port = tp_free_port();
     int hub_port = tp_free_port(), log_port = tp_free_port();
@@ -78,10 +78,11 @@ static int start_emulator(void)
     if (write_file(store, "firebase-tools.json", motd) != 0)
         return -1;
 
-    char script[1600];
+    /* firebase-tools needs Node >= 20: tools/node/run puts one first on PATH */
+    char script[2400];
     snprintf(script, sizeof script,
-             "cd '%s' && exec '%s' emulators:start --only auth --project " PROJECT, emu_dir,
-             firebase);
+             "cd '%s' && exec '%s/tools/node/run' '%s' emulators:start --only auth --project " PROJECT,
+             emu_dir, tp_top(), firebase);
     char *argv[] = {"/bin/sh", "-c", script, NULL};
     static char env_home[700], env_xdg[700];
     snprintf(env_home, sizeof env_home, "HOME=%s", home);
