@@ -7,11 +7,14 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${CLIPAPI_BUILD:-$PWD/build}
 bin=$BUILD_DIR/bench/fs_bench
 [ -x "$bin" ] || make --no-print-directory "$bin" >/dev/null
+. tests/support/poll.sh
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fsbench.XXXXXX")
 emu_pid=
 cleanup() {
+    local rc=$?
     [ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null && wait "$emu_pid" 2>/dev/null || true
-    rm -rf "$tmp"
+    # a failure keeps the logs it names
+    [ $rc -eq 0 ] && rm -rf "$tmp" || echo "firestore bench: kept $tmp" >&2
 }
 trap cleanup EXIT
 
@@ -20,11 +23,8 @@ start_emulator() {
     tests/emulators/firestore/serve --host 127.0.0.1 --port 0 --port-file "$tmp/port" \
         --indexes firestore.indexes.json >"$tmp/emu.log" 2>&1 &
     emu_pid=$!
-    for _ in $(seq 1 200); do
-        grep -q ready "$tmp/emu.log" 2>/dev/null && [ -s "$tmp/port" ] && break
-        sleep 0.05
-    done
-    grep -q ready "$tmp/emu.log" || { echo "firestore emulator did not start" >&2; cat "$tmp/emu.log" >&2; exit 1; }
+    emu_ready() { poll_log "$tmp/emu.log" ready && [ -s "$tmp/port" ]; }
+    poll_until 20 "firestore bench: the Firestore emulator" "$tmp/emu.log" "$emu_pid" emu_ready || exit 1
     host=127.0.0.1:$(cat "$tmp/port")
 }
 

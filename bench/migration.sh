@@ -11,30 +11,32 @@ BUILD_DIR=${CLIPAPI_BUILD:-$PWD/build}
 clipctl=$BUILD_DIR/clipctl
 [ -x "$clipctl" ] || make --no-print-directory "$clipctl" >/dev/null
 USERS=${MIGRATION_BENCH_USERS:-2} VIDEOS=${MIGRATION_BENCH_VIDEOS:-25} CLIPS=${MIGRATION_BENCH_CLIPS:-40}
+. tests/support/poll.sh
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/migbench.XXXXXX")
 emu_pid= s3_pid=
 cleanup() {
+    local rc=$?
     for p in $emu_pid $s3_pid; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
-    rm -rf "$tmp"
+    # a failure keeps the logs it names
+    [ $rc -eq 0 ] && rm -rf "$tmp" || echo "migration bench: kept $tmp" >&2
 }
 trap cleanup EXIT
 
-wait_for() { # file pattern
-    for _ in $(seq 1 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-    echo "migration bench: $1 never showed '$2'" >&2; cat "$1" >&2; exit 1
+wait_for() { # file pattern what pid: a line of the log while the process runs
+    poll_until 30 "migration bench: $3" "$1" "$4" poll_log "$1" "$2" || exit 1
 }
 
 tests/emulators/firestore/serve --host 127.0.0.1 --port 0 --port-file "$tmp/fsport" \
     --indexes firestore.indexes.json >"$tmp/emu.log" 2>&1 &
 emu_pid=$!
-wait_for "$tmp/emu.log" ready
+wait_for "$tmp/emu.log" ready "the Firestore emulator" "$emu_pid"
 fs_host=127.0.0.1:$(cat "$tmp/fsport")
 
 mkdir -p "$tmp/s3"
 node --openssl-legacy-provider tests/emulators/s3/serve --port 0 --directory "$tmp/s3" \
     --bucket clips >"$tmp/s3.log" 2>&1 &
 s3_pid=$!
-wait_for "$tmp/s3.log" ready
+wait_for "$tmp/s3.log" ready "the S3 server" "$s3_pid"
 s3_port=$(sed -n 's/^ready .*:\([0-9]*\)$/\1/p' "$tmp/s3.log" | head -1)
 
 # the legacy layout, uploaded by 8 threads

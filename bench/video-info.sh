@@ -30,17 +30,18 @@ LIMIT=${VIDEO_BENCH_LIMIT:-540} # the whole run, seconds
 PROJECT=demo-bench
 UID_=bench-user
 
+. tests/support/poll.sh
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/video-bench.XXXXXX")
 declare -A pid=()
+keep=${VIDEO_BENCH_KEEP:-}
 say() { echo "video-info: $*" >&2; }
-fail() { say "$*"; exit 1; }
+fail() { say "$*"; keep=1; exit 1; } # keeps $tmp: the logs a failure names stay readable
 
 stop_one() { # name: SIGTERM, up to 5 s, then SIGKILL
     local p=${pid[$1]:-}
     [ -n "$p" ] || return 0
     kill -TERM "$p" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null
+    poll_gone 5 "$p" || kill -KILL "$p" 2>/dev/null
     wait "$p" 2>/dev/null
     unset "pid[$1]"
 }
@@ -48,7 +49,7 @@ cleanup() {
     trap - EXIT INT TERM
     for n in "${!pid[@]}"; do [ "$n" = watchdog ] || stop_one "$n"; done
     stop_one watchdog
-    [ -n "${VIDEO_BENCH_KEEP:-}" ] && say "kept $tmp" || rm -rf "$tmp"
+    [ -n "$keep" ] && say "kept $tmp" || rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -76,18 +77,13 @@ start() { # name cmd...: in the background, output in $tmp/name.log
     "$@" >"$tmp/$n.log" 2>&1 &
     pid[$n]=$!
 }
-wait_for() { # file pattern seconds name
-    for _ in $(seq $(($3 * 20))); do
-        grep -q "$2" "$1" 2>/dev/null && return 0
-        [ -n "${pid[$4]:-}" ] && ! kill -0 "${pid[$4]}" 2>/dev/null && break
-        sleep 0.05
-    done
-    tail -5 "$1" >&2
-    fail "$4 did not start"
+wait_for() { # file pattern seconds name: a line of the log, while that process runs
+    poll_until "$3" "video-info: $4" "$1" "${pid[$4]:-}" poll_log "$1" "$2" || { keep=1; exit 1; }
 }
 free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-port_up() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_port() { for _ in $(seq 200); do port_up "$1" && return 0; sleep 0.05; done; fail "nothing listens on $1"; }
+wait_port() { # port name: its nginx accepts on the port
+    poll_until 10 "video-info: $2 on 127.0.0.1:$1" "$tmp/$2.log" "${pid[$2]:-}" poll_tcp "$1" || { keep=1; exit 1; }
+}
 
 # ---- the two stacks: clipapi (FastCGI) and the reference (uvicorn), each behind the template --------
 cport=$(free_port)
@@ -131,10 +127,16 @@ start_reference() { # backend
         REF_R2_SECRET_ACCESS_KEY=BENCHSECRET \
         start reference $PY -m uvicorn app:app --app-dir "$top/bench/reference" \
         --uds "$tmp/r/uvicorn.sock" --workers "$WORKERS" --loop uvloop --http httptools \
-        --no-access-log --log-level warning
-    for _ in $(seq 200); do [ -S "$tmp/r/uvicorn.sock" ] && break; sleep 0.05; done
-    [ -S "$tmp/r/uvicorn.sock" ] || { tail -5 "$tmp/reference.log" >&2; fail "uvicorn did not start"; }
-    sleep 1 # its workers import FastAPI after the socket exists
+        --no-access-log --log-level info
+    # Up when every worker process has imported the app and says so (the socket exists before
+    # they do: nginx would get "connection refused" on it meanwhile) and the socket answers HTTP.
+    ref_up() {
+        [ "$(grep -c 'Application startup complete' "$tmp/reference.log")" -ge "$WORKERS" ] &&
+            [ "$(curl -s -o /dev/null -m 5 -w '%{http_code}' --unix-socket "$tmp/r/uvicorn.sock" \
+                http://reference/api/videos/v50)" = 401 ]
+    }
+    poll_until 120 "video-info: the reference (uvicorn, $WORKERS workers)" "$tmp/reference.log" \
+        "${pid[reference]}" ref_up || { keep=1; exit 1; }
 }
 
 # ---- 1. record --------------------------------------------------------------------------------------
@@ -153,8 +155,8 @@ rec=127.0.0.1:$(cat "$tmp/proxy.port")
 start_clipapi "$rec"
 start nginx_c nginx -c "$tmp/c/nginx.conf" -p "$tmp/c"
 start nginx_r nginx -c "$tmp/r/nginx.conf" -p "$tmp/r"
-wait_port "$cport"
-wait_port "$rport"
+wait_port "$cport" nginx_c
+wait_port "$rport" nginx_r
 BENCH_TOKEN=$("$BUILD/clipctl" --config "$tmp/c/clipapi.conf" dev-token --uid "$UID_" --expires 7200) ||
     fail "clipctl dev-token failed"
 export BENCH_TOKEN BENCH_WRK_REPORT=$top/bench/wrk-report.lua

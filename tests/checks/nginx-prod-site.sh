@@ -11,19 +11,28 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$PWD
 fail() { echo "nginx-prod-site: FAIL: $*" >&2; exit 1; }
+. tests/support/poll.sh
+# up SECONDS WHAT LOG PID CMD...: polls CMD; on the deadline (or PID gone) fails naming WHAT and LOG
+up() { poll_until "$@" || fail "see the line above"; }
+answers() { curl -sk -o /dev/null -m 5 "$1"; } # any HTTP answer
 
 tmp=$(mktemp -d /tmp/clipapi-nginx.XXXXXX)
 nginx_pid=""
 nginx2_pid=""
 cleanup() {
-    if [ -n "$nginx2_pid" ]; then kill -QUIT "$nginx2_pid" 2>/dev/null || true; sleep 0.3; kill -KILL "$nginx2_pid" 2>/dev/null || true; fi
+    local rc=$?
+    if [ -n "$nginx2_pid" ]; then
+        kill -QUIT "$nginx2_pid" 2>/dev/null || true
+        poll_gone 5 "$nginx2_pid" || kill -KILL "$nginx2_pid" 2>/dev/null || true
+    fi
     if [ -n "${pool_pid:-}" ]; then kill -KILL "$pool_pid" 2>/dev/null || true; wait "$pool_pid" 2>/dev/null || true; fi
+    if [ -n "${hole:-}" ]; then kill -KILL "$hole" 2>/dev/null || true; fi
     if [ -n "$nginx_pid" ] && kill -0 "$nginx_pid" 2>/dev/null; then
         kill -QUIT "$nginx_pid" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$nginx_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$nginx_pid" 2>/dev/null || true
+        poll_gone 5 "$nginx_pid" || kill -KILL "$nginx_pid" 2>/dev/null || true
     fi
-    rm -rf "$tmp"
+    # a failure keeps the logs it names
+    [ $rc -eq 0 ] && rm -rf "$tmp" || echo "nginx-prod-site: kept $tmp" >&2
 }
 [ -n "${KEEP:-}" ] || trap cleanup EXIT
 
@@ -85,11 +94,7 @@ echo "nginx -t: ok"
 # ---- served: what nginx answers by itself ----------------------------------------------------
 nginx -p "$tmp" -c "$tmp/conf/nginx.conf" -g "daemon off; master_process on;" 2>>"$tmp/logs/stderr" &
 nginx_pid=$!
-for _ in $(seq 100); do
-    curl -sk -o /dev/null "https://127.0.0.1:$https_port/" 2>/dev/null && break
-    kill -0 "$nginx_pid" 2>/dev/null || { cat "$tmp/logs/"*; fail "nginx exited"; }
-    sleep 0.1
-done
+up 10 "nginx on 127.0.0.1:$https_port" "$tmp/logs/stderr" "$nginx_pid" answers "https://127.0.0.1:$https_port/"
 
 # request PATH [curl args...]: sets code, body, hdrs
 request() {
@@ -142,9 +147,9 @@ while time.time() < end:
     except OSError: break
 ' "$tmp/fcgi.sock" &
 hole=$!
-for _ in $(seq 50); do [ -S "$tmp/fcgi.sock" ] && break; sleep 0.1; done
+up 10 "the socket that never answers" "(python, stderr above)" "$hole" test -S "$tmp/fcgi.sock"
 expect_json_error 504 deadline_exceeded /api/videos
-kill "$hole"; wait "$hole" 2>/dev/null || true; rm -f "$tmp/fcgi.sock"
+kill "$hole"; wait "$hole" 2>/dev/null || true; hole=""; rm -f "$tmp/fcgi.sock"
 head -c 1100000 /dev/zero >"$tmp/big"
 expect_json_error 413 too_large /api/internal/users/u/videos/v -X PUT \
     -H 'Content-Type: application/json' --data-binary @"$tmp/big"
@@ -159,8 +164,7 @@ if [ -x "$BUILD/clipapi-fcgi" ]; then
     env -i PATH=/usr/bin:/bin "$BUILD/clipapi-fcgi" --config "$tmp/clipapi.conf" \
         --listen "unix:$tmp/fcgi.sock" >"$tmp/logs/pool.log" 2>&1 &
     pool_pid=$!
-    for _ in $(seq 100); do [ -S "$tmp/fcgi.sock" ] && break; sleep 0.1; done
-    [ -S "$tmp/fcgi.sock" ] || { cat "$tmp/logs/pool.log"; fail "pool did not create its socket"; }
+    up 10 "clipapi-fcgi on $tmp/fcgi.sock" "$tmp/logs/pool.log" "$pool_pid" test -S "$tmp/fcgi.sock"
     request /healthz
     [ "$code" = 200 ] || { cat "$tmp/logs/pool.log" "$tmp/logs/error.log"; fail "/healthz via pool: $code"; }
     [ "$body" = '{"status":"ok"}' ] || fail "/healthz body: $body"
@@ -188,11 +192,8 @@ sed -i -e '/^allow 127.0.0.0\/8;/d' "$tmp/conf/clipapi/internal-allow.conf"
 sed -i -e '/allow 127.0.0.1;/d' "$tmp/conf/sites-enabled/clipapi.conf"
 nginx -p "$tmp" -c "$tmp/conf/nginx.conf" -t 2>/dev/null || fail "nginx -t after edit"
 kill -HUP "$nginx_pid"
-for _ in $(seq 50); do
-    request /metrics
-    [ "$code" = 403 ] && break
-    sleep 0.1
-done
+reloaded() { request /metrics; [ "$code" = 403 ]; }
+up 10 "nginx's reload (403 on /metrics)" "$tmp/logs/error.log" "$nginx_pid" reloaded
 expect_json_error 403 forbidden /metrics
 expect_json_error 403 forbidden /api/internal/users/u/videos/v -X PUT -d '{}'
 expect_json_error 502 bad_gateway /api/videos/v1            # the public API is not restricted
@@ -245,14 +246,12 @@ if [ -x "$BUILD/clipapi-fcgi" ] && command -v wrk >/dev/null; then
     env -i PATH=/usr/bin:/bin "$BUILD/clipapi-fcgi" --config "$tmp/clipapi.conf" \
         --listen "unix:$tmp/fcgi.sock" >"$tmp/logs/pool2.log" 2>&1 &
     pool_pid=$!
-    for _ in $(seq 100); do [ -S "$tmp/fcgi.sock" ] && break; sleep 0.1; done
+    up 10 "clipapi-fcgi on $tmp/fcgi.sock" "$tmp/logs/pool2.log" "$pool_pid" test -S "$tmp/fcgi.sock"
     nginx -p "$tmp" -c "$tmp/conf2/nginx.conf" -g "daemon off; master_process on;" \
         2>>"$tmp/logs/n2-stderr" &
     nginx2_pid=$!
-    for _ in $(seq 100); do
-        curl -sk -o /dev/null "https://127.0.0.1:$load_port/healthz" 2>/dev/null && break
-        sleep 0.1
-    done
+    up 10 "the load nginx on 127.0.0.1:$load_port" "$tmp/logs/n2-stderr" "$nginx2_pid" \
+        poll_http "https://127.0.0.1:$load_port/healthz"
     wrk -t2 -c16 -d3s "https://127.0.0.1:$load_port/healthz" >"$tmp/wrk.out" 2>&1 || true
     cat "$tmp/wrk.out"
     n=$(sed -nE 's/^ *([0-9]+) requests in .*/\1/p' "$tmp/wrk.out")

@@ -11,8 +11,23 @@ fail() { echo "systemd-units: FAIL: $*" >&2; exit 1; }
 command -v systemd-analyze >/dev/null || fail "systemd-analyze not installed (make deps)"
 for b in clipapi-fcgi clipctl; do [ -x "$BUILD/$b" ] || fail "$BUILD/$b not built (make all)"; done
 
+. tests/support/poll.sh
 tmp=$(mktemp -d /tmp/clipapi-units.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+tracer="" pool=""
+# Stops what the sandbox part started (the pool under strace), also when a check fails.
+cleanup() {
+    local rc=$? p
+    for p in $pool $tracer; do
+        kill -TERM "$p" 2>/dev/null || continue
+        poll_gone 5 "$p" || kill -KILL "$p" 2>/dev/null || true
+    done
+    # the pool's workers, if the master was killed before them
+    for p in $(pgrep -f -- "--listen unix:$tmp/sandbox.sock" 2>/dev/null || true); do kill -KILL "$p" 2>/dev/null || true; done
+    [ -z "$tracer" ] || wait "$tracer" 2>/dev/null || true
+    # a failure keeps the logs it names
+    [ $rc -eq 0 ] && rm -rf "$tmp" || echo "systemd-units: kept $tmp" >&2
+}
+trap cleanup EXIT
 unset MAKEFLAGS MFLAGS MAKELEVEL
 make -s --no-print-directory install-extra PREFIX="$tmp/usr" CLIPAPI_CONFDIR="$tmp/etc/clipapi" \
     SYSTEMD_UNIT_DIR="$tmp/units" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; fail "install"; }
@@ -107,10 +122,10 @@ if command -v strace >/dev/null && strace -f -o /dev/null true 2>/dev/null; then
     strace -f -qq -o "$tmp/strace.log" env -i PATH=/usr/bin:/bin "$BUILD/clipapi-fcgi" \
         --config "$tmp/sandbox.conf" --listen "unix:$tmp/sandbox.sock" >"$tmp/sandbox.log" 2>&1 &
     tracer=$!
-    for _ in $(seq 100); do [ -S "$tmp/sandbox.sock" ] && break; sleep 0.1; done
-    [ -S "$tmp/sandbox.sock" ] || { cat "$tmp/sandbox.log"; kill "$tracer"; fail "pool did not start under strace"; }
+    poll_until 20 "clipapi-fcgi under strace" "$tmp/sandbox.log" "$tracer" poll_log "$tmp/sandbox.log" pool_ready ||
+        fail "the pool did not start under strace"
     pool=$(ps -o pid= --ppid "$tracer" | head -1 | tr -d ' ')
-    [ -n "$pool" ] || { kill "$tracer"; fail "no pool process under strace"; }
+    [ -n "$pool" ] || fail "no pool process under strace"
     fcgi_get() { # fcgi_get PATH...: one FastCGI request each, prints the status lines
         python3 - "$tmp/sandbox.sock" "$@" <<'PY'
 import socket, struct, sys
@@ -142,10 +157,16 @@ for path in sys.argv[2:]:
     print(path, status.decode())
 PY
     }
-    fcgi_get /healthz /readyz /metrics /healthz >"$tmp/answers" || { cat "$tmp/sandbox.log"; kill -TERM "$pool"; wait "$tracer"; fail "requests under strace"; }
-    kill -HUP "$pool"; sleep 1
+    fcgi_get /healthz /readyz /metrics /healthz >"$tmp/answers" || { cat "$tmp/sandbox.log"; fail "requests under strace"; }
+    kill -HUP "$pool"
+    poll_until 10 "the reload of clipapi-fcgi under strace" "$tmp/sandbox.log" "$pool" \
+        poll_log "$tmp/sandbox.log" '"event":"reload"' || fail "the pool did not reload"
     fcgi_get /healthz /readyz >>"$tmp/answers" || true
-    kill -TERM "$pool"; wait "$tracer" || true
+    kill -TERM "$pool"
+    poll_gone 10 "$pool" || fail "the pool did not stop within 10 s of SIGTERM (log: $tmp/sandbox.log)"
+    pool=""
+    wait "$tracer" || true
+    tracer=""
     tr '\n' ' ' <"$tmp/answers"; echo
     grep -qx '/healthz 200' "$tmp/answers" || fail "/healthz under strace"
     grep -qx '/readyz 503' "$tmp/answers" || fail "/readyz under strace (want 503: no backends)"

@@ -183,11 +183,60 @@ static void *load(void *arg)
     load_t *l = arg;
     for (int i = 0; i < l->n; i++) {
         if (get_video(NULL, NULL) == 200)
-            l->ok++;
+            __atomic_add_fetch(&l->ok, 1, __ATOMIC_SEQ_CST);
         else
-            l->fail++;
+            __atomic_add_fetch(&l->fail, 1, __ATOMIC_SEQ_CST);
     }
     return NULL;
+}
+
+/* Waits until the load threads have had `want` answers in all: the load is on. 0, or -1 (and
+ * one line saying so) after timeout_ms. */
+static int wait_load(const load_t *a, const load_t *b, int want, int timeout_ms)
+{
+    double end = now_s() + timeout_ms / 1000.0;
+    for (;;) {
+        int done = __atomic_load_n(&a->ok, __ATOMIC_SEQ_CST) + __atomic_load_n(&a->fail, __ATOMIC_SEQ_CST) +
+                   __atomic_load_n(&b->ok, __ATOMIC_SEQ_CST) + __atomic_load_n(&b->fail, __ATOMIC_SEQ_CST);
+        if (done >= want)
+            return 0;
+        if (now_s() >= end) {
+            fprintf(stderr, "the load did not get %d answers within %d ms (%d; pool log %s)\n", want,
+                    timeout_ms, done, F.st.pool.log);
+            return -1;
+        }
+        sleep_ms(5);
+    }
+}
+
+/* Lines of the pool's log that contain needle. */
+static int pool_log_count(const char *needle)
+{
+    FILE *f = fopen(F.st.pool.log, "r");
+    if (!f)
+        return 0;
+    char line[8192];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+/* Waits until the pool's log has `want` lines containing needle. 0, or -1 (and one line naming
+ * what did not come and the log) after timeout_ms. */
+static int wait_pool_log_count(const char *needle, int want, int timeout_ms)
+{
+    double end = now_s() + timeout_ms / 1000.0;
+    while (pool_log_count(needle) < want) {
+        if (now_s() >= end) {
+            fprintf(stderr, "'%s' did not come %d times within %d ms (log: %s)\n", needle, want,
+                    timeout_ms, F.st.pool.log);
+            return -1;
+        }
+        sleep_ms(10);
+    }
+    return 0;
 }
 
 static int workers(int *pids)
@@ -202,7 +251,7 @@ static void test_worker_killed_under_load(void)
     load_t l2 = l;
     pthread_create(&th[0], NULL, load, &l);
     pthread_create(&th[1], NULL, load, &l2);
-    sleep_ms(300);
+    CU_ASSERT_EQUAL(wait_load(&l, &l2, 20, 10000), 0); /* under load */
     int pids[16];
     CU_ASSERT_EQUAL_FATAL(workers(pids), WORKERS);
     double t0 = now_s();
@@ -232,9 +281,12 @@ static void test_sighup_under_load(void)
     pthread_t th[2];
     pthread_create(&th[0], NULL, load, &l);
     pthread_create(&th[1], NULL, load, &l2);
-    for (int i = 0; i < 3; i++) {
-        sleep_ms(200);
+    /* three reloads one after the other while the load runs, each waited for in the log */
+    int reloads = pool_log_count("configuration reloaded");
+    for (int i = 1; i <= 3; i++) {
+        CU_ASSERT_EQUAL(wait_load(&l, &l2, 20 * i, 10000), 0);
         kill(F.st.pool.pid, SIGHUP);
+        CU_ASSERT_EQUAL(wait_pool_log_count("configuration reloaded", reloads + i, 10000), 0);
     }
     pthread_join(th[0], NULL);
     pthread_join(th[1], NULL);
@@ -270,8 +322,15 @@ static void test_firestore_down_phase_firestore_r2(void)
 
 static void test_keyset_down_with_keys_cached(void)
 {
-    /* idle workers fetch the keys within a second of starting (idt_maintain between requests) */
-    sleep_ms(2500);
+    /* idle workers fetch the keys within a second of starting (idt_maintain between requests):
+     * once each since the pool started, then max-age=300 keeps them */
+    double end = now_s() + 10;
+    while (__atomic_load_n(&F.keys_served, __ATOMIC_SEQ_CST) < WORKERS && now_s() < end)
+        sleep_ms(20);
+    if (__atomic_load_n(&F.keys_served, __ATOMIC_SEQ_CST) < WORKERS)
+        fprintf(stderr, "the workers did not fetch the key set within 10 s (%d of %d; log: %s)\n",
+                __atomic_load_n(&F.keys_served, __ATOMIC_SEQ_CST), WORKERS, F.st.pool.log);
+    CU_ASSERT_TRUE_FATAL(__atomic_load_n(&F.keys_served, __ATOMIC_SEQ_CST) >= WORKERS);
     mh_stop(F.keys_httpd);
     F.keys_httpd = NULL;
     for (int i = 0; i < 20; i++)

@@ -182,8 +182,14 @@ static void test_increment_never_double_counts(void)
         fsemu_clear_faults(&emu);
     }
     fs_client_set_timeout(fs, 5000);
-    usleep(1200 * 1000); /* the last delayed commit lands */
+    /* the last delayed commit lands (900 ms after it was sent): polled for, 10 s at most */
+    double end = now_ms() + 10000;
+    while (counter(&a) != expected && now_ms() < end)
+        usleep(20 * 1000);
     CU_ASSERT_EQUAL(expected, 12);
+    if (counter(&a) != expected)
+        fprintf(stderr, "the counter is %lld, not %lld, 10 s after the last commit (log: %s)\n",
+                (long long)counter(&a), (long long)expected, emu.proc.log);
     CU_ASSERT_TRUE(counter(&a) == expected);
     /* every commit went out exactly as often as the policy allows: no silent resend */
     CU_ASSERT_EQUAL(fsemu_wait_requests(&emu, ":commit", sent, 2000), sent);
@@ -219,8 +225,19 @@ static void test_create_retried_after_lost_answer_is_idempotent(void)
     CU_ASSERT_EQUAL(
         clips_create(fs, &a, "fu", "fv", "clip_2_square", &in, NULL, NULL, err, sizeof err),
         CLIP_ETIMEOUT);
-    usleep(700 * 1000);
     fs_client_set_timeout(fs, 5000);
+    /* the emulator applies it once the 600 ms delay is over: polled for, 10 s at most */
+    clip_rec landed;
+    double end = now_ms() + 10000;
+    clip_err ge;
+    while ((ge = clips_get(fs, &a, "fu", "fv", "clip_2_square", &landed, err, sizeof err)) ==
+               CLIP_ENOTFOUND &&
+           now_ms() < end)
+        usleep(20 * 1000);
+    if (ge != CLIP_OK)
+        fprintf(stderr, "the delayed create did not land within 10 s: %s (log: %s)\n", err,
+                emu.proc.log);
+    CU_ASSERT_EQUAL_FATAL(ge, CLIP_OK);
     fsemu_clear_faults(&emu);
     int created = -1;
     clip_rec c;

@@ -22,6 +22,7 @@ static mh_action serve_keys(const mh_request *req, mh_response *resp, void *ctx)
     }
     buf_puts(&resp->headers, "Content-Type: application/json\r\nCache-Control: public, max-age=300\r\n");
     buf_append(&resp->body, f->keyset.p, f->keyset.len);
+    __atomic_add_fetch(&f->keys_served, 1, __ATOMIC_SEQ_CST);
     return MH_RESPOND;
 }
 
@@ -104,6 +105,7 @@ int fullstack_restart_pool(fullstack *f, int workers, const char *conf_extra)
     stack_stop(&f->st);
     char conf[8192];
     snprintf(conf, sizeof conf, "%s%s\n", f->conf_text, conf_extra ? conf_extra : "");
+    __atomic_store_n(&f->keys_served, 0, __ATOMIC_SEQ_CST);
     return stack_start(&f->st, "api", workers, conf, NULL);
 }
 

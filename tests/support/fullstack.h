@@ -23,6 +23,7 @@ typedef struct {
     int s3_port;
     minihttpd *keys_httpd;
     int keys_port;
+    int keys_served; /* key-set answers since the pool last started (read with __atomic_load_n) */
     EVP_PKEY *key; /* signs the test users' ID tokens */
     buf_t keyset;
     char internal_keys_file[512];

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -107,6 +108,12 @@ int tp_start(tp_proc *p, const char *name, char *const argv[], char *const env[]
     }
     if (pid == 0) {
         setpgid(0, 0);
+        /* A test that crashes or is killed (tests/run's timeout) must not leave its servers
+         * running: the child gets SIGKILL when the test process is gone. (Its own process group
+         * keeps it out of the terminal's signals; tp_stop stops it in the normal case.) */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() == 1)
+            _exit(127); /* the test died before prctl */
         dup2(fd, 1);
         dup2(fd, 2);
         int devnull = open("/dev/null", O_RDONLY);
@@ -124,7 +131,8 @@ int tp_start(tp_proc *p, const char *name, char *const argv[], char *const env[]
     if (!ready)
         return 0;
     if (tp_wait_log(p, ready, timeout_ms) != 0) {
-        fprintf(stderr, "%s did not print '%s' within %d ms\n", name, ready, timeout_ms);
+        fprintf(stderr, "%s did not print '%s' within %d ms (log: %s)\n", name, ready, timeout_ms,
+                p->log);
         tp_dump_log(p, 30);
         tp_stop(p, SIGKILL, 2000);
         return -1;

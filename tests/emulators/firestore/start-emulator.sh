@@ -2,13 +2,13 @@
 # time and stops it on exit.  After `fs_emulator_start [serve flags...]`: FS_EMULATOR_PORT,
 # FS_EMULATOR_PID, FS_EMULATOR_LOG (its stderr), and FIRESTORE_EMULATOR_HOST exported.
 FS_EMULATOR_DIR=${FS_EMULATOR_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+. "$FS_EMULATOR_DIR/../../support/poll.sh"
 FS_EMULATOR_TMP=$(mktemp -d "${TMPDIR:-/tmp}/fsemu.XXXXXX")
 FS_EMULATOR_PID=
 fs_emulator_stop() {
     if [ -n "$FS_EMULATOR_PID" ]; then
         kill -TERM "$FS_EMULATOR_PID" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$FS_EMULATOR_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$FS_EMULATOR_PID" 2>/dev/null
+        poll_gone 5 "$FS_EMULATOR_PID" || kill -KILL "$FS_EMULATOR_PID" 2>/dev/null
         wait "$FS_EMULATOR_PID" 2>/dev/null
         FS_EMULATOR_PID=
     fi
@@ -21,16 +21,11 @@ fs_emulator_start() {
     "$FS_EMULATOR_DIR/serve" --host 127.0.0.1 --port 0 --port-file "$FS_EMULATOR_TMP/port" "$@" \
         >"$FS_EMULATOR_TMP/stdout" 2>"$FS_EMULATOR_LOG" &
     FS_EMULATOR_PID=$!
-    for _ in $(seq 100); do
-        if grep -qx ready "$FS_EMULATOR_TMP/stdout" 2>/dev/null; then
-            FS_EMULATOR_PORT=$(cat "$FS_EMULATOR_TMP/port")
-            export FIRESTORE_EMULATOR_HOST=127.0.0.1:$FS_EMULATOR_PORT
-            return 0
-        fi
-        kill -0 "$FS_EMULATOR_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "firestore emulator did not become ready; its stderr:" >&2
-    cat "$FS_EMULATOR_LOG" >&2
-    return 1
+    if ! poll_until 20 "the Firestore emulator" "$FS_EMULATOR_LOG" "$FS_EMULATOR_PID" \
+        grep -qx ready "$FS_EMULATOR_TMP/stdout"; then
+        sed 's/^/    /' "$FS_EMULATOR_LOG" >&2 # the log goes with $FS_EMULATOR_TMP on exit
+        return 1
+    fi
+    FS_EMULATOR_PORT=$(cat "$FS_EMULATOR_TMP/port")
+    export FIRESTORE_EMULATOR_HOST=127.0.0.1:$FS_EMULATOR_PORT
 }
