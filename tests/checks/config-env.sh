@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${CLIPAPI_BUILD:-$PWD/build}
 fail() { echo "config-env: FAIL: $*" >&2; exit 1; }
+. tests/support/poll.sh
 for b in clipapi-fcgi clipctl; do [ -x "$BUILD/$b" ] || fail "$BUILD/$b not built (make all)"; done
 
 tmp=$(mktemp -d /tmp/clipapi-cfgenv.XXXXXX)
@@ -93,12 +94,9 @@ fi
 # ...and the pool really serves with it: the listen address comes from the file alone.
 CLIPAPI_CONFIG=$tmp/env.conf "$BUILD/clipapi-fcgi" >"$tmp/pool.log" 2>&1 &
 pool_pid=$!
-for _ in $(seq 100); do
-    [ -S "$tmp/env.sock" ] && break
-    kill -0 "$pool_pid" 2>/dev/null || break
-    sleep 0.1
-done
-[ -S "$tmp/env.sock" ] || fail "clipapi-fcgi did not listen on $tmp/env.sock within 10 s (log: $(tail -3 "$tmp/pool.log"))"
+poll_until 10 "clipapi-fcgi on $tmp/env.sock" "$tmp/pool.log" "$pool_pid" poll_log "$tmp/pool.log" pool_ready ||
+    fail "clipapi-fcgi did not read the listen address from \$CLIPAPI_CONFIG: $(tail -3 "$tmp/pool.log")"
+[ -S "$tmp/env.sock" ] || fail "clipapi-fcgi is ready but not on $tmp/env.sock"
 kill -TERM "$pool_pid"
 rc=0
 wait "$pool_pid" || rc=$?
