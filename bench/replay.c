@@ -1,14 +1,23 @@
 /* replay: the bench's stand-in for Firestore and the key set: serves recorded HTTP answers, keyed
- * on method + path (with query) + request body, from one epoll thread on 127.0.0.1.
+ * on method + path (with query) + request body, from one epoll thread on 127.0.0.1, each answer
+ * sent a configurable delay after its request arrived (Firestore's round trip).
  *
- * usage: replay --data FILE [--port N] [--port-file F]
+ * usage: replay --data FILE [--port N] [--port-file F] [--delay-ms N]
  * FILE (written by bench/replay_record.py):
  *     CLIPREPLAY 1\n
  *     then per exchange: METHOD SP PATH SP REQ_BODY_LEN SP RESP_LEN \n REQ_BODY RESP \n
  * where RESP is the whole HTTP/1.1 answer (status line, headers with Content-Length, body).
  * A request matching no exchange gets a 404 google.rpc.Status and is counted as a miss;
- * GET /__replay/stats answers {"hits":N,"misses":M}. Prints "ready" once it accepts. SIGTERM or
- * SIGINT: prints the counts on stderr and exits 0. */
+ * GET /__replay/stats answers {"hits":N,"misses":M,"delay_ms":D}. Prints "ready" once it accepts.
+ * SIGTERM or SIGINT: prints the counts on stderr and exits 0.
+ *
+ * Delay: every recorded answer (and miss) leaves --delay-ms milliseconds after its request was
+ * complete; GET /__replay/delay?ms=N changes it for requests from then on (answers {"delay_ms":N}
+ * at once; the /__replay/ answers are never delayed). The waits overlap: a waiting connection
+ * sits in a queue ordered by due time, one timerfd wakes the loop for the earliest, and every
+ * other connection is served meanwhile, so with D ms the backend answers up to (connections / D)
+ * requests per ms whatever D is. A connection reads nothing more while its answer waits (HTTP/1.1
+ * answers leave in request order). */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -21,6 +30,8 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RP_ENTRIES_MAX 256
@@ -29,6 +40,7 @@
 #define RP_CONNS_MAX 4096
 #define RP_EVENTS 256
 #define RP_MISS_LOG_MAX 20 /* misses logged on stderr, then only counted */
+#define RP_DELAY_MS_MAX 60000
 
 typedef struct {
     char *method, *path;
@@ -39,7 +51,8 @@ typedef struct {
     uint64_t hash;
 } rp_entry;
 
-typedef struct {
+typedef struct rp_conn rp_conn;
+struct rp_conn {
     int fd;
     char *in;
     size_t in_len, in_cap;
@@ -47,12 +60,19 @@ typedef struct {
     size_t out_len, out_off;
     char stat_buf[160];
     int close_after;
-} rp_conn;
+    uint64_t due_ns;        /* CLOCK_MONOTONIC time the pending answer may leave */
+    rp_conn *qprev, *qnext; /* the wait queue, earliest due first */
+    int queued;
+};
 
 static rp_entry entries[RP_ENTRIES_MAX];
 static size_t nentries;
 static unsigned long long hits, misses;
 static volatile sig_atomic_t stop;
+static long delay_ms;
+static rp_conn *wait_head, *wait_tail;
+static int timer_fd = -1;
+static char timer_tag; /* its epoll data.ptr: tells the timer from connections (NULL = listener) */
 
 static const char miss_resp[] =
     "HTTP/1.1 404 Not Found\r\nContent-Type: application/json; charset=UTF-8\r\n"
@@ -139,8 +159,68 @@ static const rp_entry *lookup(const char *m, size_t mn, const char *p, size_t pn
     return NULL;
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Arms the timer for the earliest waiting answer (disarms it when none waits). */
+static void timer_arm(void)
+{
+    struct itimerspec it;
+    memset(&it, 0, sizeof it);
+    if (wait_head) {
+        it.it_value.tv_sec = (time_t)(wait_head->due_ns / 1000000000u);
+        it.it_value.tv_nsec = (long)(wait_head->due_ns % 1000000000u);
+        if (it.it_value.tv_sec == 0 && it.it_value.tv_nsec == 0)
+            it.it_value.tv_nsec = 1; /* zero would disarm */
+    }
+    timerfd_settime(timer_fd, TFD_TIMER_ABSTIME, &it, NULL);
+}
+
+/* Puts c in the wait queue by due time: from the tail, since with one delay every new answer is
+ * due last (a changed delay can put it earlier). */
+static void wait_push(rp_conn *c)
+{
+    rp_conn *after = wait_tail;
+    while (after && after->due_ns > c->due_ns)
+        after = after->qprev;
+    c->qprev = after;
+    c->qnext = after ? after->qnext : wait_head;
+    if (c->qnext)
+        c->qnext->qprev = c;
+    else
+        wait_tail = c;
+    if (after)
+        after->qnext = c;
+    else
+        wait_head = c;
+    c->queued = 1;
+    if (wait_head == c)
+        timer_arm();
+}
+
+static void wait_remove(rp_conn *c)
+{
+    if (!c->queued)
+        return;
+    if (c->qprev)
+        c->qprev->qnext = c->qnext;
+    else
+        wait_head = c->qnext;
+    if (c->qnext)
+        c->qnext->qprev = c->qprev;
+    else
+        wait_tail = c->qprev;
+    c->qprev = c->qnext = NULL;
+    c->queued = 0;
+}
+
 static void conn_close(int ep, rp_conn *c)
 {
+    wait_remove(c);
     epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     free(c->in);
@@ -170,6 +250,17 @@ static const char *header(const char *p, const char *end, const char *name, size
         line = eol;
     }
     return NULL;
+}
+
+/* Sets an answer of the control endpoints (never delayed) from the connection's own buffer. */
+static void control_answer(rp_conn *c, const char *status, const char *body)
+{
+    int n = snprintf(c->stat_buf, sizeof c->stat_buf,
+                     "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\n\r\n%s",
+                     status, strlen(body), body);
+    c->out = c->stat_buf;
+    c->out_len = n > 0 && (size_t)n < sizeof c->stat_buf ? (size_t)n : 0;
 }
 
 /* Parses one complete request at the start of c->in, sets the answer; returns the bytes it used,
@@ -211,16 +302,35 @@ static long parse_one(rp_conn *c)
         memmem(sp2, (size_t)(end - sp2) < 12 ? (size_t)(end - sp2) : 12, "HTTP/1.0", 8);
     const char *m = c->in, *p = sp1 + 1;
     size_t mn = (size_t)(sp1 - c->in), pn = (size_t)(sp2 - p);
-    if (mn == 3 && memcmp(m, "GET", 3) == 0 && pn == 15 && memcmp(p, "/__replay/stats", 15) == 0) {
-        char body[96];
-        int bn = snprintf(body, sizeof body, "{\"hits\":%llu,\"misses\":%llu}\n", hits, misses);
-        int n = snprintf(c->stat_buf, sizeof c->stat_buf,
-                         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                         "Content-Length: %d\r\n\r\n%s",
-                         bn, body);
-        c->out = c->stat_buf;
-        c->out_len = (size_t)n;
+    int is_get = mn == 3 && memcmp(m, "GET", 3) == 0;
+    c->due_ns = 0;
+    if (is_get && pn == 15 && memcmp(p, "/__replay/stats", 15) == 0) {
+        char body[112];
+        snprintf(body, sizeof body, "{\"hits\":%llu,\"misses\":%llu,\"delay_ms\":%ld}\n", hits,
+                 misses, delay_ms);
+        control_answer(c, "200 OK", body);
+    } else if (is_get && pn > 19 && memcmp(p, "/__replay/delay?ms=", 19) == 0) {
+        char num[16], *e;
+        long ms = -1;
+        if (pn - 19 < sizeof num) {
+            memcpy(num, p + 19, pn - 19);
+            num[pn - 19] = '\0';
+            ms = strtol(num, &e, 10);
+            if (*e || e == num || ms > RP_DELAY_MS_MAX)
+                ms = -1;
+        }
+        if (ms < 0) {
+            control_answer(c, "400 Bad Request", "{\"error\":\"ms: a whole number 0-60000\"}\n");
+        } else {
+            delay_ms = ms;
+            char body[48];
+            snprintf(body, sizeof body, "{\"delay_ms\":%ld}\n", delay_ms);
+            control_answer(c, "200 OK", body);
+            fprintf(stderr, "replay: delay %ld ms\n", delay_ms);
+        }
     } else {
+        if (delay_ms > 0)
+            c->due_ns = now_ns() + (uint64_t)delay_ms * 1000000u;
         const rp_entry *e = lookup(m, mn, p, pn, end, body_len);
         if (e) {
             hits++;
@@ -259,6 +369,17 @@ static int flush_out(rp_conn *c)
 static int serve(int ep, rp_conn *c)
 {
     for (;;) {
+        if (c->out && c->due_ns) {
+            if (c->due_ns > now_ns()) {
+                /* not before its time: read nothing more meanwhile, the timer brings it back */
+                struct epoll_event ev = {.events = 0, .data.ptr = c};
+                epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+                if (!c->queued)
+                    wait_push(c);
+                return 0;
+            }
+            c->due_ns = 0;
+        }
         if (c->out) {
             int r = flush_out(c);
             if (r < 0)
@@ -277,6 +398,7 @@ static int serve(int ep, rp_conn *c)
             c->out_len = sizeof bad_resp - 1;
             c->out_off = 0;
             c->close_after = 1;
+            c->due_ns = 0;
             c->in_len = 0;
             continue;
         }
@@ -337,8 +459,16 @@ int main(int argc, char **argv)
             port = atoi(argv[++i]);
         else if (strcmp(argv[i], "--port-file") == 0 && i + 1 < argc)
             port_file = argv[++i];
-        else {
-            fprintf(stderr, "usage: replay --data FILE [--port N] [--port-file F]\n");
+        else if (strcmp(argv[i], "--delay-ms") == 0 && i + 1 < argc) {
+            char *e;
+            delay_ms = strtol(argv[++i], &e, 10);
+            if (*e || e == argv[i] || delay_ms < 0 || delay_ms > RP_DELAY_MS_MAX) {
+                fprintf(stderr, "replay: --delay-ms: a whole number 0-%d\n", RP_DELAY_MS_MAX);
+                return 2;
+            }
+        } else {
+            fprintf(stderr,
+                    "usage: replay --data FILE [--port N] [--port-file F] [--delay-ms N]\n");
             return 2;
         }
     }
@@ -374,17 +504,30 @@ int main(int argc, char **argv)
         }
     }
     int ep = epoll_create1(EPOLL_CLOEXEC);
+    timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     struct epoll_event lev = {.events = EPOLLIN, .data.ptr = NULL};
-    epoll_ctl(ep, EPOLL_CTL_ADD, ls, &lev);
+    struct epoll_event tev = {.events = EPOLLIN, .data.ptr = &timer_tag};
+    if (ep < 0 || timer_fd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, ls, &lev) != 0 ||
+        epoll_ctl(ep, EPOLL_CTL_ADD, timer_fd, &tev) != 0) {
+        perror("replay: epoll");
+        return 2;
+    }
     printf("ready\n");
     fflush(stdout);
-    fprintf(stderr, "replay: %zu exchanges on 127.0.0.1:%d\n", nentries, ntohs(a.sin_port));
+    fprintf(stderr, "replay: %zu exchanges on 127.0.0.1:%d, delay %ld ms\n", nentries,
+            ntohs(a.sin_port), delay_ms);
 
     int nconns = 0;
     struct epoll_event evs[RP_EVENTS];
     while (!stop) {
         int n = epoll_wait(ep, evs, RP_EVENTS, 500);
         for (int i = 0; i < n; i++) {
+            if (evs[i].data.ptr == &timer_tag) {
+                uint64_t expirations;
+                if (read(timer_fd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
+                    perror("replay: timerfd");
+                continue;
+            }
             rp_conn *c = evs[i].data.ptr;
             if (!c) {
                 int fd;
@@ -413,6 +556,19 @@ int main(int argc, char **argv)
                 conn_close(ep, c);
                 nconns--;
             }
+        }
+        /* the answers whose time has come, earliest first */
+        if (wait_head) {
+            uint64_t t = now_ns();
+            while (wait_head && wait_head->due_ns <= t) {
+                rp_conn *c = wait_head;
+                wait_remove(c);
+                if (serve(ep, c) < 0) {
+                    conn_close(ep, c);
+                    nconns--;
+                }
+            }
+            timer_arm();
         }
     }
     fprintf(stderr, "replay: %llu hits, %llu misses\n", hits, misses);
