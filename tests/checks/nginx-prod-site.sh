@@ -4,7 +4,9 @@
 # ports, it answers what nginx makes itself in the contract's JSON error shape: 404 outside the
 # API, 502 when the pool is down, 504 when it does not answer, 413 over client_max_body_size, 429
 # from limit_req, 403 on /api/internal/ and /metrics from a non-allowed address; with HSTS, one
-# X-Request-Id equal to the body's request_id, HTTP/2, TLS 1.1 refused, HTTP redirected. With the
+# X-Request-Id equal to the body's request_id, HTTP/2, TLS 1.1 refused, HTTP redirected. Behind a
+# load balancer (X-Forwarded-For from 127.0.0.2): clients share one limit_req budget until
+# clipapi/real-ip.conf lists the balancer, then get one each; limit-exempt.conf exempts. With the
 # real pool on the socket: /healthz 200, the pool's own JSON 404 carrying nginx's request id, and
 # a load run through fastcgi_keep_conn that sees only 200s.
 set -euo pipefail
@@ -43,49 +45,13 @@ ss=[socket.socket() for _ in range(4)]
 for s in ss: s.bind(("127.0.0.1",0))
 print(*[s.getsockname()[1] for s in ss])')
 
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=api.example.com \
-    -addext "subjectAltName=DNS:api.example.com,IP:127.0.0.1" \
-    -keyout "$tmp/privkey.pem" -out "$tmp/fullchain.pem" 2>/dev/null || fail "openssl req"
-
-# The site as an operator installs it (sites-available + clipapi/ includes beside nginx.conf),
-# with the certificate paths, the socket and the listen addresses pointed into the temp prefix.
-mkdir -p "$tmp/conf/sites-enabled" "$tmp/logs" "$tmp/www"
-cp -r nginx/clipapi "$tmp/conf/clipapi"
+# The site as an operator installs it (sites-enabled/ + clipapi/ includes beside nginx.conf), with
+# the certificate paths, the socket and the listen addresses pointed into the temp prefix.
+NGINX_WORKER_PROCESSES=2 nginx/render-prod "$tmp" "$https_port" "$http_port" "$tmp/fcgi.sock" >/dev/null ||
+    fail "nginx/render-prod"
 # A short read timeout, so that the 504 check below does not wait the production 30 s.
 sed -i 's|^fastcgi_read_timeout 30s;$|fastcgi_read_timeout 2s;|' "$tmp/conf/clipapi/fastcgi.conf"
 grep -qx 'fastcgi_read_timeout 2s;' "$tmp/conf/clipapi/fastcgi.conf" || fail "rewrite missed: read timeout"
-sed -e "s|/etc/letsencrypt/live/api.example.com/|$tmp/|g" \
-    -e "s|unix:/run/clipapi/fcgi.sock|unix:$tmp/fcgi.sock|" \
-    -e "s|listen 443 ssl http2;|listen 127.0.0.1:$https_port ssl http2;|" \
-    -e "s|listen 80;|listen 127.0.0.1:$http_port;|" \
-    -e "/listen \[::\]:/d" \
-    -e "s|root /var/www/html;|root $tmp/www;|" \
-    nginx/clipapi.conf >"$tmp/conf/sites-enabled/clipapi.conf"
-# The sed must have hit every one of them, or the test would not test the real file.
-for want in "$tmp/fullchain.pem" "unix:$tmp/fcgi.sock" "127.0.0.1:$https_port ssl http2" \
-            "127.0.0.1:$http_port"; do
-    grep -qF "$want" "$tmp/conf/sites-enabled/clipapi.conf" || fail "rewrite missed: $want"
-done
-
-user_line=""
-[ "$(id -u)" = 0 ] && user_line="user root root;"
-cat >"$tmp/conf/nginx.conf" <<CONF
-$user_line
-worker_processes 2;
-pid $tmp/nginx.pid;
-error_log $tmp/logs/error.log warn;
-events { worker_connections 256; }
-http {
-    default_type application/octet-stream;
-    access_log $tmp/logs/access.log;
-    client_body_temp_path $tmp/body;
-    fastcgi_temp_path $tmp/fastcgi;
-    proxy_temp_path $tmp/proxy;
-    scgi_temp_path $tmp/scgi;
-    uwsgi_temp_path $tmp/uwsgi;
-    include sites-enabled/*.conf;
-}
-CONF
 
 out=$(nginx -p "$tmp" -c "$tmp/conf/nginx.conf" -t 2>&1) || { echo "$out"; fail "nginx -t"; }
 echo "$out"
@@ -215,6 +181,57 @@ assert re.fullmatch(r"[0-9a-f]{32}", sys.argv[2]) and e["request_id"] == sys.arg
 PY
 echo "ok limit_req: $n429 of 120 simultaneous requests got the JSON 429"
 
+# Behind a load balancer (127.0.0.2 here, sending X-Forwarded-For): two clients share the
+# balancer's one budget while clipapi/real-ip.conf is as shipped, and get one each once it lists
+# the balancer. The client zone's rate is lowered to 1 a minute in this copy (burst 40 as shipped),
+# so that no refill during the test blurs the counts: each budget is 41 requests at once.
+sed -i 's|zone=clipapi_client:10m rate=20r/s;|zone=clipapi_client:10m rate=1r/m;|' "$tmp/conf/sites-enabled/clipapi.conf"
+grep -q 'zone=clipapi_client:10m rate=1r/m;' "$tmp/conf/sites-enabled/clipapi.conf" || fail "rewrite missed: rate"
+reload() { # wait until a request from the balancer for PROBE_XFF's /api/internal/ answers STATUS
+    kill -HUP "$nginx_pid"
+    for _ in $(seq 100); do
+        c=$(curl -sk -o /dev/null -w '%{http_code}' --interface 127.0.0.2 -H "X-Forwarded-For: 10.1.2.3" \
+            -X PUT -d '{}' "https://127.0.0.1:$https_port/api/internal/users/u/videos/v")
+        [ "$c" = "$1" ] && return 0
+        sleep 0.1
+    done
+    fail "after the reload, /api/internal/ via the balancer still answers $c, not $1"
+}
+via_balancer() { # client_address count: counts of each status, of `count` requests at once
+    curl -sk --no-progress-meter --parallel --parallel-max 25 --interface 127.0.0.2 \
+        -H "X-Forwarded-For: 198.51.100.7, $1" -o /dev/null -w '%{http_code}\n' \
+        "https://127.0.0.1:$https_port/healthz?n=[1-$2]" 2>/dev/null | sort | uniq -c |
+        awk '{printf "%s%s x %s", (NR > 1 ? ", " : ""), $1, $2}'
+}
+passed() { tr ',' '\n' <<<"$1" | awk '$3 != 429 {s += $1} END {print s + 0}'; }
+reload 403   # internal-allow.conf no longer lists loopback; 10.1.2.3 is not believed yet
+a=$(via_balancer 203.0.113.1 50)
+b=$(via_balancer 203.0.113.2 50)
+[ "$(passed "$a")" -ge 40 ] && [ "$(passed "$a")" -le 42 ] || fail "real-ip unset: client A: $a (want 41 passed)"
+[ "$(passed "$b")" -le 1 ] || fail "real-ip unset: client B: $b (want all 429: A spent the balancer's budget)"
+echo "ok real-ip unset: two clients behind one balancer share its budget (A: $a; B: $b)"
+printf '\nset_real_ip_from 127.0.0.2;\n' >>"$tmp/conf/clipapi/real-ip.conf"
+nginx -p "$tmp" -c "$tmp/conf/nginx.conf" -t 2>/dev/null || fail "nginx -t after filling real-ip.conf"
+reload 502   # 10.1.2.3 is the client now: allowed, and the pool is down
+a=$(via_balancer 203.0.113.1 50)
+b=$(via_balancer 203.0.113.2 50)
+[ "$(passed "$a")" -ge 40 ] && [ "$(passed "$a")" -le 42 ] || fail "real-ip set: client A: $a (want 41 passed)"
+[ "$(passed "$b")" -ge 40 ] && [ "$(passed "$b")" -le 42 ] || fail "real-ip set: client B: $b (want 41 passed: a budget of its own)"
+# the first X-Forwarded-For entry (198.51.100.7) is the client's own claim: not believed
+grep -q '^203\.0\.113\.1 ' "$tmp/logs/access.log" || fail "the access log does not show the real client"
+! grep -q '^198\.51\.100\.7 ' "$tmp/logs/access.log" || fail "a client-written X-Forwarded-For entry was believed"
+echo "ok real-ip set: each client behind the balancer has its own budget (A: $a; B: $b)"
+# an exempt client (clipapi/limit-exempt.conf, by its real address) is never limited
+echo '203.0.113.9 1;' >>"$tmp/conf/clipapi/limit-exempt.conf"
+kill -HUP "$nginx_pid"
+for _ in $(seq 100); do
+    e=$(via_balancer 203.0.113.9 60)
+    [ "$(passed "$e")" = 60 ] && break
+    sleep 0.2
+done
+[ "$(passed "$e")" = 60 ] || fail "exempt client: $e (want 60 passed)"
+echo "ok limit-exempt: 60 requests at once from an exempt client, none limited"
+
 # TLS: 1.2 and 1.3 only.
 curl -sk -o /dev/null --tlsv1.2 --tls-max 1.2 "https://127.0.0.1:$https_port/x" || fail "TLS 1.2 refused"
 curl -sk -o /dev/null --tlsv1.3 "https://127.0.0.1:$https_port/x" || fail "TLS 1.3 refused"
@@ -232,25 +249,21 @@ echo "ok http -> https"
 # ---- load through fastcgi_keep_conn: no 5xx ---------------------------------------------------
 # ARCHITECTURE's pitfall: idle kept FastCGI connections pin prefork workers. With the site's
 # `keepalive 1` and 2 nginx workers at most 2 of the pool's 3 workers can be pinned, so 16
-# concurrent clients must see only 200s. A second nginx serves the same site without limit_req
-# (which would answer 429) on another port.
+# concurrent clients must see only 200s. A second nginx serves the same site on another port,
+# wrk's address exempt from limit_req (which would answer 429) through clipapi/limit-exempt.conf.
 if [ -x "$BUILD/clipapi-fcgi" ] && command -v wrk >/dev/null; then
-    cp -r "$tmp/conf" "$tmp/conf2"
-    sed -i -e '/limit_req zone=/d' -e "s|127.0.0.1:$https_port |127.0.0.1:$load_port |" \
-        -e "s|127.0.0.1:$http_port;|127.0.0.1:$load_http_port;|" "$tmp/conf2/sites-enabled/clipapi.conf"
-    sed -i -e "s|$tmp/nginx.pid|$tmp/nginx2.pid|" -e "s|$tmp/logs/|$tmp/logs/n2-|" \
-        "$tmp/conf2/nginx.conf"
-    grep -q "127.0.0.1:$load_port ssl" "$tmp/conf2/sites-enabled/clipapi.conf" || fail "load copy: port"
-    ! grep -q 'limit_req zone=' "$tmp/conf2/sites-enabled/clipapi.conf" || fail "load copy: limit_req"
-    grep -q 'keepalive 1;' "$tmp/conf2/sites-enabled/clipapi.conf" || fail "load copy: keepalive"
+    NGINX_WORKER_PROCESSES=2 nginx/render-prod "$tmp/n2" "$load_port" "$load_http_port" "$tmp/fcgi.sock" \
+        >/dev/null || fail "nginx/render-prod (load copy)"
+    # wrk's address is exempt from limit_req the way an operator exempts a client
+    echo '127.0.0.1 1;' >>"$tmp/n2/conf/clipapi/limit-exempt.conf"
     env -i PATH=/usr/bin:/bin "$BUILD/clipapi-fcgi" --config "$tmp/clipapi.conf" \
         --listen "unix:$tmp/fcgi.sock" >"$tmp/logs/pool2.log" 2>&1 &
     pool_pid=$!
     up 10 "clipapi-fcgi on $tmp/fcgi.sock" "$tmp/logs/pool2.log" "$pool_pid" test -S "$tmp/fcgi.sock"
-    nginx -p "$tmp" -c "$tmp/conf2/nginx.conf" -g "daemon off; master_process on;" \
-        2>>"$tmp/logs/n2-stderr" &
+    nginx -p "$tmp/n2" -c "$tmp/n2/conf/nginx.conf" -g "daemon off; master_process on;" \
+        2>>"$tmp/n2/logs/stderr" &
     nginx2_pid=$!
-    up 10 "the load nginx on 127.0.0.1:$load_port" "$tmp/logs/n2-stderr" "$nginx2_pid" \
+    up 10 "the load nginx on 127.0.0.1:$load_port" "$tmp/n2/logs/stderr" "$nginx2_pid" \
         poll_http "https://127.0.0.1:$load_port/healthz"
     wrk -t2 -c16 -d3s "https://127.0.0.1:$load_port/healthz" >"$tmp/wrk.out" 2>&1 || true
     cat "$tmp/wrk.out"
@@ -258,8 +271,8 @@ if [ -x "$BUILD/clipapi-fcgi" ] && command -v wrk >/dev/null; then
     [ -n "$n" ] && [ "$n" -ge 200 ] || fail "wrk: too few requests (${n:-none})"
     ! grep -q 'Non-2xx or 3xx responses' "$tmp/wrk.out" || fail "non-2xx answers under load"
     ! grep -q 'Socket errors' "$tmp/wrk.out" || fail "socket errors under load"
-    ! grep -qE 'upstream timed out|no live upstreams' "$tmp/logs/n2-error.log" ||
-        fail "nginx: $(grep -m1 -E 'upstream timed out|no live upstreams' "$tmp/logs/n2-error.log")"
+    ! grep -qE 'upstream timed out|no live upstreams' "$tmp/n2/logs/error.log" ||
+        fail "nginx: $(grep -m1 -E 'upstream timed out|no live upstreams' "$tmp/n2/logs/error.log")"
     kill -TERM "$pool_pid"; wait "$pool_pid" || true; pool_pid=""
     echo "ok load: $n requests through keep-alive connections to 3 workers, all 200"
 else
