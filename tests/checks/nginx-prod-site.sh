@@ -8,7 +8,7 @@
 # load balancer (X-Forwarded-For from 127.0.0.2): clients share one limit_req budget until
 # clipapi/real-ip.conf lists the balancer, then get one each; limit-exempt.conf exempts. With the
 # real pool on the socket: /healthz 200, the pool's own JSON 404 carrying nginx's request id, and
-# a load run through fastcgi_keep_conn that sees only 200s.
+# a load run through the site's FastCGI settings that sees only 200s.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$PWD
@@ -139,7 +139,7 @@ if [ -x "$BUILD/clipapi-fcgi" ]; then
     echo "ok 200 /healthz through the pool"
     # The pool's own 404: its JSON passes through untouched, with nginx's $request_id in it.
     expect_json_error 404 not_found /api/no-such-endpoint
-    # Connections are reused (fastcgi_keep_conn): a run of requests all answered.
+    # A run of requests, one connection to the pool each: all answered.
     okc=0
     for _ in $(seq 20); do
         c=$(curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$https_port/healthz")
@@ -246,10 +246,10 @@ loc=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H 'Host: api.examp
 [ "$loc" = "301 https://api.example.com/api/videos?x=1" ] || fail "http redirect: $loc"
 echo "ok http -> https"
 
-# ---- load through fastcgi_keep_conn: no 5xx ---------------------------------------------------
-# ARCHITECTURE's pitfall: idle kept FastCGI connections pin prefork workers. With the site's
-# `keepalive 1` and 2 nginx workers at most 2 of the pool's 3 workers can be pinned, so 16
-# concurrent clients must see only 200s. A second nginx serves the same site on another port,
+# ---- load through the site's FastCGI settings: no 5xx ------------------------------------------
+# ARCHITECTURE's pitfall: idle kept FastCGI connections pin prefork workers. The site ships
+# fastcgi_keep_conn off (and were it on, its `keepalive 1` x 2 nginx workers could pin at most 2
+# of the pool's 3 workers), so 16 concurrent clients must see only 200s. A second nginx serves the same site on another port,
 # wrk's address exempt from limit_req (which would answer 429) through clipapi/limit-exempt.conf.
 if [ -x "$BUILD/clipapi-fcgi" ] && command -v wrk >/dev/null; then
     NGINX_WORKER_PROCESSES=2 nginx/render-prod "$tmp/n2" "$load_port" "$load_http_port" "$tmp/fcgi.sock" \
@@ -274,7 +274,7 @@ if [ -x "$BUILD/clipapi-fcgi" ] && command -v wrk >/dev/null; then
     ! grep -qE 'upstream timed out|no live upstreams' "$tmp/n2/logs/error.log" ||
         fail "nginx: $(grep -m1 -E 'upstream timed out|no live upstreams' "$tmp/n2/logs/error.log")"
     kill -TERM "$pool_pid"; wait "$pool_pid" || true; pool_pid=""
-    echo "ok load: $n requests through keep-alive connections to 3 workers, all 200"
+    echo "ok load: $n requests through the site to 3 workers, all 200"
 else
     echo "note: clipapi-fcgi or wrk missing, the load part is skipped"
 fi
