@@ -364,10 +364,9 @@ set_delay 0
 
 # ---- 6. CPU per request and peak memory of the workers ----------------------------------------------
 workers() { ps -o pid= --ppid "${pid[clipapi]}" | tr -d ' '; }
-cpu_ns() { # sum of the workers' on-CPU time
-    local s=0 w
-    for w in $(workers); do s=$((s + $(cut -d' ' -f1 "/proc/$w/schedstat"))); done
-    echo $s
+cpu_ns() { # sum of the on-CPU time of every thread of every worker (/proc/PID/schedstat is
+    # only the main thread's)
+    cat $(for w in $(workers); do echo /proc/"$w"/task/*/schedstat; done) | awk '{s += $1} END {printf "%.0f", s}'
 }
 cpu_run() { # video: fills fig[cpu_ns_per_req_video]
     wrk_run warm 2 "$WARM" "https://127.0.0.1:$cport/api/videos/$1"
