@@ -22,6 +22,7 @@
 /* libcurl's receive buffer: 16 KiB by default, a thousand reads for the megabytes of a big
  * runQuery answer; answers that may be large get this much. */
 #define HTTP_RECV_BUFFER (256L * 1024)
+#define HTTP_INHERITED_MAX 64 /* multi handles of a parent kept aside after forks */
 
 static struct {
     int inited;
@@ -91,8 +92,11 @@ clip_err http_global_init(void)
     return CLIP_OK;
 }
 
+static void thread_multi_release(void);
+
 void http_global_cleanup(void)
 {
+    thread_multi_release(); /* this thread's; the others' went with their threads */
     pthread_mutex_lock(&g.lock);
     if (!g.inited || g.pid != (pid_t)log_pid()) {
         pthread_mutex_unlock(&g.lock);
@@ -508,6 +512,66 @@ static void call_end(call_t *c)
                 c->req && c->req->method ? c->req->method : "GET", clip_err_code(c->result));
 }
 
+/* Each thread keeps one multi handle for its calls (making one costs a socketpair and a handful
+ * of system calls); freed when the thread ends. One inherited over fork() is another process's:
+ * it is set aside, never used or closed. */
+typedef struct {
+    CURLM *m;
+    pid_t pid;
+} thread_multi;
+static pthread_key_t multi_key;
+static pthread_once_t multi_once = PTHREAD_ONCE_INIT;
+static CURLM *inherited_multi[HTTP_INHERITED_MAX];
+static size_t ninherited;
+
+static void multi_free(void *p)
+{
+    thread_multi *t = p;
+    if (t->m && t->pid == (pid_t)log_pid())
+        curl_multi_cleanup(t->m);
+    free(t);
+}
+
+static void multi_key_make(void)
+{
+    pthread_key_create(&multi_key, multi_free);
+}
+
+static void thread_multi_release(void)
+{
+    pthread_once(&multi_once, multi_key_make);
+    thread_multi *t = pthread_getspecific(multi_key);
+    if (t) {
+        pthread_setspecific(multi_key, NULL);
+        multi_free(t);
+    }
+}
+
+static CURLM *thread_multi_get(void)
+{
+    pthread_once(&multi_once, multi_key_make);
+    thread_multi *t = pthread_getspecific(multi_key);
+    if (t && t->m && t->pid != (pid_t)log_pid()) {
+        pthread_mutex_lock(&g.lock);
+        if (ninherited < HTTP_INHERITED_MAX)
+            inherited_multi[ninherited++] = t->m;
+        pthread_mutex_unlock(&g.lock);
+        t->m = NULL;
+    }
+    if (!t) {
+        t = calloc(1, sizeof *t);
+        if (!t || pthread_setspecific(multi_key, t) != 0) {
+            free(t);
+            return NULL;
+        }
+    }
+    if (!t->m) {
+        t->m = curl_multi_init();
+        t->pid = (pid_t)log_pid();
+    }
+    return t->m;
+}
+
 void http_do_many(size_t n, const http_req *reqs, http_resp *resps, clip_err *results,
                   char *const *errs, size_t errlen)
 {
@@ -525,7 +589,7 @@ void http_do_many(size_t n, const http_req *reqs, http_resp *resps, clip_err *re
     if (!g.inited || g.pid != (pid_t)log_pid())
         ge = http_global_init();
     if (ge == CLIP_OK)
-        m = curl_multi_init();
+        m = thread_multi_get();
     for (size_t i = 0; i < n; i++) {
         call_init(&calls[i], &reqs[i], &resps[i], errs[i], errlen);
         if (!calls[i].done && !m) {
@@ -583,8 +647,6 @@ void http_do_many(size_t n, const http_req *reqs, http_resp *resps, clip_err *re
         call_end(&calls[i]);
         results[i] = calls[i].result;
     }
-    if (m)
-        curl_multi_cleanup(m);
 }
 
 clip_err http_do(const http_req *req, http_resp *resp, char *err, size_t errlen)
