@@ -48,7 +48,7 @@ BENCH_TARGETS :=
 
 -include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all deps build san test run bench fuzz install uninstall clean help format check-fresh
+.PHONY: all deps build san test run bench bench-compare fuzz install uninstall clean help format check-fresh
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -60,6 +60,7 @@ help:
 	@echo "make run      serve the API locally over TLS on https://127.0.0.1:$(PORT)"
 	@echo "make test     sanitizer build + every unit, integration and conformance test"
 	@echo "make bench    print the benchmark figures (name: value lines)"
+	@echo "make bench-compare [BASE=commit]  the video-info bench before and after, in one run"
 	@echo "make fuzz     run the libFuzzer targets longer"
 	@echo "make check-fresh  .ci/run and make run in a fresh Debian 12 root (root, not in CI)"
 	@echo "make install  PREFIX=$(PREFIX) DESTDIR=..."
@@ -138,6 +139,12 @@ run:
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_TARGETS)
 	@BUILD=$(BUILD) bench/run
+
+# the video-info bench of an older commit (BASE, default the last before issue 15) and of this tree,
+# one after the other, the figures side by side
+bench-compare: deps
+	@$(MAKE) --no-print-directory all $(BENCH_TARGETS)
+	@CLIPAPI_BUILD=$(abspath $(BUILD)) BASE=$(BASE) bench/compare
 
 fuzz: deps
 	@BUILD=$(BUILD) FUZZ_SECONDS=$${FUZZ_SECONDS:-60} tests/fuzz/run

@@ -49,6 +49,9 @@ default_of() { sed -nE "s/^# *$1 = ([0-9]+)\$/\1/p" etc/clipapi.conf.example | h
 WORKERS=${VIDEO_BENCH_WORKERS:-$(default_of workers)}
 THREADS=${VIDEO_BENCH_THREADS:-$(default_of threads)}
 THREADS=${THREADS:-1} # a pool without the key serves one request per process
+# VIDEO_BENCH_UNTHREADED=1: the pool under test predates the key (bench/compare's older commit):
+# one request per process, and no threads line in its configuration
+[ -n "${VIDEO_BENCH_UNTHREADED:-}" ] && THREADS=1
 PROJECT=demo-bench
 UID_=bench-user
 
@@ -151,7 +154,7 @@ export CLIPAPI_DEV_KEY_FILE=$tmp/dev-key.pem
 clipapi_conf() { # backend HOST:PORT -> $tmp/c/clipapi.conf
     {
         [ -n "${VIDEO_BENCH_WORKERS:-}" ] && echo "workers = $WORKERS"
-        [ -n "${VIDEO_BENCH_THREADS:-}" ] && echo "threads = $THREADS"
+        [ -n "${VIDEO_BENCH_THREADS:-}" ] && [ -z "${VIDEO_BENCH_UNTHREADED:-}" ] && echo "threads = $THREADS"
         cat <<CONF
 listen = unix:$tmp/c/fcgi.sock
 max_requests = 1000000
