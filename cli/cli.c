@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "breaker.h"
 #include "http.h"
 #include "ids.h"
 
@@ -36,7 +37,12 @@ int cli_fail(const char *cmd, const char *fmt, ...)
 
 clip_err cli_load_config(const cli_ctx *ctx, cfg_t **out, char *err, size_t errlen)
 {
-    return cfg_load(ctx->config_path, out, err, errlen);
+    clip_err e = cfg_load(ctx->config_path, out, err, errlen);
+    /* no pool here: the breakers are this process's own (a migration against a dead Firestore
+     * stops retrying after breaker_failures failures instead of waiting out every deadline) */
+    if (e == CLIP_OK)
+        breaker_configure((*out)->breaker_failures, (*out)->breaker_cooldown_ms);
+    return e;
 }
 
 int cli_parse_long(const char *s, long min, long max, long *out)

@@ -44,6 +44,8 @@ static const key_def keys[] = {
     {"google_credentials_file", K_PATH, F(google_credentials_file), NULL, 0, 0, NULL,
      "GOOGLE_APPLICATION_CREDENTIALS"},
     {"firestore_timeout_ms", K_LONG, F(firestore_timeout_ms), "5000", 1, 600000, NULL, NULL},
+    {"breaker_failures", K_LONG, F(breaker_failures), "5", 0, 1000, NULL, NULL},
+    {"breaker_cooldown_ms", K_LONG, F(breaker_cooldown_ms), "2000", 100, 600000, NULL, NULL},
     {"auth_project", K_STR, F(auth_project), NULL, 0, 0, NULL, NULL},
     {"auth_keys_url", K_STR, F(auth_keys_url),
      "https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com", 0, 0,

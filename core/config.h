@@ -34,6 +34,10 @@ typedef struct {
     char *google_credentials_file;
     long firestore_timeout_ms;
 
+    /* the circuit breaker of each backend (core/breaker) */
+    long breaker_failures;    /* down-kind failures in a row that open it; 0 = never */
+    long breaker_cooldown_ms; /* how long it stays open before one probe may go */
+
     char *auth_project;
     char *auth_keys_url;
     char *auth_emulator_host;

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "breaker.h"
 #include "firestore.h"
 #include "log.h"
 #include "metrics.h"
@@ -332,6 +333,7 @@ static void reload(pool_t *p)
     cfg_free(p->cfg);
     p->cfg = n;
     log_set_level(n->log_level);
+    breaker_configure(n->breaker_failures, n->breaker_cooldown_ms);
     long old_workers = p->workers;
     p->workers = p->opts->workers > 0 ? p->opts->workers : n->workers;
     p->generation++;
@@ -405,6 +407,10 @@ int pool_run(const pool_opts *opts, cfg_t *cfg)
 
     if (metrics_init() != 0)
         log_warn("metrics", "no shared memory for metrics: /metrics will be empty");
+    /* before the first fork, so that every worker shares each backend's breaker */
+    if (breaker_init_shared() != 0)
+        log_warn("breaker", "no shared memory for the breakers: each worker keeps its own");
+    breaker_configure(cfg->breaker_failures, cfg->breaker_cooldown_ms);
     route_register_metrics();
     /* the page cursors' key, set before fork so that every worker signs with the same one */
     const char *keys_from = NULL;
@@ -489,5 +495,6 @@ out:
     pool_sigfd = -1;
     cfg_free(p->cfg);
     metrics_free();
+    breaker_free_shared();
     return rc;
 }

@@ -69,6 +69,8 @@ static void test_defaults(void)
     CU_ASSERT_EQUAL(c->shutdown_timeout, 10);
     UNIT_ASSERT_STR(c->firestore_database, "(default)");
     CU_ASSERT_EQUAL(c->firestore_timeout_ms, 5000);
+    CU_ASSERT_EQUAL(c->breaker_failures, 5);
+    CU_ASSERT_EQUAL(c->breaker_cooldown_ms, 2000);
     UNIT_ASSERT_STR(c->r2_region, "auto");
     CU_ASSERT_EQUAL(c->presign_expires, 3600);
     CU_ASSERT_EQUAL(c->metadata_source, CFG_SOURCE_FIRESTORE);
@@ -152,6 +154,8 @@ static void test_errors_name_the_key(void)
     CU_ASSERT_EQUAL(strncmp(load_err("r2_endpoint = ftp://x\n"), "r2_endpoint: 'ftp://x' must start with https://", 47), 0);
     CU_ASSERT_EQUAL(strncmp(load_err("r2_addressing = sideways\n"), "r2_addressing: 'sideways' is not one of path, virtual", 53), 0);
     CU_ASSERT_EQUAL(strncmp(load_err("firestore_timeout_ms = -1\n"), "firestore_timeout_ms: -1 is out of range", 40), 0);
+    CU_ASSERT_EQUAL(strncmp(load_err("breaker_cooldown_ms = 50\n"), "breaker_cooldown_ms: 50 is out of range", 39), 0);
+    CU_ASSERT_EQUAL(strncmp(load_err("breaker_failures = -1\n"), "breaker_failures: -1 is out of range", 36), 0);
     CU_ASSERT_STRING_EQUAL(load_err("workers = 2 # trailing words are not a comment\n")[0] ? "err" : "ok", "err");
     char line[5000];
     memset(line, 'x', sizeof line);
