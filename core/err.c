@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "breaker.h"
+
 /* kind: what a public message says of a failure whose detail is not shown. */
 static const struct {
     const char *code;
@@ -55,27 +57,38 @@ int clip_err_http_status(clip_err e)
     return err_table[e].status;
 }
 
-const char *clip_err_backend(const char *detail)
+/* The entry of the backend a detail starts with, or -1. */
+static int backend_of(const char *detail)
 {
     if (!detail)
-        return NULL;
+        return -1;
     for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
         size_t n = strlen(backends[i].label);
         if (strncmp(detail, backends[i].label, n) == 0 && detail[n] == ':')
-            return backends[i].name;
+            return (int)i;
     }
-    return NULL;
+    return -1;
+}
+
+const char *clip_err_backend(const char *detail)
+{
+    int i = backend_of(detail);
+    return i < 0 ? NULL : backends[i].name;
 }
 
 void clip_err_answer_of(clip_err e, const char *detail, clip_err_answer *out)
 {
     if ((unsigned)e >= CLIP_ERR__COUNT || e == CLIP_OK)
         e = CLIP_EINTERNAL;
-    const char *backend = clip_err_backend(detail);
+    int bi = backend_of(detail);
+    const char *backend = bi < 0 ? NULL : backends[bi].name;
     if (e == CLIP_ETOOBIG && backend)
         e = CLIP_EBACKEND;
     out->status = err_table[e].status;
     out->code = err_table[e].code;
+    out->retry_after = 0;
+    if (out->status == 503 || out->status == 429)
+        out->retry_after = breaker_retry_after_s(bi < 0 ? NULL : backends[bi].label);
     out->hide_detail = backend || out->status >= 500;
     if (!out->hide_detail)
         snprintf(out->message, sizeof out->message, "%s",

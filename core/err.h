@@ -41,6 +41,7 @@ typedef struct {
     int status;       /* HTTP status */
     const char *code; /* "not_found", ... */
     int hide_detail;  /* 1: the detail is not in the message (the caller logs it) */
+    long retry_after; /* seconds for a Retry-After header (503 and 429), 0: none */
     char message[CLIP_ERR_PUBLIC_MAX];
 } clip_err_answer;
 
@@ -48,7 +49,9 @@ typedef struct {
  * in. The caller's own mistakes (400, 401, 403, 404, 405, 409, 413, 429) show their detail, unless
  * it comes from a backend; backend and internal failures show only what kind of failure it was
  * ("firestore: unavailable; retry later", "internal error"), never the backend's words, hosts or
- * paths: those stay in the log. A backend's answer over our cap is a 502, not a 413. */
+ * paths: those stay in the log. A backend's answer over our cap is a 502, not a 413. A 503 or
+ * 429 says when to retry: while the breaker of the backend the detail names is open, when it lets
+ * a probe through again (core/breaker); else in 1 s. */
 void clip_err_answer_of(clip_err e, const char *detail, clip_err_answer *out);
 
 /* Copies a formatted message into err[errlen] when err is not NULL; returns e. */

@@ -2,6 +2,7 @@
  */
 #include "http.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "breaker.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -348,6 +350,8 @@ typedef struct {
     int attempt;
     int running; /* an attempt is in the multi handle */
     int done;
+    breaker_ticket bt; /* the breaker's permission for the attempt out (index -1: none) */
+    long attempt_ms;   /* the time the attempt out was given */
     double t0, deadline, start_at; /* start_at: when the next attempt may go (back-off) */
     char curl_msg[CURL_ERROR_SIZE];
 } call_t;
@@ -364,6 +368,7 @@ static void call_init(call_t *c, const http_req *req, http_resp *resp, char *err
     c->err = err;
     c->errlen = errlen;
     c->done = 1;
+    c->bt.index = -1;
     if (!req || !req->url || req->deadline_ms <= 0 || (req->nheaders && !req->headers)) {
         c->result = clip_fail(CLIP_EINTERNAL, err, errlen, "http: bad request parameters");
         return;
@@ -401,8 +406,43 @@ static void call_init(call_t *c, const http_req *req, http_resp *resp, char *err
     c->done = 0;
 }
 
-/* Sets up the next attempt into the multi handle; marks the call done when none is possible. */
-static void call_start(call_t *c, CURLM *m)
+/* The breaker's word on the next attempt of c. A call sent in the same batch as a probe to its
+ * backend goes along with that probe (the two are one round trip). */
+static int call_admit(call_t *c, const call_t *batch, size_t n, long lease_ms, long *retry_in)
+{
+    int i = breaker_index(c->backend);
+    for (size_t j = 0; i >= 0 && j < n; j++)
+        if (&batch[j] != c && batch[j].running && batch[j].bt.probe && batch[j].bt.index == i) {
+            breaker_join_probe(&batch[j].bt, &c->bt);
+            return 1;
+        }
+    return breaker_admit(c->backend, lease_ms, &c->bt, retry_in);
+}
+
+/* What an attempt says of its backend's health (core/breaker). */
+static breaker_outcome outcome_of(const call_t *c, attempt_end end, long status)
+{
+    switch (end) {
+    case ATT_ANSWER:
+        if (status == 503)
+            return BREAKER_DOWN;
+        return status == 429 || status == 502 || status == 504 ? BREAKER_NEUTRAL : BREAKER_UP;
+    case ATT_TOOBIG:
+        return BREAKER_UP;
+    case ATT_NOCONNECT:
+    case ATT_BROKEN:
+        return BREAKER_DOWN;
+    case ATT_TIMEOUT:
+        /* an attempt cut short by what little was left of its caller's deadline proves nothing */
+        return c->attempt_ms >= HTTP_MIN_ATTEMPT_MS ? BREAKER_DOWN : BREAKER_NEUTRAL;
+    default:
+        return BREAKER_NEUTRAL;
+    }
+}
+
+/* Sets up the next attempt into the multi handle; marks the call done when none is possible.
+ * batch[n] is the batch c belongs to. */
+static void call_start(call_t *c, CURLM *m, const call_t *batch, size_t n)
 {
     double left = c->deadline - now_ms();
     if (left < 1) {
@@ -412,6 +452,16 @@ static void call_start(call_t *c, CURLM *m)
         c->done = 1;
         return;
     }
+    long retry_in = 0;
+    if (!call_admit(c, batch, n, (long)left + HTTP_PROBE_LEASE_SLACK_MS, &retry_in)) {
+        c->result = clip_fail(CLIP_EUNAVAILABLE, c->err, c->errlen,
+                              "%s: circuit open after repeated failures, calls fail at once for "
+                              "%ld ms more (%d attempt(s) made)",
+                              c->backend, retry_in, c->attempt);
+        c->done = 1;
+        return;
+    }
+    c->attempt_ms = (long)left;
     c->attempt++;
     buf_reset(&c->resp->body);
     buf_reset(&c->resp->headers);
@@ -425,6 +475,8 @@ static void call_start(call_t *c, CURLM *m)
         curl_multi_add_handle(m, c->h) != CURLM_OK) {
         c->result =
             clip_fail(CLIP_EINTERNAL, c->err, c->errlen, "%s: curl option rejected", c->backend);
+        breaker_report(&c->bt, BREAKER_NEUTRAL, 0);
+        c->bt.index = -1;
         c->done = 1;
         return;
     }
@@ -451,8 +503,20 @@ static void call_finish_attempt(call_t *c, CURLM *m, CURLcode rc)
         if (ct <= 0)
             end = ATT_NOCONNECT;
     }
+    /* a backend's own Retry-After (with a 429 or 503) holds every caller off for that long */
+    long retry_after = end == ATT_ANSWER && (resp->status == 429 || resp->status == 503)
+                           ? http_resp_retry_after_ms(resp)
+                           : 0;
+    int bi = c->bt.index;
+    breaker_report(&c->bt, outcome_of(c, end, resp->status), retry_after);
+    c->bt.index = -1;
     int retry = may_retry(req, end, resp->status, &resp->body) && c->attempt < HTTP_MAX_ATTEMPTS;
+    /* retries stop once the breaker is open: the call answers now, like every call after it */
+    if (retry && bi >= 0 && breaker_state_of(bi, NULL) != BREAKER_CLOSED)
+        retry = 0;
     long wait = retry ? http_backoff_ms(c->attempt + 1, rand_unit()) : 0;
+    if (wait < retry_after)
+        wait = retry_after;
     if (retry && now_ms() + (double)wait >= c->deadline - HTTP_MIN_ATTEMPT_MS)
         retry = 0; /* too little time would be left for another attempt: answer now */
     if (retry) {
@@ -496,9 +560,12 @@ static void call_end(call_t *c)
     http_resp *resp = c->resp;
     if (c->h) {
         resp->elapsed_ms = now_ms() - c->t0;
-        metrics_backend_call(c->backend, resp->elapsed_ms, resp->attempts,
-                             c->result == CLIP_OK && resp->status > 0 && resp->status < 500 &&
-                                 resp->status != 429);
+        /* a call an open breaker refused before any attempt never reached the backend: it is
+         * counted as refused by the breaker, not as a call */
+        if (resp->attempts > 0)
+            metrics_backend_call(c->backend, resp->elapsed_ms, resp->attempts,
+                                 c->result == CLIP_OK && resp->status > 0 && resp->status < 500 &&
+                                     resp->status != 429);
         /* The handle must not keep pointers into this call's memory while idle. */
         curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
         curl_easy_setopt(c->h, CURLOPT_ERRORBUFFER, NULL);
@@ -605,7 +672,7 @@ void http_do_many(size_t n, const http_req *reqs, http_resp *resps, clip_err *re
         for (size_t i = 0; i < n; i++) {
             call_t *c = &calls[i];
             if (!c->done && !c->running && c->start_at <= t)
-                call_start(c, m);
+                call_start(c, m, calls, n);
             pending += !c->done;
         }
         if (pending == 0)
@@ -690,4 +757,38 @@ const char *http_resp_header(const http_resp *resp, const char *name, size_t *le
         p = eol ? eol + 1 : end;
     }
     return NULL;
+}
+
+long http_resp_retry_after_ms(const http_resp *resp)
+{
+    size_t n = 0;
+    const char *v = http_resp_header(resp, "Retry-After", &n);
+    if (!v || n == 0 || n > 64)
+        return 0;
+    char t[65];
+    memcpy(t, v, n);
+    t[n] = '\0';
+    long long ms;
+    if (isdigit((unsigned char)t[0])) {
+        /* delta-seconds (RFC 9110 10.2.3) */
+        long long sec = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!isdigit((unsigned char)t[i]))
+                return 0;
+            if (sec < 1000000)
+                sec = sec * 10 + (t[i] - '0');
+        }
+        ms = sec * 1000;
+    } else {
+        /* an HTTP-date: IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT" */
+        struct tm tm;
+        memset(&tm, 0, sizeof tm);
+        const char *end = strptime(t, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        if (!end || *end)
+            return 0;
+        ms = ((long long)timegm(&tm) - (long long)time(NULL)) * 1000;
+    }
+    if (ms <= 0)
+        return 0;
+    return ms > 24LL * 3600 * 1000 ? 24L * 3600 * 1000 : (long)ms;
 }

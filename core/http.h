@@ -55,6 +55,8 @@ typedef struct {
 /* A retry is started only with at least this much of the deadline left after its back-off;
  * otherwise the last answer is returned (rather than an attempt cut short by the deadline). */
 #define HTTP_MIN_ATTEMPT_MS 50
+/* A probe of a half-open breaker holds its turn this much past its attempt's deadline. */
+#define HTTP_PROBE_LEASE_SLACK_MS 100
 
 typedef struct {
     long status; /* the last attempt's HTTP status, 0 when none answered */
@@ -70,7 +72,12 @@ void http_global_cleanup(void);
 
 /* Sends req. CLIP_OK means an HTTP answer arrived (any status: the caller interprets it);
  * transport failures map to CLIP_EUNAVAILABLE (could not connect / reset), CLIP_ETIMEOUT
- * (deadline), CLIP_ETOOBIG (response over the cap). resp must be freed with http_resp_free. */
+ * (deadline), CLIP_ETOOBIG (response over the cap). resp must be freed with http_resp_free.
+ * Every attempt first asks the breaker of req->backend (core/breaker) and tells it the outcome:
+ * while it is open the call fails at once with CLIP_EUNAVAILABLE (resp->attempts counts the
+ * attempts made before), and retries stop as soon as it opens (the call answers what its last
+ * attempt got). A 429 or 503 with Retry-After opens it for that long; with the breakers off, a
+ * retry after one waits at least that long, or is not made when that does not fit the deadline. */
 clip_err http_do(const http_req *req, http_resp *resp, char *err, size_t errlen);
 
 #define HTTP_MANY_MAX 8 /* requests one http_do_many sends at once */
@@ -84,6 +91,9 @@ void http_resp_free(http_resp *resp);
 
 /* The value of a response header (case-insensitive name), or NULL; *len gets its length. */
 const char *http_resp_header(const http_resp *resp, const char *name, size_t *len);
+/* The pause an answer's Retry-After asks for, in ms (seconds or an HTTP-date; capped at a day),
+ * 0 when it has none or it is not valid. */
+long http_resp_retry_after_ms(const http_resp *resp);
 
 /* Back-off before attempt n (1-based) in ms: 0 before the first; before attempt n >= 2 a ceiling
  * of 100 ms doubled per further attempt (100, 200, 400, ...), capped at 5 s, times rnd in [0,1)

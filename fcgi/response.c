@@ -53,11 +53,18 @@ const char *resp_reason(int status)
     }
 }
 
-static void error_body(response_t *rs, const request_t *rq, int status, const char *code,
+static void error_body(response_t *rs, const request_t *rq, const clip_err_answer *a,
                        const char *msg)
 {
+    int status = a->status;
+    const char *code = a->code;
     rs->status = status;
     rs->error_code = code;
+    if (a->retry_after > 0 && !strstr(rs->headers.p ? rs->headers.p : "", "Retry-After:")) {
+        char v[24];
+        snprintf(v, sizeof v, "%ld", a->retry_after);
+        resp_header(rs, "Retry-After", v);
+    }
     rs->content_type = NULL;
     buf_reset(&rs->body);
     buf_puts(&rs->body, "{\"error\":{\"code\":");
@@ -76,14 +83,14 @@ void resp_fail(response_t *rs, const request_t *rq, clip_err e, const char *deta
     clip_err_answer_of(e, detail, &a);
     if (a.hide_detail)
         log_warn("backend_error", "%s: %s", a.code, detail && *detail ? detail : "-");
-    error_body(rs, rq, a.status, a.code, a.message);
+    error_body(rs, rq, &a, a.message);
 }
 
 void resp_fail_public(response_t *rs, const request_t *rq, clip_err e, const char *message)
 {
     clip_err_answer a;
     clip_err_answer_of(e, NULL, &a);
-    error_body(rs, rq, a.status, a.code, message);
+    error_body(rs, rq, &a, message);
 }
 
 void resp_failf(response_t *rs, const request_t *rq, clip_err e, const char *fmt, ...)

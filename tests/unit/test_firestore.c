@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "breaker.h"
 #include "clips.h"
 #include "firestore.h"
 #include "http.h"
@@ -324,6 +326,53 @@ static void test_query_body_and_answer(void)
     arena_free(&a);
 }
 
+
+static double mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* Every retry of one call stays inside firestore_timeout_ms (the token, every attempt and every
+ * back-off); with the breaker on, they stop once it opens, and the next call sends nothing. */
+static void test_retries_within_the_deadline(void)
+{
+    reset("{}");
+    S.fail_first = 1000;
+    S.fail_status = 503;
+    S.fail_body = "{\"error\":{\"status\":\"UNAVAILABLE\",\"message\":\"busy\"}}";
+    fs_client_set_timeout(fs, 700);
+    arena_t a;
+    arena_init(&a, 0);
+    fs_doc d;
+    char err[256] = "";
+    double t0 = mono_ms();
+    CU_ASSERT_EQUAL(fs_get(fs, &a, "users/u1", &d, err, sizeof err), CLIP_EUNAVAILABLE);
+    double took = mono_ms() - t0;
+    CU_ASSERT_TRUE(took < 700 + 30); /* scheduling slack only */
+    CU_ASSERT_TRUE(S.hits >= 2 && S.hits <= HTTP_MAX_ATTEMPTS);
+    if (took >= 730)
+        fprintf(stderr, "retries took %.0f ms for a deadline of 700 ms\n", took);
+    breaker_configure(3, 60000);
+    breaker_reset();
+    reset("{}");
+    S.fail_first = 1000;
+    fs_client_set_timeout(fs, 5000);
+    CU_ASSERT_EQUAL(fs_get(fs, &a, "users/u1", &d, err, sizeof err), CLIP_EUNAVAILABLE);
+    CU_ASSERT_EQUAL(S.hits, 3);
+    t0 = mono_ms();
+    CU_ASSERT_EQUAL(fs_get(fs, &a, "users/u1", &d, err, sizeof err), CLIP_EUNAVAILABLE);
+    CU_ASSERT_TRUE(mono_ms() - t0 < 20);
+    CU_ASSERT_EQUAL(S.hits, 3);
+    CU_ASSERT_EQUAL(strncmp(err, "firestore: circuit open", 23), 0);
+    breaker_configure(0, 0);
+    breaker_reset();
+    fs_client_set_timeout(fs, 3000);
+    reset("{}");
+    arena_free(&a);
+}
+
 static void test_error_mapping(void)
 {
     struct {
@@ -535,7 +584,7 @@ int main(void)
                            UNIT_TEST(test_commit_body_and_result),
                            UNIT_TEST(test_commit_retry_policy),
                            UNIT_TEST(test_query_body_and_answer),
-                           UNIT_TEST(test_error_mapping),
+                           UNIT_TEST(test_error_mapping), UNIT_TEST(test_retries_within_the_deadline),
                            UNIT_TEST(test_cursors),
                            UNIT_TEST(test_cursor_keys),
                            UNIT_TEST(test_forged_cursor_values),

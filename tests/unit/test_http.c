@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "breaker.h"
 #include "http.h"
 #include "minihttpd.h"
 #include "unit.h"
@@ -18,6 +19,7 @@ typedef struct {
     mh_action fail_action;
     size_t body_size; /* size of the 200 body, 0 = "hello" */
     int delay_ms;     /* every answer waits this long (the server answers in parallel) */
+    const char *fail_headers; /* extra header lines of the failing answers */
 } script;
 
 static mh_action handler(const mh_request *req, mh_response *resp, void *ctx)
@@ -30,6 +32,8 @@ static mh_action handler(const mh_request *req, mh_response *resp, void *ctx)
         if (s->fail_action != MH_RESPOND)
             return s->fail_action;
         resp->status = s->fail_status;
+        if (s->fail_headers)
+            buf_puts(&resp->headers, s->fail_headers);
         buf_puts(&resp->body, "{\"error\":{\"status\":\"X\"}}");
         return MH_RESPOND;
     }
@@ -399,6 +403,259 @@ static void test_after_fork(void)
     mh_stop(m);
 }
 
+
+/* ---- with the breaker (core/breaker) ------------------------------------------------------- */
+
+#define BRK_COOLDOWN 300
+
+static void breaker_on(void)
+{
+    breaker_configure(3, BRK_COOLDOWN);
+    breaker_reset();
+}
+
+static void breaker_off(void)
+{
+    breaker_configure(0, 0);
+    breaker_reset();
+}
+
+static void wait_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+/* The retry loop asks the breaker before every attempt: once it opens, the call stops, and the
+ * next calls fail at once without a request; after the cool-down one probe closes it. */
+static void test_breaker_stops_retries(void)
+{
+    breaker_on();
+    script s = {.fail_first = 3, .fail_status = 503, .fail_action = MH_RESPOND};
+    minihttpd *m;
+    char url[128];
+    CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
+    http_req req = {.method = "GET",
+                    .url = url,
+                    .deadline_ms = 5000,
+                    .retry = HTTP_RETRY_IDEMPOTENT,
+                    .backend = "firestore"};
+    http_resp resp;
+    char err[256] = "";
+    CU_ASSERT_EQUAL(http_do(&req, &resp, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(resp.status, 503); /* the answer that opened it, not a 4th attempt */
+    CU_ASSERT_EQUAL(resp.attempts, 3);
+    CU_ASSERT_EQUAL(seen(&s), 3);
+    CU_ASSERT_EQUAL(breaker_state_of(BREAKER_FIRESTORE, NULL), BREAKER_OPEN);
+    http_resp_free(&resp);
+    /* refused at once: no request, well under a millisecond of waiting */
+    CU_ASSERT_EQUAL(http_do(&req, &resp, err, sizeof err), CLIP_EUNAVAILABLE);
+    CU_ASSERT_EQUAL(resp.attempts, 0);
+    CU_ASSERT_TRUE(resp.elapsed_ms < 20);
+    CU_ASSERT_EQUAL(seen(&s), 3);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "firestore: circuit open"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "0 attempt(s)"));
+    http_resp_free(&resp);
+    /* another backend, and a call without a breaker, still go */
+    req.backend = NULL;
+    CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK);
+    CU_ASSERT_EQUAL(resp.status, 200);
+    http_resp_free(&resp);
+    req.backend = "firestore";
+    wait_ms(BRK_COOLDOWN + 30);
+    CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK); /* the probe */
+    CU_ASSERT_EQUAL(resp.status, 200);
+    CU_ASSERT_EQUAL(breaker_state_of(BREAKER_FIRESTORE, NULL), BREAKER_CLOSED);
+    http_resp_free(&resp);
+    mh_stop(m);
+    breaker_off();
+}
+
+/* Refused connections and attempts that time out count as "down"; 4xx and 500 answers do not. */
+static void test_breaker_counts_only_down(void)
+{
+    breaker_on();
+    script s = {.fail_first = 1000, .fail_status = 500, .fail_action = MH_RESPOND};
+    minihttpd *m;
+    char url[128];
+    CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
+    http_req req = {
+        .method = "POST", .url = url, .deadline_ms = 2000, .retry = HTTP_RETRY_NEVER, .backend = "r2"};
+    for (int i = 0; i < 5; i++) {
+        http_resp resp;
+        CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK);
+        CU_ASSERT_EQUAL(resp.status, 500);
+        http_resp_free(&resp);
+    }
+    s.fail_status = 404;
+    for (int i = 0; i < 5; i++) {
+        http_resp resp;
+        CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK);
+        http_resp_free(&resp);
+    }
+    CU_ASSERT_EQUAL(breaker_state_of(BREAKER_R2, NULL), BREAKER_CLOSED);
+    /* a hang: each attempt times out (one attempt per call: 3 calls open it) */
+    s.fail_action = MH_HANG;
+    req.deadline_ms = 150;
+    for (int i = 0; i < 3; i++) {
+        http_resp resp;
+        CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_ETIMEOUT);
+        http_resp_free(&resp);
+    }
+    CU_ASSERT_EQUAL(breaker_state_of(BREAKER_R2, NULL), BREAKER_OPEN);
+    mh_stop(m);
+    /* refused connections */
+    breaker_reset();
+    int port = 0;
+    m = mh_start(handler, &s, &port);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    mh_stop(m);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
+    req.url = url;
+    req.deadline_ms = 5000;
+    req.retry = HTTP_RETRY_IDEMPOTENT;
+    req.backend = "keys";
+    http_resp resp;
+    char err[256] = "";
+    CU_ASSERT_EQUAL(http_do(&req, &resp, err, sizeof err), CLIP_EUNAVAILABLE);
+    if (resp.attempts != 3)
+        fprintf(stderr, "refused: %d attempts, %.0f ms: %s\n", resp.attempts, resp.elapsed_ms, err);
+    CU_ASSERT_EQUAL(resp.attempts, 3);
+    CU_ASSERT_TRUE(resp.elapsed_ms < 1000); /* three back-offs of at most 100 + 200 ms */
+    CU_ASSERT_EQUAL(breaker_state_of(BREAKER_KEYS, NULL), BREAKER_OPEN);
+    http_resp_free(&resp);
+    breaker_off();
+}
+
+/* A 503 with Retry-After: without a breaker the retry waits for it, or is not made when it does
+ * not fit the deadline; with one, it holds every caller off for that long. */
+static void test_retry_after_honoured(void)
+{
+    breaker_off();
+    script s = {.fail_first = 1,
+                .fail_status = 503,
+                .fail_action = MH_RESPOND,
+                .fail_headers = "Retry-After: 1\r\n"};
+    minihttpd *m;
+    char url[128];
+    CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
+    http_req req = {.method = "GET",
+                    .url = url,
+                    .deadline_ms = 3000,
+                    .retry = HTTP_RETRY_IDEMPOTENT,
+                    .backend = "firestore"};
+    http_resp resp;
+    CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK);
+    CU_ASSERT_EQUAL(resp.status, 200);
+    CU_ASSERT_EQUAL(resp.attempts, 2);
+    CU_ASSERT_TRUE(resp.elapsed_ms >= 990 && resp.elapsed_ms < 1500);
+    http_resp_free(&resp);
+    /* too little time left for the pause: the 503 is the answer, at once */
+    __atomic_store_n(&s.requests, 0, __ATOMIC_SEQ_CST);
+    req.deadline_ms = 500;
+    CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK);
+    CU_ASSERT_EQUAL(resp.status, 503);
+    CU_ASSERT_EQUAL(resp.attempts, 1);
+    CU_ASSERT_TRUE(resp.elapsed_ms < 200);
+    http_resp_free(&resp);
+    /* with the breaker: the 503 is the answer at once, and the next calls are held off */
+    breaker_on();
+    __atomic_store_n(&s.requests, 0, __ATOMIC_SEQ_CST);
+    req.deadline_ms = 3000;
+    CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK);
+    CU_ASSERT_EQUAL(resp.status, 503);
+    CU_ASSERT_EQUAL(resp.attempts, 1);
+    CU_ASSERT_TRUE(resp.elapsed_ms < 200);
+    http_resp_free(&resp);
+    long left = 0;
+    CU_ASSERT_EQUAL(breaker_state_of(BREAKER_FIRESTORE, &left), BREAKER_OPEN);
+    CU_ASSERT_TRUE(left > 800 && left <= 1000);
+    CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_EUNAVAILABLE);
+    CU_ASSERT_EQUAL(resp.attempts, 0);
+    http_resp_free(&resp);
+    /* after the pause, the next call is the probe and closes it */
+    wait_ms(1000);
+    CU_ASSERT_EQUAL(http_do(&req, &resp, NULL, 0), CLIP_OK);
+    CU_ASSERT_EQUAL(resp.status, 200);
+    CU_ASSERT_EQUAL(breaker_state_of(BREAKER_FIRESTORE, NULL), BREAKER_CLOSED);
+    http_resp_free(&resp);
+    mh_stop(m);
+    breaker_off();
+}
+
+/* Calls of one batch to a backend whose breaker is half-open go out together with the probe. */
+static void test_batch_joins_the_probe(void)
+{
+    breaker_on();
+    for (int i = 0; i < 3; i++) {
+        breaker_ticket t;
+        breaker_admit("firestore", 1000, &t, NULL);
+        breaker_report(&t, BREAKER_DOWN, 0);
+    }
+    wait_ms(BRK_COOLDOWN + 30);
+    script s = {0};
+    minihttpd *m;
+    char url[128];
+    CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
+    http_req one = {.method = "GET",
+                    .url = url,
+                    .deadline_ms = 2000,
+                    .retry = HTTP_RETRY_IDEMPOTENT,
+                    .backend = "firestore"};
+    http_req reqs[2] = {one, one};
+    http_resp resps[2];
+    clip_err rcs[2];
+    char e0[128] = "", e1[128] = "";
+    char *errs[2] = {e0, e1};
+    http_do_many(2, reqs, resps, rcs, errs, sizeof e0);
+    CU_ASSERT_EQUAL(rcs[0], CLIP_OK);
+    CU_ASSERT_EQUAL(rcs[1], CLIP_OK);
+    CU_ASSERT_EQUAL(resps[0].status, 200);
+    CU_ASSERT_EQUAL(resps[1].status, 200);
+    CU_ASSERT_EQUAL(seen(&s), 2);
+    CU_ASSERT_EQUAL(breaker_state_of(BREAKER_FIRESTORE, NULL), BREAKER_CLOSED);
+    http_resp_free(&resps[0]);
+    http_resp_free(&resps[1]);
+    mh_stop(m);
+    breaker_off();
+}
+
+static void test_retry_after_parsing(void)
+{
+    http_resp r;
+    memset(&r, 0, sizeof r);
+    buf_init(&r.headers, 0);
+    const char *cases[][2] = {
+        {"Retry-After: 7\r\n", "7000"},
+        {"retry-after: 0\r\n", "0"},
+        {"Retry-After: -3\r\n", "0"},
+        {"Retry-After: 12abc\r\n", "0"},
+        {"Retry-After: 99999999999\r\n", "86400000"},
+        {"Retry-After: Sun, 06 Nov 1994 08:49:37 GMT\r\n", "0"}, /* in the past */
+        {"Retry-After: soon\r\n", "0"},
+        {"X-Other: 5\r\n", "0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        buf_reset(&r.headers);
+        buf_puts(&r.headers, cases[i][0]);
+        char got[32];
+        snprintf(got, sizeof got, "%ld", http_resp_retry_after_ms(&r));
+        UNIT_ASSERT_STR(got, cases[i][1]);
+    }
+    /* an HTTP-date ten seconds ahead */
+    time_t t = time(NULL) + 10;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char line[80];
+    strftime(line, sizeof line, "Retry-After: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+    buf_reset(&r.headers);
+    buf_puts(&r.headers, line);
+    long ms = http_resp_retry_after_ms(&r);
+    CU_ASSERT_TRUE(ms >= 8000 && ms <= 10000);
+    buf_free(&r.headers);
+}
+
 static int init(void)
 {
     return http_global_init() == CLIP_OK ? 0 : 1;
@@ -424,6 +681,11 @@ int main(void)
                            UNIT_TEST(test_classify_hook), UNIT_TEST(test_many_at_once),
                            UNIT_TEST(test_backoff_schedule),
                            UNIT_TEST(test_after_fork),
+                           UNIT_TEST(test_breaker_stops_retries),
+                           UNIT_TEST(test_breaker_counts_only_down),
+                           UNIT_TEST(test_retry_after_honoured),
+                           UNIT_TEST(test_batch_joins_the_probe),
+                           UNIT_TEST(test_retry_after_parsing),
                            CU_TEST_INFO_NULL};
     return unit_run("http", tests, init, clean);
 }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "breaker.h"
 #include "request.h"
 #include "response.h"
 #include "unit.h"
@@ -216,8 +217,9 @@ static void test_error_body(void)
     CU_ASSERT_EQUAL(rs.status, 503);
     CU_ASSERT_PTR_NOT_NULL(strstr(rs.body.p, "\"message\":\"unavailable; retry later\""));
     /* headers with CR/LF are dropped */
+    UNIT_ASSERT_STR(rs.headers.p, "Retry-After: 1\r\n");
     resp_header(&rs, "X-Test", "a\r\nSet-Cookie: x");
-    CU_ASSERT_EQUAL(rs.headers.len, 0);
+    UNIT_ASSERT_STR(rs.headers.p, "Retry-After: 1\r\n");
     resp_free(&rs);
     arena_free(&a);
 }
@@ -279,6 +281,50 @@ static void test_err_answer(void)
     }
 }
 
+/* 503 and 429 answers say when to retry: 1 s, or while the backend's breaker is open, until it
+ * lets a probe through; other answers carry no Retry-After. */
+static void test_retry_after(void)
+{
+    arena_t a;
+    arena_init(&a, 0);
+    request_t rq;
+    char *env[] = {"REQUEST_METHOD=GET", "DOCUMENT_URI=/x", "REQUEST_ID=rid1", NULL};
+    CU_ASSERT_EQUAL_FATAL(parse(&rq, &a, env), CLIP_OK);
+    response_t rs;
+    resp_init(&rs);
+    resp_fail(&rs, &rq, CLIP_EUNAVAILABLE, "firestore: Failed to connect to 127.0.0.1 port 1");
+    CU_ASSERT_EQUAL(rs.status, 503);
+    UNIT_ASSERT_STR(rs.headers.p, "Retry-After: 1\r\n");
+    UNIT_ASSERT_STR(rs.body.p, "{\"error\":{\"code\":\"unavailable\",\"message\":\"firestore: "
+                               "unavailable; retry later\",\"request_id\":\"rid1\"}}");
+    resp_free(&rs);
+    breaker_configure(1, 30000);
+    breaker_reset();
+    breaker_ticket t;
+    breaker_admit("firestore", 1000, &t, NULL);
+    breaker_report(&t, BREAKER_DOWN, 0);
+    resp_init(&rs);
+    resp_fail(&rs, &rq, CLIP_EUNAVAILABLE, "firestore: circuit open");
+    UNIT_ASSERT_STR(rs.headers.p, "Retry-After: 30\r\n");
+    resp_free(&rs);
+    resp_init(&rs); /* another backend's failure: its own breaker is closed */
+    resp_fail(&rs, &rq, CLIP_ERATELIMIT, "r2: SlowDown");
+    CU_ASSERT_EQUAL(rs.status, 429);
+    UNIT_ASSERT_STR(rs.headers.p, "Retry-After: 1\r\n");
+    resp_free(&rs);
+    resp_init(&rs);
+    resp_fail_public(&rs, &rq, CLIP_EUNAVAILABLE, "not ready: firestore: unavailable; r2: ok");
+    UNIT_ASSERT_STR(rs.headers.p, "Retry-After: 1\r\n");
+    resp_free(&rs);
+    resp_init(&rs);
+    resp_fail(&rs, &rq, CLIP_ETIMEOUT, "firestore: deadline");
+    CU_ASSERT_EQUAL(rs.headers.len, 0);
+    resp_free(&rs);
+    breaker_configure(0, 0);
+    breaker_reset();
+    arena_free(&a);
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {UNIT_TEST(test_parse), UNIT_TEST(test_args_refused),
@@ -286,6 +332,7 @@ int main(void)
                            UNIT_TEST(test_request_id),
                            UNIT_TEST(test_bad_params), UNIT_TEST(test_error_body),
                            UNIT_TEST(test_err_map), UNIT_TEST(test_err_answer),
+                           UNIT_TEST(test_retry_after),
                            CU_TEST_INFO_NULL};
     return unit_run("request", tests, NULL, NULL);
 }
