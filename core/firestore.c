@@ -478,6 +478,50 @@ clip_err fs_get(fs_client *c, arena_t *a, const char *path, fs_doc *out, char *e
     return get_decode(a, &resp, out, err, errlen);
 }
 
+clip_err fs_prepare_get(fs_client *c, const char *path, long deadline_ms, fs_prepared *p,
+                        http_req *req, char *err, size_t errlen)
+{
+    memset(p, 0, sizeof *p);
+    buf_init(&p->url, 0);
+    if (!c)
+        return clip_fail(CLIP_EUNAVAILABLE, err, errlen, "firestore: not configured");
+    double end = mono_ms() + (double)deadline_ms;
+    clip_err e = get_url(c, path, &p->url, err, errlen);
+    if (e == CLIP_OK)
+        e = gauth_header(c->auth, p->auth, sizeof p->auth, deadline_ms, err, errlen);
+    long left = (long)(end - mono_ms());
+    if (e == CLIP_OK && left < 1)
+        e = clip_fail(CLIP_ETIMEOUT, err, errlen, "firestore: deadline of %ld ms passed",
+                      deadline_ms);
+    if (e != CLIP_OK) {
+        buf_free(&p->url);
+        return e;
+    }
+    p->headers[0] = p->auth;
+    p->headers[1] = "Accept: application/json";
+    *req = (http_req){
+        .method = "GET",
+        .url = p->url.p,
+        .headers = p->headers,
+        .nheaders = 2,
+        .deadline_ms = left,
+        .max_response = FS_RESPONSE_MAX,
+        .retry = HTTP_RETRY_IDEMPOTENT,
+        .backend = "firestore",
+    };
+    return CLIP_OK;
+}
+
+clip_err fs_prepared_result(fs_prepared *p, clip_err rc, http_resp *resp, char *err,
+                            size_t errlen)
+{
+    if (rc == CLIP_OK && resp->status != 200)
+        rc = fs_error_from_response(resp->status, resp->body.p, resp->body.len, err, errlen);
+    http_resp_free(resp);
+    buf_free(&p->url);
+    return rc;
+}
+
 /* batchGet, at read_time when it is not NULL (an RFC 3339 time). */
 static clip_err batch_get(fs_client *c, arena_t *a, const char *const *paths, size_t n,
                           const char *read_time, fs_doc *docs, int *found, char *err,

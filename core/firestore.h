@@ -11,6 +11,7 @@
 #include "err.h"
 #include "fs_value.h"
 #include "gauth.h"
+#include "http.h"
 
 /* Caps on what one call sends and reads (Firestore's own: 500 writes per commit, 100 doc reads
  * per batchGet is the client libraries' chunk). */
@@ -160,6 +161,22 @@ clip_err fs_run_query(fs_client *c, arena_t *a, const char *parent, const fs_que
 clip_err fs_get_and_run_query(fs_client *c, arena_t *a, const char *path, fs_doc *doc, int *found,
                               const char *parent, const fs_query *q, fs_doc **docs, size_t *n,
                               char *err, size_t errlen);
+
+/* A document GET made ready to go out with other backends' requests in one http_do_many (the
+ * readiness probe sends Firestore's and R2's together): fs_prepare_get fills *req, which borrows
+ * from *p, within deadline_ms (the access token included; one attempt round, no token refresh on
+ * a 401); after the call, fs_prepared_result gives what fs_get would have returned (CLIP_OK for a
+ * document, CLIP_ENOTFOUND...) and frees p and resp. On a failure of fs_prepare_get nothing is
+ * left to free. */
+typedef struct {
+    buf_t url;
+    char auth[GAUTH_HEADER_MAX];
+    const char *headers[2];
+} fs_prepared;
+clip_err fs_prepare_get(fs_client *c, const char *path, long deadline_ms, fs_prepared *p,
+                        http_req *req, char *err, size_t errlen);
+clip_err fs_prepared_result(fs_prepared *p, clip_err rc, http_resp *resp, char *err,
+                            size_t errlen);
 
 /* Decodes a raw runQuery answer body (the JSON array) as fs_run_query does (fs_qdecode, then
  * json-c for what it does not take); for benches and the fuzz target. */

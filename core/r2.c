@@ -389,51 +389,93 @@ static clip_err status_error(const char *op, const http_resp *resp, char *err, s
                      code[0] ? " " : "", code, message[0] ? ": " : "", message);
 }
 
+/* Signs one bodiless S3 request into p and fills *req (which borrows from p). */
+static clip_err prepare(r2_client *r, const char *method, const char *key, size_t key_len,
+                        const sig_pair *q, size_t nq, size_t max_response, long deadline_ms,
+                        r2_prepared *p, http_req *req, char *err, size_t errlen)
+{
+    memset(p, 0, sizeof *p);
+    buf_init(&p->url, 0);
+    buf_init(&p->token, 0);
+    sig_auth auth;
+    clip_err rc =
+        sig_s3_request(r->signer, method, key, key_len, q, nq, NULL, 0, &p->url, &auth, err, errlen);
+    if (rc != CLIP_OK) {
+        r2_prepared_free(p);
+        return rc;
+    }
+    snprintf(p->h_auth, sizeof p->h_auth, "Authorization: %s", auth.authorization);
+    snprintf(p->h_date, sizeof p->h_date, "x-amz-date: %s", auth.amz_date);
+    snprintf(p->h_sha, sizeof p->h_sha, "x-amz-content-sha256: %s", auth.payload_hash);
+    p->headers[0] = p->h_auth;
+    p->headers[1] = p->h_date;
+    p->headers[2] = p->h_sha;
+    size_t nh = 3;
+    if (sig_signer_token(r->signer)) {
+        buf_printf(&p->token, "x-amz-security-token: %s", sig_signer_token(r->signer));
+        p->headers[nh++] = p->token.p;
+    }
+    if (p->token.oom) {
+        r2_prepared_free(p);
+        return clip_fail(CLIP_ENOMEM, err, errlen, "r2: out of memory");
+    }
+    *req = (http_req){
+        .method = method,
+        .url = p->url.p,
+        .headers = p->headers,
+        .nheaders = nh,
+        .deadline_ms = deadline_ms,
+        .max_response = max_response,
+        .retry = HTTP_RETRY_IDEMPOTENT,
+        .backend = "r2",
+    };
+    return CLIP_OK;
+}
+
+void r2_prepared_free(r2_prepared *p)
+{
+    buf_free(&p->url);
+    buf_free(&p->token);
+}
+
 /* Signs and sends one bodiless S3 request; resp must be freed by the caller. */
 static clip_err call(r2_client *r, const char *op, const char *method, const char *key,
                      size_t key_len, const sig_pair *q, size_t nq, size_t max_response,
                      http_resp *resp, char *err, size_t errlen)
 {
-    buf_t url = BUF_INIT;
-    sig_auth auth;
     memset(resp, 0, sizeof *resp);
-    clip_err rc =
-        sig_s3_request(r->signer, method, key, key_len, q, nq, NULL, 0, &url, &auth, err, errlen);
-    if (rc != CLIP_OK) {
-        buf_free(&url);
+    r2_prepared p;
+    http_req req;
+    clip_err rc = prepare(r, method, key, key_len, q, nq, max_response, r->deadline_ms, &p, &req,
+                          err, errlen);
+    if (rc != CLIP_OK)
         return rc;
-    }
-    char h_auth[SIG_AUTHORIZATION_MAX + 32], h_date[64], h_sha[128];
-    snprintf(h_auth, sizeof h_auth, "Authorization: %s", auth.authorization);
-    snprintf(h_date, sizeof h_date, "x-amz-date: %s", auth.amz_date);
-    snprintf(h_sha, sizeof h_sha, "x-amz-content-sha256: %s", auth.payload_hash);
-    buf_t tok = BUF_INIT;
-    const char *headers[4] = {h_auth, h_date, h_sha, NULL};
-    size_t nh = 3;
-    if (sig_signer_token(r->signer)) {
-        buf_printf(&tok, "x-amz-security-token: %s", sig_signer_token(r->signer));
-        headers[nh++] = tok.p;
-    }
-    if (tok.oom) {
-        buf_free(&url);
-        buf_free(&tok);
-        return clip_fail(CLIP_ENOMEM, err, errlen, "r2: out of memory");
-    }
-    http_req req = {
-        .method = method,
-        .url = url.p,
-        .headers = headers,
-        .nheaders = nh,
-        .deadline_ms = r->deadline_ms,
-        .max_response = max_response,
-        .retry = HTTP_RETRY_IDEMPOTENT,
-        .backend = "r2",
-    };
     rc = http_do(&req, resp, err, errlen);
-    buf_free(&url);
-    buf_free(&tok);
+    r2_prepared_free(&p);
     if (rc == CLIP_OK && (resp->status < 200 || resp->status > 299))
         rc = status_error(op, resp, err, errlen);
+    return rc;
+}
+
+clip_err r2_prepare_head(r2_client *r, const char *key, size_t key_len, long deadline_ms,
+                         r2_prepared *p, http_req *req, char *err, size_t errlen)
+{
+    if (!r)
+        return clip_fail(CLIP_EUNAVAILABLE, err, errlen, "r2: not configured");
+    if (!key || key_len == 0)
+        return clip_fail(CLIP_EINVAL, err, errlen, "r2: HeadObject needs a key");
+    return prepare(r, "HEAD", key, key_len, NULL, 0, 0, deadline_ms, p, req, err, errlen);
+}
+
+clip_err r2_prepared_result(r2_prepared *p, clip_err rc, http_resp *resp, char *err,
+                            size_t errlen)
+{
+    if (rc == CLIP_OK && (resp->status < 200 || resp->status > 299))
+        rc = status_error("HeadObject", resp, err, errlen);
+    if (rc == CLIP_ENOTFOUND)
+        rc = clip_fail(CLIP_ENOTFOUND, err, errlen, "r2: HeadObject: no such key");
+    http_resp_free(resp);
+    r2_prepared_free(p);
     return rc;
 }
 

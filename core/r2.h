@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "config.h"
 #include "err.h"
+#include "http.h"
 #include "sigv4.h"
 
 #define R2_LIST_MAX_KEYS 1000          /* S3's own page limit */
@@ -67,6 +68,23 @@ typedef struct {
 /* HeadObject: CLIP_ENOTFOUND when there is no such key. */
 clip_err r2_head_object(r2_client *r, const char *key, size_t key_len, r2_head *out, char *err,
                         size_t errlen);
+/* A HeadObject made ready to go out with other backends' requests in one http_do_many (the
+ * readiness probe): r2_prepare_head signs it and fills *req (which borrows from *p) with its own
+ * deadline; after the call, r2_prepared_result gives what r2_head_object's status would be
+ * (CLIP_OK, CLIP_ENOTFOUND, ...) and frees p and resp. On a failure of r2_prepare_head nothing is
+ * left to free. */
+typedef struct {
+    buf_t url;
+    buf_t token;
+    char h_auth[SIG_AUTHORIZATION_MAX + 32], h_date[64], h_sha[128];
+    const char *headers[4];
+} r2_prepared;
+clip_err r2_prepare_head(r2_client *r, const char *key, size_t key_len, long deadline_ms,
+                         r2_prepared *p, http_req *req, char *err, size_t errlen);
+clip_err r2_prepared_result(r2_prepared *p, clip_err rc, http_resp *resp, char *err,
+                            size_t errlen);
+void r2_prepared_free(r2_prepared *p);
+
 /* GetObject: appends the body to out; over max bytes (0: R2_GET_MAX_DEFAULT) is CLIP_ETOOBIG. */
 clip_err r2_get_object(r2_client *r, const char *key, size_t key_len, size_t max, buf_t *out,
                        char *err, size_t errlen);

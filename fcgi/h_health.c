@@ -4,6 +4,7 @@
 #include "app.h"
 #include "handlers.h"
 #include "log.h"
+#include "ready.h"
 
 void h_healthz(request_t *rq, response_t *rs)
 {
@@ -31,26 +32,20 @@ static const char *probe_state(clip_err e, const char *what, const char *detail)
     }
 }
 
-/* Readiness: one cheap call to each backend with the configured credentials. A missing probe
- * document or object is the expected answer; anything else is not ready. */
+/* Readiness: one cheap call to each backend with the configured credentials, sent together within
+ * READY_DEADLINE_MS (an open breaker answers at once). A missing probe document or object is the
+ * expected answer; anything else is not ready. */
 void h_readyz(request_t *rq, response_t *rs)
 {
     const app_t *app = rq->app;
-    char err[512];
-    const char *fs_state = "not configured", *r2_state = "not configured";
-    if (app->fs) {
-        fs_doc d;
-        clip_err e = fs_get(app->fs, rq->arena, "users/readyz-probe", &d, err, sizeof err);
-        fs_state = probe_state(e, "firestore", err);
-    }
-    if (app->r2) {
-        r2_head h;
-        clip_err e = r2_head_object(app->r2, "readyz-probe", 12, &h, err, sizeof err);
-        r2_state = probe_state(e, "r2", err);
-    }
-    if (fs_state[0] != 'o' || r2_state[0] != 'o') {
-        snprintf(err, sizeof err, "not ready: firestore: %s; r2: %s", fs_state, r2_state);
-        resp_fail_public(rs, rq, CLIP_EUNAVAILABLE, err);
+    ready_result r;
+    ready_check(app->fs, app->r2, READY_DEADLINE_MS, &r);
+    const char *fs_state = app->fs ? probe_state(r.fs, "firestore", r.fs_err) : "not configured";
+    const char *r2_state = app->r2 ? probe_state(r.r2, "r2", r.r2_err) : "not configured";
+    if (r.fs != CLIP_OK || r.r2 != CLIP_OK) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "not ready: firestore: %s; r2: %s", fs_state, r2_state);
+        resp_fail_public(rs, rq, CLIP_EUNAVAILABLE, msg);
         return;
     }
     buf_puts(&rs->body, "{\"status\":\"ready\",\"checks\":{\"firestore\":\"ok\",\"r2\":\"ok\"}}");
