@@ -14,6 +14,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -187,20 +188,28 @@ static const char *get_str(json_object *o, const char *name, size_t *len)
     return json_object_get_string(v);
 }
 
-/* A numeric date claim (whole seconds; a fraction is dropped); 0 if present and sane. */
+/* A numeric date claim: a whole number of seconds since the epoch within 1..IDT_TIME_MAX (a
+ * fraction, a negative, zero, a number past the range, 2^63 included, are not dates Google's
+ * token server writes). 0 with *out set; -1 when absent or not a number; -2 when out of range. */
 static int get_time(json_object *o, const char *name, long long *out)
 {
     json_object *v;
     if (!json_object_object_get_ex(o, name, &v))
         return -1;
     if (json_object_is_type(v, json_type_int)) {
-        *out = (long long)json_object_get_int64(v);
+        /* json-c keeps 2^63..2^64-1 as an unsigned int whose int64 reading saturates: compare
+         * as uint64 first so a huge value never looks like INT64_MAX or wraps */
+        int64_t i = json_object_get_int64(v);
+        uint64_t u = json_object_get_uint64(v);
+        if (i < 1 || u > (uint64_t)IDT_TIME_MAX || i > IDT_TIME_MAX)
+            return -2;
+        *out = (long long)i;
         return 0;
     }
     if (json_object_is_type(v, json_type_double)) {
         double d = json_object_get_double(v);
-        if (!isfinite(d) || d < -9e15 || d > 9e15)
-            return -1;
+        if (!isfinite(d) || d < 1 || d > (double)IDT_TIME_MAX || d != floor(d))
+            return -2;
         *out = (long long)d;
         return 0;
     }
@@ -607,13 +616,18 @@ static clip_err check_claims(const idt_ctx *ctx, json_object *pl, long long now,
         return clip_fail(CLIP_EAUTH, err, errlen,
                          "ID token sub is not a valid uid (1-%d bytes of A-Z a-z 0-9 _ -)",
                          IDS_MAX);
-    long long exp, iat, auth_time;
-    if (get_time(pl, "exp", &exp) != 0)
-        return clip_fail(CLIP_EAUTH, err, errlen, "ID token has no numeric exp");
-    if (get_time(pl, "iat", &iat) != 0)
-        return clip_fail(CLIP_EAUTH, err, errlen, "ID token has no numeric iat");
-    if (get_time(pl, "auth_time", &auth_time) != 0)
-        return clip_fail(CLIP_EAUTH, err, errlen, "ID token has no numeric auth_time");
+    long long t[3];
+    static const char *const tnames[3] = {"exp", "iat", "auth_time"};
+    for (int i = 0; i < 3; i++) {
+        int r = get_time(pl, tnames[i], &t[i]);
+        if (r == -1)
+            return clip_fail(CLIP_EAUTH, err, errlen, "ID token has no numeric %s", tnames[i]);
+        if (r != 0)
+            return clip_fail(CLIP_EAUTH, err, errlen,
+                             "ID token %s is not a whole number of seconds in 1..%lld", tnames[i],
+                             (long long)IDT_TIME_MAX);
+    }
+    long long exp = t[0], iat = t[1], auth_time = t[2];
     if (exp <= now)
         return clip_fail(CLIP_EAUTH, err, errlen, "ID token has expired");
     if (iat > now + IDT_SKEW_SECONDS)

@@ -21,6 +21,9 @@
 /* Clock skew tolerated for `iat` and `auth_time` (time stamps of Google's token server), seconds.
  * `exp` gets none: a token is never accepted at or after its stated expiry. */
 #define IDT_SKEW_SECONDS 60
+/* Latest date a time claim may carry (exp, iat, auth_time): 9999-12-31T23:59:59Z, far past any
+ * real token yet well inside what a time_t, a double and every consumer of the claims hold. */
+#define IDT_TIME_MAX 253402300799LL
 
 /* Key set: a key id's longest length, the most keys kept, the largest document accepted. */
 #define IDT_KID_MAX 128

@@ -362,6 +362,69 @@ static void test_times(void)
     idt_free(ctx);
 }
 
+/* Each time claim outside its range is refused, whatever the signature (issue 16, defect 6: a
+ * signed exp of 2^63 was accepted while 1e300 was refused). */
+static void test_time_ranges(void)
+{
+    fake_now = T0;
+    serve(key1, DEVTOK_KEYSET_X509, 3600);
+    idt_ctx *ctx = new_ctx(NULL);
+    static const char *const names[3] = {"exp", "iat", "auth_time"};
+    static const char *const out_of_range[] = {
+        "9223372036854775808",     /* 2^63 */
+        "9223372036854775807",     /* 2^63 - 1 */
+        "18446744073709551615",    /* 2^64 - 1 */
+        "-9223372036854775809",
+        "1e300",
+        "1e20",
+        "253402300800", /* IDT_TIME_MAX + 1 */
+        "-1",
+        "0",
+        "-0.0",
+        "0.5",
+        "1700000000.5",
+        "1.0000000001e9",
+    };
+    static const char *const not_numbers[] = {"\"1700000000\"", "true", "null", "[1]", "{}", "\"\""};
+    char pl[1024], v[3][64], want[128];
+    for (int c = 0; c < 3; c++) {
+        size_t nbad = sizeof out_of_range / sizeof out_of_range[0];
+        size_t nnot = sizeof not_numbers / sizeof not_numbers[0];
+        for (size_t b = 0; b < nbad + nnot; b++) {
+            snprintf(v[0], sizeof v[0], "%lld", T0 + 3600);
+            snprintf(v[1], sizeof v[1], "%lld", T0 - 10);
+            snprintf(v[2], sizeof v[2], "%lld", T0 - 100);
+            snprintf(v[c], sizeof v[c], "%s", b < nbad ? out_of_range[b] : not_numbers[b - nbad]);
+            snprintf(pl, sizeof pl,
+                     "{\"iss\":\"%s\",\"aud\":\"%s\",\"sub\":\"u1\",\"exp\":%s,\"iat\":%s,"
+                     "\"auth_time\":%s}",
+                     ISSUER, PROJECT, v[0], v[1], v[2]);
+            if (b < nbad)
+                snprintf(want, sizeof want,
+                         "ID token %s is not a whole number of seconds in 1..253402300799", names[c]);
+            else
+                snprintf(want, sizeof want, "ID token has no numeric %s", names[c]);
+            char *t = signed_token(key1, kid1, pl);
+            EXPECT(ctx, t, CLIP_EAUTH, want);
+            free(t);
+        }
+    }
+    /* the edges that are dates: a whole number written as a double, and the last date */
+    idt_claims cl;
+    char err[256];
+    snprintf(pl, sizeof pl,
+             "{\"iss\":\"%s\",\"aud\":\"%s\",\"sub\":\"u1\",\"exp\":253402300799,"
+             "\"iat\":%lld.0,\"auth_time\":1}",
+             ISSUER, PROJECT, T0);
+    char *t = signed_token(key1, kid1, pl);
+    CU_ASSERT_EQUAL(idt_verify(ctx, t, strlen(t), &cl, err, sizeof err), CLIP_OK);
+    CU_ASSERT_EQUAL(cl.exp, IDT_TIME_MAX);
+    CU_ASSERT_EQUAL(cl.iat, T0);
+    CU_ASSERT_EQUAL(cl.auth_time, 1);
+    free(t);
+    idt_free(ctx);
+}
+
 static void test_aud_iss_sub(void)
 {
     fake_now = T0;
@@ -1064,7 +1127,7 @@ int main(void)
                            UNIT_TEST(test_new_needs_project),
                            UNIT_TEST(test_valid_token),
                            UNIT_TEST(test_missing_and_malformed),
-                           UNIT_TEST(test_times),
+                           UNIT_TEST(test_times), UNIT_TEST(test_time_ranges),
                            UNIT_TEST(test_aud_iss_sub),
                            UNIT_TEST(test_kid_and_signature),
                            UNIT_TEST(test_alg_none_and_hs256),
