@@ -26,12 +26,14 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 
 int cli_fail(const char *cmd, const char *fmt, ...)
 {
+    char msg[CFG_ERR_MAX + 256], prefix[96];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "clipctl %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* a message of several lines (every error of a configuration) gets the prefix on each */
+    snprintf(prefix, sizeof prefix, "clipctl %s: ", cmd);
+    cfg_print_errors(stderr, prefix, msg);
     return CLI_EXIT_FAIL;
 }
 
@@ -62,7 +64,7 @@ int cli_open(const cli_ctx *ctx, const char *cmd, int need_fs, cli_env *env)
 {
     memset(env, 0, sizeof *env);
     arena_init(&env->arena, CLI_ARENA_MAX);
-    char err[512];
+    char err[CFG_ERR_MAX];
     if (cli_load_config(ctx, &env->cfg, err, sizeof err) != CLIP_OK) {
         cli_close(env);
         return cli_fail(cmd, "%s", err);

@@ -57,7 +57,7 @@ int cmd_dev_token(const cli_ctx *ctx, int argc, char **argv)
     long expires = DEVTOK_EXPIRES_DEFAULT, issued_at = -1;
     int print_keyset = 0, format_given = 0;
     devtok_keyset_fmt fmt = DEVTOK_KEYSET_X509;
-    char err[512];
+    char err[CFG_ERR_MAX];
 
     optind = 0; /* full re-initialisation of GNU getopt */
     opterr = 0;

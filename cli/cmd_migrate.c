@@ -599,7 +599,7 @@ int cmd_migrate(const cli_ctx *ctx, int argc, char **argv)
         return rc;
     }
     cfg_t *cfg = NULL;
-    char err[512];
+    char err[CFG_ERR_MAX];
     if (cli_load_config(ctx, &cfg, err, sizeof err) != CLIP_OK)
         return cli_fail(cmd, "%s", err);
     if (http_global_init() != CLIP_OK) {

@@ -46,7 +46,7 @@ int cmd_presign(const cli_ctx *ctx, int argc, char **argv)
     req.method = SIG_GET;
     req.expires = -1;
     const char *at = NULL;
-    char err[512];
+    char err[CFG_ERR_MAX];
 
     optind = 0; /* full re-initialisation of GNU getopt */
     opterr = 0;

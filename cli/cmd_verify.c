@@ -128,7 +128,7 @@ int cmd_verify(const cli_ctx *ctx, int argc, char **argv)
         return cli_usage_error(cmd, "--user / --video: not an id (1-128 bytes of [A-Za-z0-9_-])");
 
     cfg_t *cfg = NULL;
-    char err[512];
+    char err[CFG_ERR_MAX];
     if (cli_load_config(ctx, &cfg, err, sizeof err) != CLIP_OK)
         return cli_fail(cmd, "%s", err);
     if (http_global_init() != CLIP_OK) {

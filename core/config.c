@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -80,6 +81,45 @@ typedef struct {
     char *where[NKEYS]; /* "FILE:LINE", "CLIPAPI_X", ... for error messages */
 } raw_t;
 
+/* Every problem found while loading, one line each ("key: problem (where)"), so a config with
+ * several mistakes is mended in one round; err is filled up to its size, then counted. */
+typedef struct {
+    char *err;
+    size_t errlen, len;
+    int n, dropped;
+    int oom;
+} errs_t;
+
+/* Room kept at the end of err for the line that counts what did not fit. */
+#define ERRS_TAIL 48
+
+static void errs_add(errs_t *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void errs_add(errs_t *e, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    e->n++;
+    size_t ln = strlen(line), sep = e->len ? 1 : 0;
+    if (!e->err || e->errlen < ERRS_TAIL || e->len + sep + ln + 1 > e->errlen - ERRS_TAIL) {
+        e->dropped++;
+        return;
+    }
+    if (sep)
+        e->err[e->len++] = '\n';
+    memcpy(e->err + e->len, line, ln + 1);
+    e->len += ln;
+}
+
+static void errs_finish(errs_t *e)
+{
+    if (e->dropped && e->err && e->errlen >= ERRS_TAIL)
+        snprintf(e->err + e->len, e->errlen - e->len, "%sconfig: %d more error(s) not shown",
+                 e->len ? "\n" : "", e->dropped);
+}
+
 static const key_def *find_key(const char *name, size_t n, size_t *idx)
 {
     for (size_t i = 0; i < NKEYS; i++) {
@@ -151,31 +191,35 @@ static clip_err read_secret(const char *path, char **out, char *err, size_t errl
     return CLIP_OK;
 }
 
-static clip_err parse_file(const char *path, raw_t *r, char *err, size_t errlen)
+static void parse_file(const char *path, raw_t *r, errs_t *es)
 {
     FILE *f = fopen(path, "r");
-    if (!f)
-        return clip_fail(CLIP_EINVAL, err, errlen, "config: cannot open %s: %s", path,
-                         strerror(errno));
+    if (!f) {
+        errs_add(es, "config: cannot open %s: %s", path, strerror(errno));
+        return;
+    }
     char line[CFG_LINE_MAX + 2];
-    int lineno = 0;
-    clip_err rc = CLIP_OK;
+    int lineno = 0, skipping = 0;
     while (fgets(line, sizeof line, f)) {
-        lineno++;
         size_t ll = strlen(line);
-        if (ll > CFG_LINE_MAX && line[ll - 1] != '\n') {
-            rc = clip_fail(CLIP_EINVAL, err, errlen, "config: %s:%d: line longer than %d bytes",
-                           path, lineno, CFG_LINE_MAX);
-            break;
+        int whole = ll > 0 && line[ll - 1] == '\n';
+        if (skipping) { /* the rest of a line already reported as too long */
+            skipping = !whole;
+            continue;
+        }
+        lineno++;
+        if (ll > CFG_LINE_MAX && !whole) {
+            errs_add(es, "config: %s:%d: line longer than %d bytes", path, lineno, CFG_LINE_MAX);
+            skipping = 1;
+            continue;
         }
         char *s = trim(line, NULL);
         if (*s == '\0' || *s == '#' || *s == ';')
             continue;
         char *eq = strchr(s, '=');
         if (!eq) {
-            rc = clip_fail(CLIP_EINVAL, err, errlen, "config: %s:%d: expected 'key = value'", path,
-                           lineno);
-            break;
+            errs_add(es, "config: %s:%d: expected 'key = value'", path, lineno);
+            continue;
         }
         *eq = '\0';
         char *k = trim(s, NULL);
@@ -192,26 +236,26 @@ static clip_err parse_file(const char *path, raw_t *r, char *err, size_t errlen)
         const key_def *kd = find_key(k, kn, &idx);
         if (!kd && kn > 5 && strcmp(k + kn - 5, "_file") == 0 &&
             (kd = find_key(k, kn - 5, &idx)) != NULL && kd->kind == K_SECRET) {
-            char *secret = NULL;
-            rc = read_secret(v, &secret, err, errlen, k);
-            if (rc != CLIP_OK)
-                break;
+            char *secret = NULL, msg[768];
+            if (read_secret(v, &secret, msg, sizeof msg, k) != CLIP_OK) {
+                errs_add(es, "%s (%s)", msg, where);
+                continue;
+            }
             raw_set(r, idx, secret, strlen(secret), where);
+            memset(secret, 0, strlen(secret));
             free(secret);
             continue;
         }
         if (!kd) {
-            rc = clip_fail(CLIP_EINVAL, err, errlen, "%.*s: unknown key (%s:%d)", (int)kn, k, path,
-                           lineno);
-            break;
+            errs_add(es, "%.*s: unknown key (%s)", (int)(kn > 128 ? 128 : kn), k, where);
+            continue;
         }
         raw_set(r, idx, v, vn, where);
     }
     fclose(f);
-    return rc;
 }
 
-static clip_err apply_env(raw_t *r, char *err, size_t errlen)
+static void apply_env(raw_t *r, errs_t *es)
 {
     const char *creds = getenv("CREDENTIALS_DIRECTORY");
     for (size_t i = 0; i < NKEYS; i++) {
@@ -230,18 +274,23 @@ static clip_err apply_env(raw_t *r, char *err, size_t errlen)
         if (kd->kind == K_SECRET) {
             snprintf(name + j, sizeof name - j, "_FILE");
             const char *p = getenv(name);
+            const char *from = name;
             char credpath[4096];
             if (!p && !r->val[i] && creds) {
                 snprintf(credpath, sizeof credpath, "%s/%s", creds, kd->name);
-                if (access(credpath, R_OK) == 0)
+                if (access(credpath, R_OK) == 0) {
                     p = credpath;
+                    from = "CREDENTIALS_DIRECTORY";
+                }
             }
             if (p) {
-                char *secret = NULL;
-                clip_err rc = read_secret(p, &secret, err, errlen, kd->name);
-                if (rc != CLIP_OK)
-                    return rc;
+                char *secret = NULL, msg[768];
+                if (read_secret(p, &secret, msg, sizeof msg, kd->name) != CLIP_OK) {
+                    errs_add(es, "%s (%s)", msg, from);
+                    continue;
+                }
                 raw_set(r, i, secret, strlen(secret), p);
+                memset(secret, 0, strlen(secret));
                 free(secret);
             }
             continue;
@@ -257,10 +306,18 @@ static clip_err apply_env(raw_t *r, char *err, size_t errlen)
                 raw_set(r, i, credpath, strlen(credpath), "CREDENTIALS_DIRECTORY");
         }
     }
-    return CLIP_OK;
 }
 
-static clip_err convert(raw_t *r, cfg_t *c, char *err, size_t errlen)
+/* Where the value of key name came from, for a message. */
+static const char *where_of(const raw_t *r, const char *name)
+{
+    size_t idx;
+    if (!find_key(name, strlen(name), &idx) || !r->where[idx])
+        return "default";
+    return r->where[idx];
+}
+
+static void convert(const raw_t *r, cfg_t *c, errs_t *es)
 {
     for (size_t i = 0; i < NKEYS; i++) {
         const key_def *kd = &keys[i];
@@ -274,23 +331,25 @@ static clip_err convert(raw_t *r, cfg_t *c, char *err, size_t errlen)
         case K_SECRET:
         case K_PATH:
             if (v && !(*(char **)field = strdup(v)))
-                return clip_fail(CLIP_ENOMEM, err, errlen, "%s: out of memory", kd->name);
+                es->oom = 1;
             break;
         case K_LONG: {
-            if (!v || !*v)
-                return clip_fail(CLIP_EINVAL, err, errlen, "%s: empty value (%s)", kd->name, where);
+            if (!v || !*v) {
+                errs_add(es, "%s: empty value (%s)", kd->name, where);
+                break;
+            }
             char *end;
             errno = 0;
             long n = strtol(v, &end, 10);
             if (end != v && strcmp(kd->name, "shutdown_timeout") == 0 && strcmp(end, "s") == 0)
                 end++;
             if (errno || end == v || *end != '\0')
-                return clip_fail(CLIP_EINVAL, err, errlen, "%s: '%s' is not a whole number (%s)",
-                                 kd->name, v, where);
-            if (n < kd->min || n > kd->max)
-                return clip_fail(CLIP_EINVAL, err, errlen, "%s: %ld is out of range %ld..%ld (%s)",
-                                 kd->name, n, kd->min, kd->max, where);
-            *(long *)field = n;
+                errs_add(es, "%s: '%.200s' is not a whole number (%s)", kd->name, v, where);
+            else if (n < kd->min || n > kd->max)
+                errs_add(es, "%s: %ld is out of range %ld..%ld (%s)", kd->name, n, kd->min,
+                         kd->max, where);
+            else
+                *(long *)field = n;
             break;
         }
         case K_ENUM: {
@@ -302,10 +361,10 @@ static clip_err convert(raw_t *r, cfg_t *c, char *err, size_t errlen)
                 buf_t allowed = BUF_INIT;
                 for (int e = 0; kd->enums[e]; e++)
                     buf_printf(&allowed, "%s%s", e ? ", " : "", kd->enums[e]);
-                clip_fail(CLIP_EINVAL, err, errlen, "%s: '%s' is not one of %s (%s)", kd->name,
-                          v ? v : "", allowed.p ? allowed.p : "", where);
+                errs_add(es, "%s: '%.200s' is not one of %s (%s)", kd->name, v ? v : "",
+                         allowed.p ? allowed.p : "", where);
                 buf_free(&allowed);
-                return CLIP_EINVAL;
+                break;
             }
             *(int *)field = found;
             break;
@@ -313,39 +372,42 @@ static clip_err convert(raw_t *r, cfg_t *c, char *err, size_t errlen)
         }
     }
     if (!c->auth_project && c->firestore_project && !(c->auth_project = strdup(c->firestore_project)))
-        return clip_fail(CLIP_ENOMEM, err, errlen, "auth_project: out of memory");
+        es->oom = 1;
     /* Values whose shape can be checked without a network call. */
     if (c->listen && strncmp(c->listen, "unix:", 5) != 0 && !strrchr(c->listen, ':'))
-        return clip_fail(CLIP_EINVAL, err, errlen,
-                         "listen: '%s' is neither unix:PATH nor HOST:PORT", c->listen);
+        errs_add(es, "listen: '%.200s' is neither unix:PATH nor HOST:PORT (%s)", c->listen,
+                 where_of(r, "listen"));
     if (c->listen && strncmp(c->listen, "unix:", 5) == 0 && c->listen[5] != '/')
-        return clip_fail(CLIP_EINVAL, err, errlen, "listen: '%s' needs an absolute path", c->listen);
+        errs_add(es, "listen: '%.200s' needs an absolute path (%s)", c->listen,
+                 where_of(r, "listen"));
     if (c->r2_endpoint && strncmp(c->r2_endpoint, "https://", 8) != 0 &&
         strncmp(c->r2_endpoint, "http://", 7) != 0)
-        return clip_fail(CLIP_EINVAL, err, errlen, "r2_endpoint: '%s' must start with https://",
-                         c->r2_endpoint);
+        errs_add(es, "r2_endpoint: '%.200s' must start with https:// (%s)", c->r2_endpoint,
+                 where_of(r, "r2_endpoint"));
     if (c->r2_addressing && strcmp(c->r2_addressing, "path") != 0 &&
         strcmp(c->r2_addressing, "virtual") != 0)
-        return clip_fail(CLIP_EINVAL, err, errlen, "r2_addressing: '%s' is not one of path, virtual",
-                         c->r2_addressing);
+        errs_add(es, "r2_addressing: '%.200s' is not one of path, virtual (%s)", c->r2_addressing,
+                 where_of(r, "r2_addressing"));
     if (c->auth_keys_url && strncmp(c->auth_keys_url, "https://", 8) != 0 &&
         strncmp(c->auth_keys_url, "http://", 7) != 0)
-        return clip_fail(CLIP_EINVAL, err, errlen, "auth_keys_url: '%s' is not an http(s) URL",
-                         c->auth_keys_url);
-    if (c->events_publish_url && events_url_check(c->events_publish_url, err, errlen) != CLIP_OK)
-        return CLIP_EINVAL;
-    return CLIP_OK;
+        errs_add(es, "auth_keys_url: '%.200s' is not an http(s) URL (%s)", c->auth_keys_url,
+                 where_of(r, "auth_keys_url"));
+    char msg[768];
+    if (c->events_publish_url && events_url_check(c->events_publish_url, msg, sizeof msg) != CLIP_OK)
+        errs_add(es, "%s (%s)", msg, where_of(r, "events_publish_url"));
 }
 
 clip_err cfg_load(const char *path, cfg_t **out, char *err, size_t errlen)
 {
     *out = NULL;
+    if (err && errlen)
+        err[0] = '\0';
     raw_t raw;
     memset(&raw, 0, sizeof raw);
     cfg_t *c = calloc(1, sizeof *c);
     if (!c)
         return clip_fail(CLIP_ENOMEM, err, errlen, "config: out of memory");
-    clip_err rc = CLIP_OK;
+    errs_t es = {err, errlen, 0, 0, 0, 0};
     const char *file = path;
     struct stat st;
     if (!file && (file = getenv(CFG_PATH_ENV)) != NULL && !*file)
@@ -353,21 +415,35 @@ clip_err cfg_load(const char *path, cfg_t **out, char *err, size_t errlen)
     if (!file && stat(CFG_DEFAULT_PATH, &st) == 0)
         file = CFG_DEFAULT_PATH;
     if (file) {
-        rc = parse_file(file, &raw, err, errlen);
-        if (rc == CLIP_OK && !(c->path = strdup(file)))
-            rc = clip_fail(CLIP_ENOMEM, err, errlen, "config: out of memory");
+        parse_file(file, &raw, &es);
+        if (!(c->path = strdup(file)))
+            es.oom = 1;
     }
-    if (rc == CLIP_OK)
-        rc = apply_env(&raw, err, errlen);
-    if (rc == CLIP_OK)
-        rc = convert(&raw, c, err, errlen);
+    apply_env(&raw, &es);
+    convert(&raw, c, &es);
     raw_free(&raw);
-    if (rc != CLIP_OK) {
+    if (es.oom) {
         cfg_free(c);
-        return rc;
+        return clip_fail(CLIP_ENOMEM, err, errlen, "config: out of memory");
+    }
+    if (es.n) {
+        errs_finish(&es);
+        cfg_free(c);
+        return CLIP_EINVAL;
     }
     *out = c;
     return CLIP_OK;
+}
+
+void cfg_print_errors(FILE *f, const char *prefix, const char *err)
+{
+    const char *p = err;
+    do {
+        const char *nl = strchr(p, '\n');
+        int n = nl ? (int)(nl - p) : (int)strlen(p);
+        fprintf(f, "%s%.*s\n", prefix, n, p);
+        p = nl ? nl + 1 : NULL;
+    } while (p);
 }
 
 const char *cfg_get(const cfg_t *c, const char *key)

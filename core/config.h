@@ -3,6 +3,7 @@
 #define CLIP_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "err.h"
 
@@ -14,6 +15,8 @@
 #define CFG_PATH_HELP "$" CFG_PATH_ENV ", else " CFG_DEFAULT_PATH
 #define CFG_LINE_MAX 4096
 #define CFG_SECRET_MAX 65536
+/* Room for the errors of one cfg_load: every problem is reported, one line each. */
+#define CFG_ERR_MAX 4096
 
 typedef enum { CFG_SOURCE_FIRESTORE = 0, CFG_SOURCE_FIRESTORE_R2, CFG_SOURCE_R2 } cfg_source;
 typedef enum { CFG_LOG_DEBUG = 0, CFG_LOG_INFO, CFG_LOG_WARN, CFG_LOG_ERROR } cfg_log_level;
@@ -68,8 +71,13 @@ typedef struct {
 
 /* Loads path (NULL: the file named by $CLIPAPI_CONFIG, else CFG_DEFAULT_PATH, which may be
  * absent), then the environment.
- * On error *out is NULL and err names the key and the problem in one line. */
+ * On error *out is NULL and err holds every problem found, one line each ("key: problem
+ * (where the value came from)"), separated by '\n' (give it CFG_ERR_MAX bytes; what does not
+ * fit is counted in a last line). */
 clip_err cfg_load(const char *path, cfg_t **out, char *err, size_t errlen);
+
+/* Writes the lines of a cfg_load error to f, each after prefix. */
+void cfg_print_errors(FILE *f, const char *prefix, const char *err);
 
 /* Fails (naming the key and where to set it) when a key a command needs is unset. */
 clip_err cfg_require(const cfg_t *c, const char *key, char *err, size_t errlen);

@@ -13,7 +13,8 @@ static const char usage[] =
     "                  else " CFG_DEFAULT_PATH " (which may be absent)\n"
     "  --listen ADDR   overrides the listen key; ignored when systemd passes the socket\n"
     "  --workers N     overrides the workers key (1-256)\n"
-    "  --check         validate the configuration and exit\n";
+    "  --check         validate the configuration file and exit: 0 when it is good, 1 naming\n"
+    "                  every problem (one a line), or when there is no file at all\n";
 
 int main(int argc, char **argv)
 {
@@ -52,16 +53,23 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    char err[512];
+    char err[CFG_ERR_MAX];
     cfg_t *cfg = NULL;
     if (cfg_load(o.config_path, &cfg, err, sizeof err) != CLIP_OK) {
-        fprintf(stderr, "clipapi-fcgi: %s\n", err);
+        cfg_print_errors(stderr, "clipapi-fcgi: ", err);
         return 1;
     }
     if (check) {
-        printf("configuration ok%s%s\n", cfg->path ? ": " : "", cfg->path ? cfg->path : "");
+        /* a check of nothing would pass whatever is wrong: with no file found, say so */
+        int found = cfg->path != NULL;
+        if (found)
+            printf("configuration ok: %s\n", cfg->path);
+        else
+            fprintf(stderr,
+                    "clipapi-fcgi: no configuration file: --config not given, $" CFG_PATH_ENV
+                    " unset and " CFG_DEFAULT_PATH " does not exist\n");
         cfg_free(cfg);
-        return 0;
+        return found ? 0 : 1;
     }
     log_init("clipapi-fcgi", cfg->log_level);
     return pool_run(&o, cfg);

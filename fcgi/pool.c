@@ -317,12 +317,17 @@ static int reap(pool_t *p)
 static void reload(pool_t *p)
 {
     notify_send("RELOADING=1");
-    char err[512] = "";
+    char err[CFG_ERR_MAX] = "";
     cfg_t *n = NULL;
     const char *keys_from = NULL;
     if (cfg_load(p->opts->config_path, &n, err, sizeof err) != CLIP_OK ||
         fs_cursor_keys(n, &keys_from, err, sizeof err) != CLIP_OK) {
-        log_error("reload_failed", "%s (keeping the running configuration)", err);
+        /* one line per problem, as at start-up */
+        for (char *line = err, *nl; line; line = nl) {
+            if ((nl = strchr(line, '\n')) != NULL)
+                *nl++ = '\0';
+            log_error("reload_failed", "%s (keeping the running configuration)", line);
+        }
         cfg_free(n);
         notify_send("READY=1");
         return;

@@ -88,9 +88,31 @@ out=$(CLIPAPI_CONFIG=$tmp/missing.conf "$BUILD/clipapi-fcgi" --check 2>&1) || rc
 [ $rc -eq 1 ] && grep -qF "cannot open $tmp/missing.conf" <<<"$out" ||
     fail "clipapi-fcgi with a missing CLIPAPI_CONFIG file: want exit 1 naming it, got $rc: $out"
 if [ ! -e /etc/clipapi/clipapi.conf ]; then
-    out=$(CLIPAPI_CONFIG= "$BUILD/clipapi-fcgi" --check 2>&1) || fail "clipapi-fcgi --check, no file: $out"
-    [ "$out" = "configuration ok" ] || fail "CLIPAPI_CONFIG empty: clipapi-fcgi read a file: $out"
+    # a check of no file at all is not a pass (issue 16, defect 6)
+    for how in unset empty; do
+        rc=0
+        if [ $how = unset ]; then
+            out=$("$BUILD/clipapi-fcgi" --check 2>&1) || rc=$?
+        else
+            out=$(CLIPAPI_CONFIG= "$BUILD/clipapi-fcgi" --check 2>&1) || rc=$?
+        fi
+        [ $rc -eq 1 ] && [ "$out" = 'clipapi-fcgi: no configuration file: --config not given, $CLIPAPI_CONFIG unset and /etc/clipapi/clipapi.conf does not exist' ] ||
+            fail "clipapi-fcgi --check, CLIPAPI_CONFIG $how, no file: want exit 1 saying the file is missing, got $rc: $out"
+    done
 fi
+# every problem of a file, one line each, then exit 1
+printf 'workers = lots\nwrokers = 2\nlog_level = loud\n' >"$tmp/bad3.conf"
+rc=0
+out=$("$BUILD/clipapi-fcgi" --check --config "$tmp/bad3.conf" 2>&1) || rc=$?
+want="clipapi-fcgi: wrokers: unknown key ($tmp/bad3.conf:2)
+clipapi-fcgi: workers: 'lots' is not a whole number ($tmp/bad3.conf:1)
+clipapi-fcgi: log_level: 'loud' is not one of debug, info, warn, error ($tmp/bad3.conf:3)"
+[ $rc -eq 1 ] && [ "$out" = "$want" ] || fail "clipapi-fcgi --check of three bad lines: want exit 1 and three lines, got $rc: $out"
+rc=0
+out=$("$BUILD/clipctl" --config "$tmp/bad3.conf" presign x 2>&1) || rc=$?
+[ $rc -eq 1 ] && [ "$out" = "${want//clipapi-fcgi:/clipctl presign:}" ] ||
+    fail "clipctl with three bad lines: want exit 1 and three lines, got $rc: $out"
+echo "ok --check of no file fails; every error of a file is reported, one a line"
 # ...and the pool really serves with it: the listen address comes from the file alone.
 CLIPAPI_CONFIG=$tmp/env.conf "$BUILD/clipapi-fcgi" >"$tmp/pool.log" 2>&1 &
 pool_pid=$!

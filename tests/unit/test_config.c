@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "config.h"
 #include "unit.h"
 
@@ -22,7 +23,7 @@ static const char *write_conf(const char *name, const char *text)
 /* Loads text as a config file and returns the error ("" on success). */
 static const char *load_err(const char *text)
 {
-    static char err[512];
+    static char err[CFG_ERR_MAX];
     err[0] = '\0';
     cfg_t *c = NULL;
     if (cfg_load(write_conf("t.conf", text), &c, err, sizeof err) == CLIP_OK)
@@ -174,6 +175,72 @@ static void test_errors_name_the_key(void)
     CU_ASSERT_EQUAL(strncmp(err, "config: cannot open /nonexistent/clipapi.conf", 45), 0);
 }
 
+/* Every problem of a configuration is reported at once, one line each: key, problem, where. */
+static void test_every_error_reported(void)
+{
+    setenv("CLIPAPI_THREADS", "0", 1);
+    const char *err = load_err("workers = lots\n"
+                               "wrokers = 3\n"
+                               "just words\n"
+                               "listen = somewhere\n"
+                               "log_level = loud\n"
+                               "r2_secret_access_key_file = /nonexistent/secret\n");
+    unsetenv("CLIPAPI_THREADS");
+    char want[2048];
+    const char *p = write_conf("t.conf", "");
+    snprintf(want, sizeof want,
+             "wrokers: unknown key (%s:2)\n"
+             "config: %s:3: expected 'key = value'\n"
+             "r2_secret_access_key_file: cannot read /nonexistent/secret: No such file or directory (%s:6)\n"
+             "workers: 'lots' is not a whole number (%s:1)\n"
+             "threads: 0 is out of range 1..256 (CLIPAPI_THREADS)\n"
+             "log_level: 'loud' is not one of debug, info, warn, error (%s:5)\n"
+             "listen: 'somewhere' is neither unix:PATH nor HOST:PORT (%s:4)",
+             p, p, p, p, p, p);
+    UNIT_ASSERT_STR(err, want);
+
+    /* a line too long is one error, and the lines after it are still read */
+    char text[6000];
+    memset(text, 'x', 5000);
+    memcpy(text, "r2_bucket = ", 12);
+    snprintf(text + 5000, sizeof text - 5000, "\nworkers = 0\n");
+    err = load_err(text);
+    snprintf(want, sizeof want,
+             "config: %s:1: line longer than 4096 bytes\nworkers: 0 is out of range 1..256 (%s:2)",
+             p, p);
+    UNIT_ASSERT_STR(err, want);
+
+    /* more errors than the buffer holds: the lines that fit, then how many did not */
+    buf_t big = BUF_INIT;
+    for (int i = 0; i < 300; i++)
+        buf_printf(&big, "unknown_key_number_%03d = 1\n", i);
+    cfg_t *c = NULL;
+    char e[CFG_ERR_MAX];
+    CU_ASSERT_EQUAL(cfg_load(write_conf("big.conf", big.p), &c, e, sizeof e), CLIP_EINVAL);
+    buf_free(&big);
+    CU_ASSERT_PTR_NULL(c);
+    CU_ASSERT(strlen(e) < sizeof e);
+    CU_ASSERT_EQUAL(strncmp(e, "unknown_key_number_000: unknown key (", 37), 0);
+    const char *last = strrchr(e, '\n');
+    CU_ASSERT_PTR_NOT_NULL_FATAL(last);
+    int shown = 0;
+    for (const char *q = e; (q = strstr(q, ": unknown key (")) != NULL; q++)
+        shown++;
+    char tail[64];
+    snprintf(tail, sizeof tail, "\nconfig: %d more error(s) not shown", 300 - shown);
+    UNIT_ASSERT_STR(last, tail);
+    CU_ASSERT(shown > 50);
+
+    /* cfg_print_errors: the prefix on each line */
+    char *out = NULL;
+    size_t outn = 0;
+    FILE *f = open_memstream(&out, &outn);
+    cfg_print_errors(f, "clipapi-fcgi: ", "a: one (x:1)\nb: two (y)");
+    fclose(f);
+    UNIT_ASSERT_STR(out, "clipapi-fcgi: a: one (x:1)\nclipapi-fcgi: b: two (y)\n");
+    free(out);
+}
+
 static void test_events_keys(void)
 {
     cfg_t *c = NULL;
@@ -196,10 +263,14 @@ static void test_events_keys(void)
     UNIT_ASSERT_STR(c->events_ticket_key_file, "/etc/k");
     CU_ASSERT_EQUAL(c->events_buffer_length, 50);
     cfg_free(c);
-    UNIT_ASSERT_STR(load_err("events_publish_url = http://192.168.1.2:8090/pub\n"),
-                    "events_publish_url: 'http://192.168.1.2:8090/pub' must name a loopback host "
-                    "(127.0.0.1, [::1] or localhost) (nchan's publisher must not be reachable "
-                    "from outside)");
+    char want[600];
+    const char *got = load_err("events_publish_url = http://192.168.1.2:8090/pub\n");
+    snprintf(want, sizeof want,
+             "events_publish_url: 'http://192.168.1.2:8090/pub' must name a loopback host "
+             "(127.0.0.1, [::1] or localhost) (nchan's publisher must not be reachable "
+             "from outside) (%s:1)",
+             write_conf("t.conf", "events_publish_url = http://192.168.1.2:8090/pub\n"));
+    UNIT_ASSERT_STR(got, want);
     CU_ASSERT_PTR_NOT_NULL(strstr(load_err("events_publish_timeout_ms = 0\n"),
                                   "events_publish_timeout_ms: 0 is out of range 1..5000"));
 }
@@ -280,6 +351,7 @@ int main(void)
 {
     CU_TestInfo tests[] = {UNIT_TEST(test_defaults), UNIT_TEST(test_file_and_env),
                            UNIT_TEST(test_secret_files), UNIT_TEST(test_errors_name_the_key),
+                           UNIT_TEST(test_every_error_reported),
                            UNIT_TEST(test_require), UNIT_TEST(test_events_keys),
                            UNIT_TEST(test_config_env),
                            CU_TEST_INFO_NULL};
