@@ -1,4 +1,5 @@
-/* Fuzzes the config file parser: any bytes as a config file must give a config or one error line. */
+/* Fuzzes the config file parser: any bytes as a config file must give a config, or no config and
+ * error lines (one a problem, none empty). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,14 +21,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fwrite(data, 1, size, f);
     fclose(f);
     cfg_t *c = NULL;
-    char err[512];
+    char err[CFG_ERR_MAX];
     clip_err rc = cfg_load(path, &c, err, sizeof err);
     if (rc == CLIP_OK) {
         if (!c || c->workers < 1 || c->presign_expires < 1)
             abort();
         cfg_free(c);
-    } else if (c || strchr(err, '\n')) {
-        abort(); /* an error leaves no config and is one line */
+    } else {
+        if (c || !err[0] || err[0] == '\n' || err[strlen(err) - 1] == '\n' || strstr(err, "\n\n"))
+            abort(); /* an error leaves no config and is non-empty lines */
     }
     return 0;
 }
