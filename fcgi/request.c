@@ -176,7 +176,9 @@ static clip_err arg_value(const req_arg_rule *r, const char *v, size_t vn, req_a
 {
     if (r->is_int) {
         char *end = NULL;
-        long n = vn > 0 && vn <= REQ_ARG_INT_DIGITS ? strtol(v, &end, 10) : 0;
+        /* digits only (a '-' first): strtol alone would take " 1", "+1" and "\t1" too */
+        int digits = vn > 0 && (v[0] == '-' || (v[0] >= '0' && v[0] <= '9'));
+        long n = digits && vn <= REQ_ARG_INT_DIGITS ? strtol(v, &end, 10) : 0;
         if (!end || *end != '\0' || n < r->min || n > r->max)
             return refuse(r, err, errlen);
         out->num = n;
@@ -207,10 +209,12 @@ clip_err req_parse_args(request_t *rq, const req_arg_rule *rules, char *err, siz
         const char *eq = memchr(p, '=', (size_t)(stop - p));
         const char *kend = eq ? eq : stop;
         size_t kraw = (size_t)(kend - p);
-        if (kraw == 0) { /* "a=1&&b=2", a trailing '&': nothing there */
+        if (stop == p) { /* "a=1&&b=2", a trailing '&': nothing there */
             p = stop + 1;
             continue;
         }
+        if (kraw == 0) /* "=1": a value under no name */
+            return clip_fail(CLIP_EINVAL, err, errlen, "query: a parameter without a name");
         char key[REQ_ARG_NAME_MAX + 1];
         long kn = kraw <= REQ_ARG_NAME_MAX ? req_pct_decode(p, kraw, key, 1) : -1;
         size_t i = 0;

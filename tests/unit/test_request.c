@@ -85,6 +85,11 @@ static void test_args_refused(void)
         {"limit=1e3", "limit: must be a whole number from 1 to 100"},
         {"limit=%zz", "limit: must be a whole number from 1 to 100"},
         {"limit=9999999999999", "limit: must be a whole number from 1 to 100"},
+        {"limit=%201", "limit: must be a whole number from 1 to 100"}, /* strtol's blanks */
+        {"limit=+1", "limit: must be a whole number from 1 to 100"},
+        {"limit=%091", "limit: must be a whole number from 1 to 100"},
+        {"=1", "query: a parameter without a name"},
+        {"limit=1&=", "query: a parameter without a name"},
         {"nope=1", "nope: unknown query parameter"},
         {"Limit=1", "Limit: unknown query parameter"},
         {"style=", "style: a style"},
