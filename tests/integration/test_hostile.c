@@ -1231,6 +1231,52 @@ static void *conc_worker(void *arg)
     return NULL;
 }
 
+/* Writers of one clip at once: each answer is the state that request wrote (issue 16, defect 5). */
+#define NWRITERS 24
+static int writer_mismatch;
+
+static void *writer(void *arg)
+{
+    long id = (long)arg;
+    char body[128], want[32], auth[256];
+    snprintf(want, sizeof want, "writer-%ld", id);
+    snprintf(body, sizeof body, "{\"status\":\"%s\",\"error\":\"%s\"}",
+             id % 2 ? "failed" : "processing", want);
+    snprintf(auth, sizeof auth, "%s", service);
+    char *h[] = {"Content-Type: application/json", auth, NULL};
+    tp_http_resp r;
+    int ok = 0;
+    if (stack_http(&F.st, "PATCH", "/api/internal/users/alice/videos/vid1/clips/clip_2_vertical", h,
+                   body, strlen(body), &r) == 0 &&
+        r.status == 200) {
+        leak_scan("PATCH clip_2_vertical", r.body, r.len);
+        json_object *j = json_tokener_parse(r.body), *e = NULL, *st = NULL;
+        ok = j && json_object_object_get_ex(j, "error", &e) &&
+             json_object_object_get_ex(j, "status", &st) &&
+             strcmp(json_object_get_string(e), want) == 0 &&
+             strcmp(json_object_get_string(st), id % 2 ? "failed" : "processing") == 0;
+        json_object_put(j);
+    }
+    if (!ok) {
+        fprintf(stderr, "writer %ld: %ld %.200s\n", id, r.status, r.body ? r.body : "");
+        __atomic_add_fetch(&writer_mismatch, 1, __ATOMIC_SEQ_CST);
+    }
+    tp_http_free(&r);
+    return NULL;
+}
+
+static void test_concurrent_writers(void)
+{
+    pthread_t th[NWRITERS];
+    for (long i = 0; i < NWRITERS; i++)
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&th[i], NULL, writer, (void *)i), 0);
+    for (int i = 0; i < NWRITERS; i++)
+        pthread_join(th[i], NULL);
+    CU_ASSERT_EQUAL(writer_mismatch, 0);
+    for (int i = 0; i < NWRITERS; i++)
+        count_case("concurrency");
+}
+
 static int cmp_int(const void *a, const void *b)
 {
     return *(const int *)a - *(const int *)b;
@@ -1290,10 +1336,16 @@ static void test_no_leaks(void)
 
 int main(void)
 {
-    CU_TestInfo tests[] = {UNIT_TEST(test_tokens),      UNIT_TEST(test_paths_and_queries),
-                           UNIT_TEST(test_cursors),     UNIT_TEST(test_bodies),
-                           UNIT_TEST(test_big_bodies),  UNIT_TEST(test_headers),
-                           UNIT_TEST(test_concurrency), UNIT_TEST(test_firestore_down),
-                           UNIT_TEST(test_no_leaks),    CU_TEST_INFO_NULL};
+    CU_TestInfo tests[] = {UNIT_TEST(test_tokens),
+                           UNIT_TEST(test_paths_and_queries),
+                           UNIT_TEST(test_cursors),
+                           UNIT_TEST(test_bodies),
+                           UNIT_TEST(test_big_bodies),
+                           UNIT_TEST(test_headers),
+                           UNIT_TEST(test_concurrency),
+                           UNIT_TEST(test_concurrent_writers),
+                           UNIT_TEST(test_firestore_down),
+                           UNIT_TEST(test_no_leaks),
+                           CU_TEST_INFO_NULL};
     return unit_run("hostile", tests, start, stop);
 }
