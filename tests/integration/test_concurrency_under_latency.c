@@ -59,7 +59,7 @@ static int seed(void)
 static int slow_firestore(void)
 {
     char url[128], rule[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/emulator/v1/faults", F.fs_port);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/emulator/v1/faults", F.fs.port);
     snprintf(rule, sizeof rule, "{\"match\":\"\",\"times\":-1,\"action\":\"delay\",\"ms\":%d}",
              DELAY_MS);
     char *hdrs[] = {"Content-Type: application/json", NULL};

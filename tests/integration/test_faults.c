@@ -106,7 +106,7 @@ static long get_video(double *secs, char **body)
 static void fault(const char *rule)
 {
     char url[256];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/emulator/v1/faults", F.fs_port);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/emulator/v1/faults", F.fs.port);
     tp_http_resp r;
     CU_ASSERT_EQUAL(tp_http("POST", url, NULL, rule, strlen(rule), &r), 0);
     CU_ASSERT_EQUAL(r.status, 200);
@@ -117,7 +117,7 @@ static void fault(const char *rule)
 static long fault_hits_and_clear(void)
 {
     char url[256];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/emulator/v1/faults", F.fs_port);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/emulator/v1/faults", F.fs.port);
     tp_http_resp r;
     long hits = 0;
     if (tp_http("GET", url, NULL, NULL, 0, &r) == 0) {
@@ -138,6 +138,8 @@ static long fault_hits_and_clear(void)
 
 static void test_503_bursts_are_retried(void)
 {
+    if (fsemu_ours_only(__func__, "fault rules"))
+        return;
     CU_ASSERT_EQUAL(get_video(NULL, NULL), 200); /* warm: keys and connections */
     fault("{\"match\":\"^GET .*/videos/vid1$\",\"times\":2,\"action\":\"status\",\"status\":503}");
     fault("{\"match\":\":runQuery$\",\"times\":2,\"action\":\"status\",\"status\":503}");
@@ -155,6 +157,8 @@ static void test_503_bursts_are_retried(void)
 
 static void test_hang_ends_at_deadline(void)
 {
+    if (fsemu_ours_only(__func__, "fault rules"))
+        return;
     fault("{\"match\":\"^GET .*/videos/vid1$\",\"times\":1,\"action\":\"delay\",\"ms\":8000}");
     double secs;
     char *body = NULL;
@@ -297,6 +301,8 @@ static void test_sighup_under_load(void)
 /* Phase firestore+r2: while Firestore is down, video info comes from the legacy layout. */
 static void test_firestore_down_phase_firestore_r2(void)
 {
+    if (fsemu_ours_only(__func__, "fault rules"))
+        return;
     const char *hj = "{\"video_title\":\"Faults\",\"video_url\":\"https://x\",\"highlights\":["
                      "{\"id\":0,\"title\":\"Zero\",\"priority\":1,\"start\":\"0\",\"end\":\"10\","
                      "\"duration\":10,\"hook_category\":\"funny\"}]}";
@@ -361,7 +367,9 @@ static void test_s3_stopped(void)
 
 static void test_firestore_stopped(void)
 {
-    tp_stop(&F.fs_emu, SIGKILL, 5000);
+    if (fsemu_ours_only(__func__, "stops the emulator"))
+        return;
+    tp_stop(&F.fs.proc, SIGKILL, 5000);
     double secs;
     char *body = NULL;
     CU_ASSERT_EQUAL(get_video(&secs, &body), 503);

@@ -1321,7 +1321,7 @@ static const hcase down[] = {
 
 static void test_firestore_down(void)
 {
-    tp_stop(&F.fs_emu, SIGKILL, 5000);
+    tp_stop(&F.fs.proc, SIGKILL, 5000);
     RUN("down", down);
 }
 

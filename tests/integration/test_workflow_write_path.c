@@ -86,7 +86,7 @@ static int init(void)
              "request_body_max = %d\nfirestore_project = %s\nfirestore_emulator_host = %s\n"
              "r2_endpoint = http://127.0.0.1:%d\nr2_bucket = %s\nr2_access_key_id = S3RVER\n"
              "r2_secret_access_key = S3RVER\npresign_expires = 900\ninternal_keys_file = %s\n",
-             BODY_MAX, FSEMU_PROJECT, emu.host, s3_port, BUCKET, keys);
+             BODY_MAX, emu.project, emu.host, s3_port, BUCKET, keys);
     if (stack_start(&st, "workflow", 4, extra, NULL) != 0) {
         tp_dump_log(&st.pool, 30);
         clean();
@@ -157,7 +157,7 @@ static long emu_get(const char *rel, json_object **doc)
 {
     char url[1024];
     snprintf(url, sizeof url, "http://%s/v1/projects/%s/databases/(default)/documents/%s", emu.host,
-             FSEMU_PROJECT, rel);
+             emu.project, rel);
     tp_http_resp r;
     *doc = NULL;
     if (tp_http("GET", url, NULL, NULL, 0, &r) != 0) {
@@ -177,7 +177,7 @@ static int emu_count(const char *collection)
     char url[1024];
     snprintf(url, sizeof url,
              "http://%s/v1/projects/%s/databases/(default)/documents/%s?pageSize=300", emu.host,
-             FSEMU_PROJECT, collection);
+             emu.project, collection);
     tp_http_resp r;
     int n = -1;
     if (tp_http("GET", url, NULL, NULL, 0, &r) == 0 && r.status == 200) {

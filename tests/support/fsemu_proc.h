@@ -1,5 +1,6 @@
-/* fsemu_proc: runs the Firestore emulator (tests/emulators/firestore/serve) for an integration test
- * and drives its admin API (reset, faults, request log). */
+/* fsemu_proc: the Firestore emulator an integration test talks to: ours (tests/emulators/firestore/
+ * serve, a child process) or, in the second pass of tests/run, Google's (started once by tests/run
+ * and shared by the tests, each in a project of its own); and our emulator's admin API. */
 #ifndef CLIP_TEST_FSEMU_PROC_H
 #define CLIP_TEST_FSEMU_PROC_H
 
@@ -7,20 +8,33 @@
 #include "testproc.h"
 
 #define FSEMU_PROJECT "demo-clip"
+/* Set by tests/run for the second pass: HOST:PORT of Google's emulator. */
+#define FSEMU_GOOGLE_ENV "CLIPAPI_GOOGLE_FIRESTORE_HOST"
 
 typedef struct {
-    tp_proc proc;
+    tp_proc proc;     /* our emulator's process (pid 0 on Google's) */
+    int google;       /* 1: Google's emulator, started by tests/run */
     int port;
-    char host[64]; /* "127.0.0.1:PORT" */
-    cfg_t cfg;     /* firestore_project, firestore_emulator_host, firestore_timeout_ms set */
+    char host[64];    /* "127.0.0.1:PORT" */
+    char project[64]; /* FSEMU_PROJECT on ours; FSEMU_PROJECT-PID on Google's */
+    cfg_t cfg;        /* firestore_project, firestore_emulator_host, firestore_timeout_ms set */
 } fsemu;
 
-/* Starts the emulator with indexes (a firestore.indexes.json path relative to the repository
- * top, or NULL for no index file) on a free port; name tags its log. 0 on success. */
+/* 1 when this test process talks to Google's emulator (FSEMU_GOOGLE_ENV is set). */
+int fsemu_google(void);
+/* For a test that needs our emulator (fault rules, the request log, index enforcement, stopping
+ * the emulator): on Google's, prints "ours only: TEST: WHY" and returns 1 (the test returns). */
+int fsemu_ours_only(const char *test, const char *why);
+
+/* Starts our emulator with indexes (a firestore.indexes.json path relative to the repository top,
+ * or NULL for no index file) on a free port, or on Google's empties a project of this process;
+ * name tags the log. 0 on success. */
 int fsemu_start(fsemu *e, const char *name, const char *indexes);
+/* Stops our emulator; on Google's empties the project. */
 void fsemu_stop(fsemu *e);
 /* Deletes every document of the project. */
 int fsemu_reset(fsemu *e);
+/* Our emulator only (-1 on Google's): */
 /* Adds fault rules (a JSON object or array, see the emulator's README); 0 on success. */
 int fsemu_fault(fsemu *e, const char *json);
 int fsemu_clear_faults(fsemu *e);

@@ -38,16 +38,11 @@ static int start_backends(fullstack *f)
     if (!f->keys_httpd)
         return -1;
 
-    char script[600], port[16], idx[600];
-    f->fs_port = tp_free_port();
-    snprintf(port, sizeof port, "%d", f->fs_port);
-    snprintf(script, sizeof script, "%s/tests/emulators/firestore/serve", tp_top());
-    snprintf(idx, sizeof idx, "%s/firestore.indexes.json", tp_top());
     struct stat sb;
-    char *fs_argv[] = {script, "--host", "127.0.0.1", "--port", port, "--indexes", idx, NULL};
-    if (stat(idx, &sb) != 0)
-        fs_argv[5] = NULL;
-    if (tp_start(&f->fs_emu, "firestore-emulator", fs_argv, NULL, "ready", 20000) != 0)
+    char idx[600];
+    snprintf(idx, sizeof idx, "%s/firestore.indexes.json", tp_top());
+    if (fsemu_start(&f->fs, "firestore-emulator",
+                    stat(idx, &sb) == 0 ? "firestore.indexes.json" : NULL) != 0)
         return -1;
 
     char s3script[600], s3port[16], s3dir[512];
@@ -80,7 +75,8 @@ static int start_backends(fullstack *f)
 
     snprintf(f->conf_text, sizeof f->conf_text,
              "firestore_project = %s\n"
-             "firestore_emulator_host = 127.0.0.1:%d\n"
+             "firestore_emulator_host = %s\n"
+             "auth_project = %s\n"
              "firestore_timeout_ms = 2000\n"
              "auth_keys_url = http://127.0.0.1:%d/keys.json\n"
              "r2_endpoint = http://127.0.0.1:%d\n"
@@ -88,7 +84,7 @@ static int start_backends(fullstack *f)
              "r2_access_key_id = %s\n"
              "r2_secret_access_key = %s\n"
              "internal_keys_file = %s\n",
-             FULL_PROJECT, f->fs_port, f->keys_port, f->s3_port, FULL_BUCKET, FULL_S3_KEY,
+             f->fs.project, f->fs.host, FULL_PROJECT, f->keys_port, f->s3_port, FULL_BUCKET, FULL_S3_KEY,
              FULL_S3_KEY, f->internal_keys_file);
     char cpath[600];
     snprintf(cpath, sizeof cpath, "%s/backends.conf", f->dir);
@@ -131,8 +127,7 @@ int fullstack_start(fullstack *f, const char *tag, int workers, const char *conf
 void fullstack_stop(fullstack *f)
 {
     stack_stop(&f->st);
-    if (f->fs_emu.pid > 0)
-        tp_stop(&f->fs_emu, SIGTERM, 5000);
+    fsemu_stop(&f->fs);
     if (f->s3.pid > 0)
         tp_stop(&f->s3, SIGTERM, 5000);
     if (f->keys_httpd)
@@ -208,21 +203,13 @@ int fullstack_s3_put(fullstack *f, const char *key, const void *data, size_t len
 int fullstack_fs_get(fullstack *f, const char *rel_path, tp_http_resp *out)
 {
     char url[2048];
-    snprintf(url, sizeof url,
-             "http://127.0.0.1:%d/v1/projects/%s/databases/(default)/documents/%s", f->fs_port,
-             FULL_PROJECT, rel_path);
+    snprintf(url, sizeof url, "http://%s/v1/projects/%s/databases/(default)/documents/%s",
+             f->fs.host, f->fs.project, rel_path);
     char *hdrs[] = {"Authorization: Bearer owner", NULL};
     return tp_http("GET", url, hdrs, NULL, 0, out);
 }
 
 int fullstack_fs_reset(fullstack *f)
 {
-    char url[512];
-    snprintf(url, sizeof url,
-             "http://127.0.0.1:%d/emulator/v1/projects/%s/databases/(default)/documents",
-             f->fs_port, FULL_PROJECT);
-    tp_http_resp r;
-    int rc = tp_http("DELETE", url, NULL, NULL, 0, &r) == 0 && r.status == 200 ? 0 : -1;
-    tp_http_free(&r);
-    return rc;
+    return fsemu_reset(&f->fs);
 }

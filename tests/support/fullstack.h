@@ -7,18 +7,18 @@
 
 #include "buf.h"
 #include "config.h"
+#include "fsemu_proc.h"
 #include "minihttpd.h"
 #include "stack.h"
 
-#define FULL_PROJECT "demo-clip"
+#define FULL_PROJECT "demo-clip" /* the Firebase project of the ID tokens */
 #define FULL_BUCKET "clips"
 #define FULL_S3_KEY "S3RVER" /* s3rver's built-in account, id and secret */
 
 typedef struct {
     tstack st;
     char dir[400];
-    tp_proc fs_emu;
-    int fs_port;
+    fsemu fs; /* ours or Google's (fsemu_proc.h); its project is fs.project */
     tp_proc s3;
     int s3_port;
     minihttpd *keys_httpd;
