@@ -303,8 +303,10 @@ static clip_err set_opts(CURL *h, const http_req *req, struct curl_slist *hdrs, 
     SET(CURLOPT_HEADERFUNCTION, on_header);
     SET(CURLOPT_HEADERDATA, s);
     SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->cap);
-    if (s->cap > (size_t)HTTP_RECV_BUFFER)
-        SET(CURLOPT_BUFFERSIZE, HTTP_RECV_BUFFER);
+    /* Only a speed-up: libcurl 7.88 refuses it (CURLE_BAD_FUNCTION_ARGUMENT) on a pooled handle
+     * that still holds its receive buffer, and the call must go on with that buffer. */
+    if (s->cap > (size_t)HTTP_RECV_BUFFER && rc == CURLE_OK)
+        (void)curl_easy_setopt(h, CURLOPT_BUFFERSIZE, HTTP_RECV_BUFFER);
     SET(CURLOPT_HTTPHEADER, hdrs);
     /* libcurl silently resends a request once when a reused connection dies before any answer
      * byte; the server may have applied it, so a non-idempotent call gets a connection of its own.
