@@ -344,6 +344,12 @@ def parse_aggregations(aggs):
 
 
 def aggregate(db, rows, aggs):
+    # Firestore: a query with sum/avg aggregates only the documents that have every field those
+    # aggregations name (whatever its value), count included: they come from those fields' index
+    fields = [arg for _, kind, arg in aggs if kind in ('sum', 'avg')]
+    if fields:
+        rows = [(path, doc) for path, doc in rows
+                if all(_value(db, path, doc, f) is not None for f in fields)]
     result = {}
     for alias, kind, arg in aggs:
         if kind == 'count':

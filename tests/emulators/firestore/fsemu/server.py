@@ -126,11 +126,12 @@ class Emulator:
 
     # ---- dispatch ------------------------------------------------------------------------------
 
-    def handle(self, method, path, qs, body):
-        """-> (http status, JSON-able object or bytes)."""
+    def handle(self, method, path, qs, body, owner=True):
+        """-> (http status, JSON-able object or bytes). owner: the request carries the owner
+        credential (Authorization: Bearer owner), which the admin-only methods need."""
         m = _DB_RE.match(path)
         if m:
-            return 200, self._api(method, m.group(2), m.group(3), m.group(4) or '', qs, body)
+            return 200, self._api(method, m.group(2), m.group(3), m.group(4) or '', qs, body, owner)
         if path.startswith('/emulator/'):
             return self._admin(method, path, qs, body)
         if path == '/' and method == 'GET':
@@ -138,7 +139,7 @@ class Emulator:
         raise not_found('Unknown path %s %s (the emulator serves /v1/projects/{p}/databases/{d}/documents...)'
                         % (method, path))
 
-    def _api(self, method, project, database, tail, qs, body):
+    def _api(self, method, project, database, tail, qs, body, owner=True):
         project, database = unquote(project), unquote(database)
         segs = [unquote(s) for s in tail.strip('/').split('/')] if tail.strip('/') else []
         verb = None
@@ -148,6 +149,12 @@ class Emulator:
                 verb = v
                 segs = segs[:-1] + ([base] if base else [])
         rel = '/'.join(segs)
+        nseg = len(rel.split('/')) if rel else 0
+        if not owner and (verb == 'listCollectionIds' or (
+                method == 'GET' and nseg % 2 == 1 and qs.get('showMissing', [''])[-1] == 'true')):
+            # Firestore serves these to server credentials only (as Google's emulator does)
+            raise ApiError('PERMISSION_DENIED', 'Listing collection ids or missing documents needs the owner '
+                           'credential (Authorization: Bearer owner).')
         st = self.store
         with st.lock:
             db = st.db(project, database)
@@ -155,7 +162,6 @@ class Emulator:
                 if method != 'POST':
                     raise not_found('%s is served with POST only.' % verb)
                 return getattr(self, '_' + verb)(db, rel, qs, body)
-            nseg = len(rel.split('/')) if rel else 0
             if method == 'GET':
                 if nseg == 0:
                     raise invalid('A collection id is required to list documents.')
@@ -259,8 +265,11 @@ class Emulator:
             parts = [p.strip() for p in order.split(',')]
             first = parts[0].split()
             if first[0] not in ('__name__', 'name') or len(parts) > 1:
-                raise invalid('listDocuments supports orderBy "__name__" [asc|desc] only in this emulator.')
-            desc = len(first) > 1 and first[1].lower() == 'desc'
+                raise invalid('listDocuments supports orderBy "__name__" only in this emulator.')
+            if len(first) > 1 and first[1].lower() == 'desc':
+                raise ApiError('FAILED_PRECONDITION', 'Firestore does not support descending key scans '
+                               '(listDocuments orderBy "__name__ desc").')
+            desc = False
         items.sort(key=lambda it: path_key(it[0]), reverse=desc)
         start = 0
         token = qs.get('pageToken', [''])[-1]
@@ -384,7 +393,7 @@ class Emulator:
         rt = self._read_time(at)
         out = []
         if new_id is not None:
-            out.append({'transaction': new_id, 'readTime': rt})
+            out.append({'transaction': new_id})  # as Google's emulator: no readTime of its own
         for path in paths:
             doc = docs.get(path)
             self.store.note_read(txn, path, doc)
@@ -416,7 +425,7 @@ class Emulator:
         rt = self._read_time(at)
         out = []
         if new_id is not None:
-            out.append({'transaction': new_id, 'readTime': rt})
+            out.append({'transaction': new_id})  # as Google's emulator: no readTime of its own
         for path, doc in rows:
             self.store.note_read(txn, path, doc)
             d = db.doc_json(path, doc, q.select) if q.select is not None else db.doc_json(path, doc)
@@ -429,6 +438,7 @@ class Emulator:
                 out.append({'readTime': rt, 'skippedResults': skipped})
         elif not rows:
             out.append({'readTime': rt})
+        out[-1]['done'] = True  # as Google's emulator: the stream is complete
         return out
 
     def _runAggregationQuery(self, db, rel, qs, body):
@@ -447,8 +457,8 @@ class Emulator:
         rt = self._read_time(at)
         out = []
         if new_id is not None:
-            out.append({'transaction': new_id, 'readTime': rt})
-        out.append({'result': {'aggregateFields': Q.aggregate(db, rows, aggs)}, 'readTime': rt})
+            out.append({'transaction': new_id})  # as Google's emulator: no readTime of its own
+        out.append({'result': {'aggregateFields': Q.aggregate(db, rows, aggs)}, 'readTime': rt, 'done': True})
         return out
 
     def _listCollectionIds(self, db, rel, qs, body):
@@ -713,7 +723,8 @@ class Handler(BaseHTTPRequestHandler):
                     return
         qs = parse_qs(query, keep_blank_values=True) if query else {}
         try:
-            status, payload = emu.handle(method, path, qs, body)
+            status, payload = emu.handle(method, path, qs, body,
+                                         self.headers.get('authorization', '') == 'Bearer owner')
         except ApiError as e:
             data = self._send(e.http, e.body())
             emu.record(method, target, e.http, body, data)

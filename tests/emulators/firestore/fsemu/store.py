@@ -399,7 +399,8 @@ def _is_num(v):
 def _transform(fields, segs, kind, op, commit_time):
     cur = get_field(fields, segs)
     if kind == 'setToServerValue':
-        res = ('t', commit_time)
+        # "the time at which the server processed the request, with millisecond precision"
+        res = ('t', commit_time - commit_time % 1000000)
     elif kind == 'increment':
         if not _is_num(cur):
             res = op

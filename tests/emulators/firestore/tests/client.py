@@ -30,6 +30,7 @@ class Client:
         host, port = self.hostport.split(':')
         self.conn = http.client.HTTPConnection(host, int(port), timeout=20)
         self.project = project
+        self.owner = False  # send Authorization: Bearer owner (as server clients do)
         self.root = 'projects/%s/databases/(default)/documents' % project
         self.base = '/v1/' + self.root
 
@@ -40,6 +41,8 @@ class Client:
         if body is not None and not isinstance(body, (bytes, str)):
             body = json.dumps(body)
         h = {'Content-Type': 'application/json'}
+        if self.owner:
+            h['Authorization'] = 'Bearer owner'
         h.update(headers or {})
         self.conn.request(method, path, body=body, headers=h)
         r = self.conn.getresponse()

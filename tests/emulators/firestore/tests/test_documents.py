@@ -1,9 +1,17 @@
 """Documents over HTTP: get/create/patch/delete/list, commits (atomicity, transforms,
 preconditions), batchGet and transactions, error bodies, limits and the tolerance rules."""
 import json
+import re
 import unittest
 
 from tests.client import NULL, A, Client, D, I, M, S, T
+
+
+def millis(ts):
+    """An RFC 3339 time as Firestore writes it, cut to milliseconds."""
+    m = re.match(r'(.*?)(?:\.(\d+))?Z$', ts)
+    frac = (m.group(2) or '')[:3].ljust(3, '0')
+    return m.group(1) + ('' if frac == '000' else '.' + frac) + 'Z'
 
 
 class Base(unittest.TestCase):
@@ -81,14 +89,19 @@ class DocumentMethodsTest(Base):
             self.c.set(p, {'p': S(p)})
         s, r = self.c.get('videos')
         self.assertEqual([d['name'].rsplit('/', 1)[1] for d in r['documents']], ['v1', 'v2', 'v3'])
+        self.assertError(self.c.get('videos', '?showMissing=true'), 403, 'PERMISSION_DENIED', 'Bearer owner')
+        self.assertError(self.c.req('POST', self.c.base + ':listCollectionIds', {}), 403, 'PERMISSION_DENIED')
+        self.c.owner = True  # these two are for server credentials only
         s, r = self.c.get('videos', '?showMissing=true&mask.fieldPaths=nothing')
         self.assertEqual(r['documents'][-1], {'name': self.c.name('videos/v9')}, 'a missing document has only its name')
         self.assertNotIn('fields', r['documents'][0])
-        s, r = self.c.get('videos', '?pageSize=2&orderBy=__name__%20desc')
-        self.assertEqual([d['name'].rsplit('/', 1)[1] for d in r['documents']], ['v3', 'v2'])
-        s, r2 = self.c.get('videos', '?pageSize=2&orderBy=__name__%20desc&pageToken=' + r['nextPageToken'])
-        self.assertEqual([d['name'].rsplit('/', 1)[1] for d in r2['documents']], ['v1'])
+        s, r = self.c.get('videos', '?pageSize=2&orderBy=__name__')
+        self.assertEqual([d['name'].rsplit('/', 1)[1] for d in r['documents']], ['v1', 'v2'])
+        s, r2 = self.c.get('videos', '?pageSize=2&orderBy=__name__&pageToken=' + r['nextPageToken'])
+        self.assertEqual([d['name'].rsplit('/', 1)[1] for d in r2['documents']], ['v3'])
         self.assertNotIn('nextPageToken', r2)
+        self.assertError(self.c.get('videos', '?orderBy=__name__%20desc'), 400, 'FAILED_PRECONDITION',
+                         'descending key scans')
         self.assertEqual(self.c.get('nothing'), (200, {}), 'an empty listing is {}')
         self.assertEqual(self.c.req('POST', self.c.base + ':listCollectionIds', {}),
                          (200, {'collectionIds': ['users', 'videos']}))
@@ -231,8 +244,9 @@ class CommitTest(Base):
     def test_server_time_and_numeric_enums(self):
         res, f, commit_time = self.transform({}, [{'fieldPath': 'ts', 'setToServerValue': 'REQUEST_TIME'},
                                                   {'fieldPath': 'ts2', 'setToServerValue': 1}])
-        self.assertEqual(res, [T(commit_time), T(commit_time)])
-        self.assertEqual(f['ts'], T(commit_time))
+        ms = millis(commit_time)  # REQUEST_TIME has millisecond precision
+        self.assertEqual(res, [T(ms), T(ms)])
+        self.assertEqual(f['ts'], T(ms))
 
     def test_legacy_transform_write_and_transform_errors(self):
         s, r = self.c.commit([{'transform': {'document': self.c.name('t/2'),
@@ -274,7 +288,7 @@ class BatchGetAndTransactionTest(Base):
         s, r = self.c.req('POST', self.c.base + ':batchGet',
                           {'documents': [self.c.name('a/1')], 'newTransaction': {'readWrite': {}}})
         self.assertEqual(s, 200)
-        self.assertEqual(set(r[0]), {'transaction', 'readTime'})
+        self.assertEqual(set(r[0]), {'transaction'}, 'the transaction element has no readTime of its own')
         tid = r[0]['transaction']
         self.assertIn('found', r[1])
         s, r = self.c.commit([{'update': {'name': self.c.name('a/1'), 'fields': {'n': I(2)}}}], transaction=tid)
@@ -306,8 +320,8 @@ class BatchGetAndTransactionTest(Base):
         s, r = self.c.req('POST', self.c.base + ':runQuery', {
             'newTransaction': {'readWrite': {}}, 'structuredQuery': {'from': [{'collectionId': 'a'}]}})
         self.assertEqual(s, 200)
-        self.assertEqual(set(r[0]), {'transaction', 'readTime'})
-        self.assertEqual(set(r[1]), {'readTime'})
+        self.assertEqual(set(r[0]), {'transaction'})
+        self.assertEqual(set(r[1]), {'readTime', 'done'})
         self.assertError(self.c.req('POST', self.c.base + ':batchGet', {
             'documents': [], 'transaction': r[0]['transaction'], 'newTransaction': {}}), 400, 'INVALID_ARGUMENT')
 
