@@ -2,13 +2,13 @@
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { reset, served, expectError, admin } from '../lib/helpers.mjs';
+import { reset, served, expectError, admin, project, oursOnly, GOOGLE } from '../lib/helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const { Firestore, FieldValue, FieldPath, Timestamp, GeoPoint, AggregateField } = require('@google-cloud/firestore');
 const { OAuth2Client } = require('google-auth-library');
 
-const PROJECT = 'demo-admin';
+const PROJECT = project('demo-admin');
 const auth = new OAuth2Client();
 auth.setCredentials({ access_token: 'owner', expiry_date: Date.now() + 3600e3 });
 const db = new Firestore({ projectId: PROJECT, preferRest: true, authClient: auth });
@@ -102,13 +102,14 @@ test('update with every transform, nested fields and deletes', () => served([], 
 test('create, update and delete preconditions', () => served([404, 409, 400], async () => {
   const ref = db.doc('videos/v1');
   await ref.create({ x: 1 });
+  // Firestore's words; Google's emulator has its own ("entity already exists: EntityRef{...}")
   await expectError(ref.create({ x: 2 }), (e) => {
     code(e, 409, 6);
-    assert.match(e.message, /Document already exists/);
+    if (!GOOGLE) assert.match(e.message, /Document already exists/);
   });
   await expectError(db.doc('videos/none').update({ x: 1 }), (e) => {
     code(e, 404, 5);
-    assert.match(e.message, /No document to update/);
+    if (!GOOGLE) assert.match(e.message, /No document to update/);
   });
   const snap = await ref.get();
   await expectError(ref.delete({ lastUpdateTime: new Timestamp(1, 0) }), (e) => code(e, 400, 9));
@@ -170,15 +171,18 @@ test('a transaction whose read was changed by another writer is aborted', () => 
   await ref.set({ n: 0 });
   // maxAttempts 1: after a 409 ABORTED, 8.7.1's REST transport backs off to its maximum (~60 s)
   // before retrying, so the retry itself is not exercised here.
+  // Ours is optimistic: the writer wins and the transaction's commit is ABORTED. Google's emulator
+  // locks what the transaction read: the writer waits for the lock, then is ABORTED itself, which
+  // ends the transaction's callback (docs/firestore.md, known difference transaction-locks).
   await expectError(db.runTransaction(async (tx) => {
     const s = await tx.get(ref);
     await ref.set({ n: 100 }); // a concurrent writer
     tx.update(ref, { n: s.data().n + 1 });
   }, { maxAttempts: 1 }), (e) => {
     code(e, 409, 10);
-    assert.match(e.message, /ABORTED/);
+    assert.match(e.message, GOOGLE ? /lock timeout|ABORTED/ : /ABORTED/);
   });
-  assert.equal((await ref.get()).data().n, 100, 'the aborted transaction wrote nothing');
+  assert.equal((await ref.get()).data().n, GOOGLE ? 0 : 100, 'the aborted side wrote nothing');
 }));
 
 async function seedClips() {
@@ -242,7 +246,7 @@ test('array-contains, array-contains-any, IN and OR queries', () => served([], a
     Firestore.Filter.where('views', '==', 0))).get()), ['v2', 'v1']);
 }));
 
-test('a query without its composite index fails with FAILED_PRECONDITION', () => served([400], async () => {
+test('a query without its composite index fails with FAILED_PRECONDITION', oursOnly('index enforcement'), () => served([400], async () => {
   await db.doc('videos/v1').set({ ownerUid: 'u1', rating: 3 });
   await expectError(db.collection('videos').where('ownerUid', '==', 'u1').orderBy('rating').get(), (e) => {
     code(e, 400, 9);
@@ -312,7 +316,7 @@ test('values order across types as Firestore orders them', () => served([], asyn
   assert.deepEqual(nums, ['f_int', 'g_dbl']);
 }));
 
-test('fault injection reaches the client as the configured status', () => served([503], async () => {
+test('fault injection reaches the client as the configured status', oursOnly('fault rules'), () => served([503], async () => {
   await db.doc('videos/v1').set({ x: 1 });
   await admin('POST', '/emulator/v1/faults', { match: ':batchGet', times: 1, action: 'status', status: 503 });
   await expectError(db.doc('videos/v1').get(), (e) => code(e, 503, 14));
