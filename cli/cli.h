@@ -41,6 +41,8 @@ int cmd_upload_urls(const cli_ctx *ctx, int argc, char **argv);
 /* The migration (cmd_migrate.c, cmd_verify.c; docs/migration.md). */
 int cmd_migrate(const cli_ctx *ctx, int argc, char **argv);
 int cmd_verify(const cli_ctx *ctx, int argc, char **argv);
+/* Live updates (cmd_events_ticket.c). */
+int cmd_events_ticket(const cli_ctx *ctx, int argc, char **argv);
 
 /* Prints "clipctl CMD: MESSAGE (see clipctl CMD --help)" on stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

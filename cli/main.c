@@ -14,6 +14,7 @@ static const cli_cmd commands[] = {
     {"upload-urls", "presigned PUT URLs for a clip file and its thumbnail", cmd_upload_urls},
     {"migrate", "phase 3: write the legacy R2 layout's videos and clips to Firestore", cmd_migrate},
     {"verify", "compare the legacy R2 layout with Firestore, print every difference", cmd_verify},
+    {"events-ticket", "a ticket for one video's event stream (live updates)", cmd_events_ticket},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -29,7 +30,7 @@ static void usage(FILE *f)
                "\n"
                "Commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nExit status: 0 done, 1 failed, 2 bad usage.\n");
 }
 

@@ -40,6 +40,7 @@ static const struct {
     {"token", "google auth"},
     {"keys", "sign-in keys"},
     {"service-keys", "service keys"},
+    {"events", "live updates"},
     {"http", "backend"},
 };
 

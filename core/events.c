@@ -305,8 +305,7 @@ clip_err events_resume_check(events_pub *p, const char *uid, const char *video_i
 {
     events_id rid;
     if (n > EVENTS_ID_MAX || events_id_parse(id, n, &rid) != 0)
-        return clip_fail(CLIP_EINVAL, err, errlen,
-                         "last_event_id: must be the id of an event of this stream (TIME:TAG)");
+        return clip_fail(CLIP_EINVAL, err, errlen, "last_event_id: " EVENTS_ID_RULE);
     if (!p)
         return clip_fail(CLIP_EINVAL, err, errlen,
                          "last_event_id: events are not buffered here; read the video again and "
@@ -347,10 +346,10 @@ clip_err events_resume_check(events_pub *p, const char *uid, const char *video_i
             snprintf(herr, sizeof herr, "nchan's channel info answered %ld", r.status);
             e = CLIP_EBACKEND;
         }
-        log_warn("events_resume_unchecked", "cannot ask nchan about %s/%s: %s", uid, video_id,
-                 herr);
         e = clip_fail(e == CLIP_ETIMEOUT ? CLIP_ETIMEOUT : CLIP_EUNAVAILABLE, err, errlen,
-                      "the event buffer cannot be asked whether it holds last_event_id");
+                      "events: cannot ask nchan whether its buffer holds last_event_id of %s/%s: "
+                      "%s",
+                      uid, video_id, herr);
     }
     http_resp_free(&r);
     return e;

@@ -20,6 +20,7 @@
 
 /* A resume id longer than this is refused before it is parsed. */
 #define EVENTS_ID_MAX 24
+#define EVENTS_ID_RULE "must be the id of an event of this stream (TIME:TAG)"
 /* Resume ids are accepted only this far inside the buffer's age: the message a client resumes
  * after must outlive the time between the check and nchan's fetch by a wide margin. */
 #define EVENTS_RESUME_MARGIN_S 60

@@ -99,9 +99,20 @@ void app_init(app_t *app, const cfg_t *cfg, int index, int generation)
     app->catalog.fs = app->fs;
     app->catalog.r2 = app->r2;
     app->catalog.metadata_source = cfg->metadata_source;
+    if (events_pub_new(cfg, &app->events, err, sizeof err) != CLIP_OK)
+        snprintf(app->events_err, sizeof app->events_err, "live updates are not published: %s",
+                 err);
+    if (!cfg->events_ticket_key_file)
+        snprintf(app->events_err, sizeof app->events_err,
+                 "live updates are not configured: events_ticket_key_file is not set");
+    else if (evticket_load_keys(cfg->events_ticket_key_file, &app->evkeys, err, sizeof err) !=
+             CLIP_OK)
+        snprintf(app->events_err, sizeof app->events_err, "live updates are not configured: %s",
+                 err);
     /* Said once per pool start, by the first worker, not by every worker. */
     if (index == 0) {
-        const char *errs[] = {app->fs_err, app->r2_err, app->idt_err, app->keys_err};
+        const char *errs[] = {app->fs_err, app->r2_err, app->idt_err, app->keys_err,
+                              app->events_err};
         for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++)
             if (errs[i][0])
                 log_warn("worker_init", "%s", errs[i]);
@@ -118,6 +129,8 @@ void app_free(app_t *app)
     fs_client_free(app->fs);
     r2_client_free(app->r2);
     idt_free(app->idt);
+    events_pub_free(app->events);
+    evticket_keys_clear(&app->evkeys);
     for (size_t i = 0; i < app->nkeys; i++) {
         memset(app->keys[i], 0, strlen(app->keys[i]));
         free(app->keys[i]);

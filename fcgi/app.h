@@ -6,6 +6,8 @@
 
 #include "catalog.h"
 #include "config.h"
+#include "events.h"
+#include "evticket.h"
 #include "firestore.h"
 #include "idtoken.h"
 #include "r2.h"
@@ -30,7 +32,9 @@ struct app {
     catalog catalog; /* the read side over fs and r2, as metadata_source says */
     char *keys[APP_KEYS_MAX];
     size_t nkeys;
-    char fs_err[320], r2_err[320], idt_err[320], keys_err[320];
+    events_pub *events;    /* nchan's publisher; NULL: events_publish_url unset, nothing published */
+    evticket_keys evkeys;  /* n == 0: no tickets (events_err says why) */
+    char fs_err[320], r2_err[320], idt_err[320], keys_err[320], events_err[320];
 };
 
 /* Sets up every service the configuration allows (logging what is not configured). */

@@ -3,6 +3,7 @@
 
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "app.h"
 
@@ -52,6 +53,35 @@ int auth_user(request_t *rq, response_t *rs)
         return -1;
     }
     rq->uid = arena_strdup(rq->arena, c.uid);
+    if (!rq->uid) {
+        resp_fail(rs, rq, CLIP_ENOMEM, "auth: out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+int auth_user_or_ticket(request_t *rq, response_t *rs)
+{
+    const char *t = req_arg_text(rq, "ticket");
+    if (!t)
+        return auth_user(rq, rs);
+    const app_t *app = rq->app;
+    if (!app || app->evkeys.n == 0) {
+        resp_failf(rs, rq, CLIP_EUNAVAILABLE, "events: %s", app ? app->events_err : "no app");
+        return -1;
+    }
+    char uid[IDS_MAX + 1], err[256];
+    clip_err e = evticket_check(&app->evkeys, t, strlen(t), req_path_param(rq, "video_id").p,
+                                time(NULL), uid, err, sizeof err);
+    if (e == CLIP_ENOTFOUND) {
+        resp_failf(rs, rq, e, "no such video (%s)", err);
+        return -1;
+    }
+    if (e != CLIP_OK) {
+        resp_fail(rs, rq, CLIP_EAUTH, err);
+        return -1;
+    }
+    rq->uid = arena_strdup(rq->arena, uid);
     if (!rq->uid) {
         resp_fail(rs, rq, CLIP_ENOMEM, "auth: out of memory");
         return -1;

@@ -14,6 +14,11 @@ const char *auth_bearer(const request_t *rq, size_t *len);
  * error (401 for a missing or bad token, 503/504 when the keys cannot be had) and -1 returns. */
 int auth_user(request_t *rq, response_t *rs);
 
+/* The caller of an event stream: the `ticket` query parameter when there is one (checked against
+ * the video_id path parameter, no network), else the ID token. 0: rq->uid is the caller. Otherwise
+ * rs holds a 401 (bad, expired or no credentials), a 404 (a ticket for another video) or a 503. */
+int auth_user_or_ticket(request_t *rq, response_t *rs);
+
 /* Checks the service key of an /api/internal/ call (constant-time against every valid key).
  * 0 when it matches; otherwise rs holds a 401 (or 503 when no keys are configured). */
 int auth_service(request_t *rq, response_t *rs);

@@ -21,6 +21,11 @@ void h_video_get(request_t *rq, response_t *rs);
 void h_clips_list(request_t *rq, response_t *rs);
 void h_clip_link(request_t *rq, response_t *rs);
 
+/* h_events.c: live updates: a ticket for the event stream, and the stream's authorize step
+ * (answers an X-Accel-Redirect to nchan's internal location) */
+void h_events_ticket(request_t *rq, response_t *rs);
+void h_events_stream(request_t *rq, response_t *rs);
+
 /* h_internal.c: the workflow's write path (service keys) */
 void h_internal_video_put(request_t *rq, response_t *rs);
 void h_internal_clip_put(request_t *rq, response_t *rs);

@@ -5,6 +5,7 @@
 
 #include "auth.h"
 #include "catalog.h"
+#include "events.h"
 #include "handlers.h"
 #include "ids.h"
 #include "metrics.h"
@@ -45,6 +46,22 @@ static const req_arg_rule clip_link_args[] = {
     {0},
 };
 
+static int event_id_valid(const char *p, size_t n)
+{
+    events_id id;
+    return n <= EVENTS_ID_MAX && events_id_parse(p, n, &id) == 0;
+}
+
+/* The ticket's own check (evticket) says what is wrong with one: 401, never a rule's 400. */
+static const req_arg_rule events_args[] = {
+    {.name = "ticket", .max_len = REQ_URI_MAX, .rule = "not a ticket this API gave"},
+    {.name = "last_event_id",
+     .max_len = EVENTS_ID_MAX,
+     .valid = event_id_valid,
+     .rule = EVENTS_ID_RULE},
+    {0},
+};
+
 static const route_t routes[] = {
     {"GET", "/healthz", ROUTE_OPEN, NULL, 1, h_healthz},
     {"GET", "/api/healthz", ROUTE_OPEN, NULL, 1, h_healthz},
@@ -54,6 +71,9 @@ static const route_t routes[] = {
     {"GET", "/api/videos/{video_id}", ROUTE_USER, NULL, 0, h_video_get},
     {"GET", "/api/videos/{video_id}/clips", ROUTE_USER, clip_list_args, 0, h_clips_list},
     {"GET", "/api/videos/{video_id}/clips/{filename}", ROUTE_USER, clip_link_args, 0, h_clip_link},
+    {"POST", "/api/videos/{video_id}/events-ticket", ROUTE_USER, NULL, 0, h_events_ticket},
+    {"GET", "/api/videos/{video_id}/events", ROUTE_USER_OR_TICKET, events_args, 0,
+     h_events_stream},
     {"PUT", "/api/internal/users/{uid}/videos/{video_id}", ROUTE_SERVICE, NULL, 0,
      h_internal_video_put},
     {"PUT", "/api/internal/users/{uid}/videos/{video_id}/clips/{clip_id}", ROUTE_SERVICE, NULL, 0,
@@ -195,6 +215,9 @@ clip_err route_dispatch(request_t *rq, response_t *rs, route_handler *h)
             return e;
         }
     }
+    /* after the query: the ticket is one of its parameters */
+    if (hit->auth == ROUTE_USER_OR_TICKET && auth_user_or_ticket(rq, rs) != 0)
+        return CLIP_EAUTH;
     *h = hit->handler;
     return CLIP_OK;
 }

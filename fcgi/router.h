@@ -16,6 +16,9 @@ typedef enum {
     ROUTE_OPEN = 0, /* anyone (nginx restricts /metrics) */
     ROUTE_USER,     /* a signed-in user: Firebase ID token -> rq->uid */
     ROUTE_SERVICE,  /* the workflow: a service key of internal_keys_file */
+    /* a signed-in user, or a ticket for this video in the `ticket` query parameter (browsers'
+     * EventSource sends no headers); the query is checked first */
+    ROUTE_USER_OR_TICKET,
 } route_auth;
 
 typedef struct {

@@ -39,6 +39,8 @@ FILE_GOOD = ["clip_3_vertical.mp4", "a", "a.b.c", "x-y_z.JPG", "a" * 128, "clip.
 FILE_BAD = ["", ".hidden", "a..b", "..", "a/b", "a b", "a" * 129, "caf\u00e9.mp4", "a\\b"]
 USER_PREFIX = "/api/videos"
 INTERNAL_PREFIX = "/api/internal/"
+# the event stream also takes a ticket in its query (browsers' EventSource sends no headers)
+EVENTS_STREAM = "/api/videos/{video_id}/events"
 
 errors = []
 
@@ -265,6 +267,7 @@ def check_structure(top):
                          f"default {lim.get('default')}; the code says 1..{mx} default {df}")
             sec = op.get("security", doc.get("security"))
             want = ([{"serviceKey": []}] if p.startswith(INTERNAL_PREFIX)
+                    else [{"firebaseIdToken": []}, {"eventsTicket": []}] if p == EVENTS_STREAM
                     else [{"firebaseIdToken": []}] if p.startswith(USER_PREFIX) else [])
             if sec != want:
                 fail(f"{where}: security {sec} != {want}")

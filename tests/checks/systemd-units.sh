@@ -72,7 +72,8 @@ has "$tmp/units/clipapi.service" "Type=notify" "NotifyAccess=main" "Requires=cli
     "LoadCredential=google_credentials_file:$tmp/etc/clipapi/secrets/google_credentials_file" \
     "LoadCredential=r2_access_key_id:$tmp/etc/clipapi/secrets/r2_access_key_id" \
     "LoadCredential=r2_secret_access_key:$tmp/etc/clipapi/secrets/r2_secret_access_key" \
-    "LoadCredential=internal_keys_file:$tmp/etc/clipapi/secrets/internal_keys_file"
+    "LoadCredential=internal_keys_file:$tmp/etc/clipapi/secrets/internal_keys_file" \
+    "LoadCredential=events_ticket_key_file:$tmp/etc/clipapi/secrets/events_ticket_key_file"
 has "$tmp/units/clipapi-migrate.service" "Type=oneshot" \
     "ExecStart=$tmp/usr/bin/clipctl --config $tmp/etc/clipapi/clipapi.conf migrate --all" \
     "LoadCredential=google_credentials_file:$tmp/etc/clipapi/secrets/google_credentials_file" \
