@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "breaker.h"
 #include "http.h"
 #include "ids.h"
+#include "r2.h"
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -88,13 +90,35 @@ int cli_open(const cli_ctx *ctx, const char *cmd, int need_fs, cli_env *env)
         cli_close(env);
         return cli_fail(cmd, "firestore is not configured: %s", err);
     }
+    if (events_pub_new(env->cfg, &env->events, err, sizeof err) != CLIP_OK) {
+        cli_close(env);
+        return cli_fail(cmd, "%s", err);
+    }
+    if (env->events && env->cfg->r2_bucket &&
+        r2_signer_from_cfg(env->cfg, &env->signer, err, sizeof err) != CLIP_OK)
+        env->signer = NULL; /* the events' thumbnails are null, as the pool's would be */
     return CLI_EXIT_OK;
+}
+
+void cli_clip_written(cli_env *env, const char *uid, const char *video_id, const clip_rec *c)
+{
+    view_signing s = view_signing_at(env->signer, env->cfg->presign_expires, time(NULL));
+    events_clip_written(env->events, &s, uid, video_id, c);
+}
+
+void cli_video_written(cli_env *env, const char *uid, const char *video_id, const video_rec *v)
+{
+    events_video_written(env->events, uid, video_id, v);
 }
 
 void cli_close(cli_env *env)
 {
     fs_client_free(env->fs);
     env->fs = NULL;
+    events_pub_free(env->events);
+    env->events = NULL;
+    sig_signer_free(env->signer);
+    env->signer = NULL;
     if (env->http_init)
         http_global_cleanup();
     env->http_init = 0;

@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "config.h"
 #include "err.h"
+#include "events.h"
 #include "firestore.h"
 
 /* Exit codes of every clipctl command. */
@@ -63,12 +64,19 @@ typedef struct {
     fs_client *fs; /* NULL unless asked for */
     arena_t arena;
     int http_init;
+    events_pub *events; /* with fs: nchan's publisher when events_publish_url is set */
+    sig_signer *signer; /* with fs: R2's signer when R2 is configured (thumbnails of events) */
 } cli_env;
 
 /* Loads the configuration and, when need_fs, makes the Firestore client. CLI_EXIT_OK or the exit
  * code after printing why. */
 int cli_open(const cli_ctx *ctx, const char *cmd, int need_fs, cli_env *env);
 void cli_close(cli_env *env);
+
+/* The live-update event of a write the command made, as the pool publishes it (core/events):
+ * a clip created or updated, a video written. Nothing when events_publish_url is unset. */
+void cli_clip_written(cli_env *env, const char *uid, const char *video_id, const clip_rec *c);
+void cli_video_written(cli_env *env, const char *uid, const char *video_id, const video_rec *v);
 
 /* The request body of a command: --json FILE ("-" = stdin, or NULL) plus "name=value" /
  * "name:=JSON" arguments, merged by body_from_args. CLI_EXIT_OK, or CLI_EXIT_USAGE after a

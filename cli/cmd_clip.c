@@ -178,8 +178,12 @@ static int clip_put(const cli_ctx *ctx, int argc, char **argv)
     cli_env env;
     if (rc == CLI_EXIT_OK && (rc = cli_open(ctx, cmd, 1, &env)) == CLI_EXIT_OK) {
         clip_rec out;
-        e = clips_create(env.fs, &env.arena, uid, vid, cid, &in, &out, NULL, err, sizeof err);
+        int created = 0;
+        e = clips_create(env.fs, &env.arena, uid, vid, cid, &in, &out, &created, err,
+                         sizeof err);
         rc = e == CLIP_OK ? print_clip(cmd, &out, o.table) : cli_fail_err(cmd, e, err);
+        if (e == CLIP_OK && created) /* the same create again writes nothing */
+            cli_clip_written(&env, uid, vid, &out);
         cli_close(&env);
     }
     arena_free(&pa);
@@ -214,6 +218,8 @@ static int clip_status(const cli_ctx *ctx, int argc, char **argv)
         clip_rec out;
         e = clips_update_status(env.fs, &env.arena, uid, vid, cid, &u, &out, err, sizeof err);
         rc = e == CLIP_OK ? print_clip(cmd, &out, o.table) : cli_fail_err(cmd, e, err);
+        if (e == CLIP_OK)
+            cli_clip_written(&env, uid, vid, &out);
         cli_close(&env);
     }
     arena_free(&pa);

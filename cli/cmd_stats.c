@@ -64,6 +64,12 @@ int cmd_stats(const cli_ctx *ctx, int argc, char **argv)
         view_clip_stats(&b, &s);
         rc = cli_print(cmd, &b, table);
         buf_free(&b);
+        /* its event carries the whole video: read back only when events are published */
+        video_rec v;
+        if (env.events && videos_get(env.fs, &env.arena, uid, vid, &v, err, sizeof err) == CLIP_OK)
+            cli_video_written(&env, uid, vid, &v);
+        else if (env.events)
+            events_not_published(env.events, uid, vid, "video", err);
     } else {
         rc = cli_fail_err(cmd, e, err);
     }

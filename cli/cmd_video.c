@@ -115,6 +115,7 @@ static int video_put(const cli_ctx *ctx, int argc, char **argv)
         view_stored_video(&b, &out);
         rc = cli_print(cmd, &b, table);
         buf_free(&b);
+        cli_video_written(&env, uid, vid, &out);
     } else {
         rc = cli_fail_err(cmd, e, err);
     }

@@ -214,6 +214,44 @@ clip_err events_publish(events_pub *p, const char *uid, const char *video_id, co
     return e;
 }
 
+void events_clip_written(events_pub *p, const view_signing *s, const char *uid,
+                         const char *video_id, const clip_rec *c)
+{
+    if (!p)
+        return;
+    buf_t b = BUF_INIT;
+    view_clip_event(&b, s, video_id, c);
+    if (b.oom)
+        events_not_published(p, uid, video_id, "clip", "out of memory");
+    else
+        events_publish(p, uid, video_id, "clip", b.p, b.len);
+    buf_free(&b);
+}
+
+void events_video_written(events_pub *p, const char *uid, const char *video_id,
+                          const video_rec *v)
+{
+    if (!p)
+        return;
+    buf_t b = BUF_INIT;
+    view_video_event(&b, v);
+    if (b.oom)
+        events_not_published(p, uid, video_id, "video", "out of memory");
+    else
+        events_publish(p, uid, video_id, "video", b.p, b.len);
+    buf_free(&b);
+}
+
+void events_not_published(events_pub *p, const char *uid, const char *video_id, const char *name,
+                          const char *why)
+{
+    if (!p)
+        return;
+    metrics_event_published(0);
+    log_warn("events_publish_failed", "%s event of %s/%s not published: %s", name, uid, video_id,
+             why);
+}
+
 /* ---- resume ids ------------------------------------------------------------------------------ */
 
 int events_id_parse(const char *p, size_t n, events_id *out)

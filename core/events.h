@@ -10,6 +10,7 @@
 #include "config.h"
 #include "err.h"
 #include "ids.h"
+#include "view.h"
 
 /* The two nchan locations of nginx/clipapi/events*.conf: the publisher (loopback or a unix socket
  * only) and the internal subscriber location the authorize route redirects to (X-Accel-Redirect).
@@ -49,6 +50,21 @@ int events_channel(buf_t *b, const char *uid, const char *video_id);
  * the write itself has succeeded. With p NULL nothing is sent (CLIP_OK). */
 clip_err events_publish(events_pub *p, const char *uid, const char *video_id, const char *name,
                         const char *data, size_t n);
+
+/* The event of one clip write (create, status update), after its commit: `event: clip` with the
+ * clip in the user view (thumbnail presigned with s) plus updated_at. p NULL: nothing. */
+void events_clip_written(events_pub *p, const view_signing *s, const char *uid,
+                         const char *video_id, const clip_rec *c);
+
+/* The event of one video write or statistics call: `event: video` with the video fields of the
+ * user view. p NULL: nothing. */
+void events_video_written(events_pub *p, const char *uid, const char *video_id,
+                          const video_rec *v);
+
+/* A write whose event cannot even be made (the video could not be read back after a statistics
+ * call): logged and counted as a failed publish, like one nchan refused. p NULL: nothing. */
+void events_not_published(events_pub *p, const char *uid, const char *video_id, const char *name,
+                          const char *why);
 
 /* A message id of one nchan channel: "TIME:TAG" (TIME the message's Unix second, TAG its index
  * within that second). */

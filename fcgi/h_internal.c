@@ -1,6 +1,7 @@
 /* h_internal: the workflow's write path (CONTRACT section 4, internal endpoints): the router
  * checked the service key, then the body is validated in full (core/body), then one repository
- * call, answered in the workflow view (core/view). */
+ * call, answered in the workflow view (core/view), and its one live-update event published
+ * (core/events; bounded by events_publish_timeout_ms, never failing the write). */
 #include <string.h>
 #include <time.h>
 
@@ -34,6 +35,7 @@ void h_internal_video_put(request_t *rq, response_t *rs)
     }
     rs->status = created ? 201 : 200;
     view_stored_video(&rs->body, &out);
+    events_video_written(rq->app->events, uid, video_id, &out);
 }
 
 void h_internal_clip_put(request_t *rq, response_t *rs)
@@ -55,6 +57,10 @@ void h_internal_clip_put(request_t *rq, response_t *rs)
     }
     rs->status = created ? 201 : 200;
     view_stored_clip(&rs->body, &out);
+    if (created) { /* the same create again writes nothing */
+        view_signing sg = app_signing(rq->app);
+        events_clip_written(rq->app->events, &sg, uid, video_id, &out);
+    }
 }
 
 void h_internal_clip_patch(request_t *rq, response_t *rs)
@@ -73,6 +79,22 @@ void h_internal_clip_patch(request_t *rq, response_t *rs)
         return;
     }
     view_stored_clip(&rs->body, &out);
+    view_signing sg = app_signing(rq->app);
+    events_clip_written(rq->app->events, &sg, uid, video_id, &out);
+}
+
+/* The video event of a statistics call: the video read back (one more Firestore read, made only
+ * when events are published). */
+static void publish_video(request_t *rq, const char *uid, const char *video_id)
+{
+    if (!rq->app->events)
+        return;
+    video_rec v;
+    char err[H_INTERNAL_ERR_MAX];
+    if (videos_get(rq->app->fs, rq->arena, uid, video_id, &v, err, sizeof err) == CLIP_OK)
+        events_video_written(rq->app->events, uid, video_id, &v);
+    else
+        events_not_published(rq->app->events, uid, video_id, "video", err);
 }
 
 void h_internal_stats(request_t *rq, response_t *rs)
@@ -89,6 +111,7 @@ void h_internal_stats(request_t *rq, response_t *rs)
         return;
     }
     view_clip_stats(&rs->body, &s);
+    publish_video(rq, uid, video_id);
 }
 
 void h_internal_upload_urls(request_t *rq, response_t *rs)
