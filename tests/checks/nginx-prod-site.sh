@@ -8,7 +8,8 @@
 # load balancer (X-Forwarded-For from 127.0.0.2): clients share one limit_req budget until
 # clipapi/real-ip.conf lists the balancer, then get one each; limit-exempt.conf exempts. With the
 # real pool on the socket: /healthz 200, the pool's own JSON 404 carrying nginx's request id, and
-# a load run through the site's FastCGI settings that sees only 200s.
+# a load run through the site's FastCGI settings that sees only 200s; an event stream through
+# nchan over HTTP/2, its nchan locations not reachable from outside.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$PWD
@@ -126,7 +127,9 @@ grep -q '^HTTP/2 ' "$tmp/h" || fail "not HTTP/2: $(head -1 "$tmp/h")"
 BUILD=${CLIPAPI_BUILD:-$PWD/build}
 pool_pid=""
 if [ -x "$BUILD/clipapi-fcgi" ]; then
-    printf 'workers = 3\nshutdown_timeout = 5\nlog_level = warn\n' >"$tmp/clipapi.conf"
+    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/events.key"
+    printf 'workers = 3\nshutdown_timeout = 5\nlog_level = warn\nevents_ticket_key_file = %s\nevents_publish_url = unix:%s\n' \
+        "$tmp/events.key" "$tmp/events-pub.sock" >"$tmp/clipapi.conf"
     env -i PATH=/usr/bin:/bin "$BUILD/clipapi-fcgi" --config "$tmp/clipapi.conf" \
         --listen "unix:$tmp/fcgi.sock" >"$tmp/logs/pool.log" 2>&1 &
     pool_pid=$!
@@ -147,6 +150,26 @@ if [ -x "$BUILD/clipapi-fcgi" ]; then
     done
     [ "$okc" = 20 ] || fail "only $okc of 20 /healthz through the pool answered 200"
     echo "ok 20 of 20 /healthz through the pool"
+    # An event stream through the site over HTTP/2: the pool's X-Accel-Redirect hands it to
+    # nchan, and what is published on the loopback publisher arrives.
+    tpath=$("$BUILD/clipctl" --config "$tmp/clipapi.conf" events-ticket --url u1 v1)
+    curl -sk --http2 -N -D "$tmp/sh" -H 'Accept: text/event-stream' --max-time 10 \
+        "https://127.0.0.1:$https_port$tpath" >"$tmp/stream" 2>/dev/null &
+    streamer=$!
+    up 5 "the event stream through the site" "$tmp/sh $tmp/stream" "$streamer" poll_log "$tmp/stream" '^: hi'
+    pub=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'X-EventSource-Event: clip' \
+        -d '{"prod":"site"}' --unix-socket "$tmp/events-pub.sock" "http://localhost/_events/pub/u1.v1")
+    [ "$pub" = 201 ] || fail "publish: $pub"
+    up 5 "the published event at the subscriber" "$tmp/stream" "$streamer" \
+        poll_log "$tmp/stream" '^data: {"prod":"site"}'
+    grep -q '^event: clip' "$tmp/stream" || fail "no event name: $(cat "$tmp/stream")"
+    grep -q '^HTTP/2 200' "$tmp/sh" || fail "stream not HTTP/2 200: $(head -1 "$tmp/sh")"
+    grep -qi '^content-type: text/event-stream' "$tmp/sh" || fail "stream type: $(cat "$tmp/sh")"
+    kill "$streamer" 2>/dev/null; wait "$streamer" 2>/dev/null || true
+    echo "ok event stream over HTTP/2 through the site"
+    # Neither nchan location is reachable from outside.
+    expect_json_error 404 not_found /_events/sub/u1.v1
+    expect_json_error 404 not_found /_events/pub/u1.v1 -X POST -d x
     kill -TERM "$pool_pid"; wait "$pool_pid" || true; pool_pid=""
     expect_json_error 502 bad_gateway /healthz                 # and down again
 else

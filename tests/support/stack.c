@@ -30,6 +30,23 @@ static int run_render(const tstack *s)
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
+/* 32 random bytes in hex and a newline: an events_ticket_key_file line. */
+static int random_key(char *out, size_t outlen)
+{
+    unsigned char rnd[32];
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (!f || fread(rnd, 1, sizeof rnd, f) != sizeof rnd || outlen < 2 * sizeof rnd + 2) {
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    fclose(f);
+    for (size_t i = 0; i < sizeof rnd; i++)
+        snprintf(out + 2 * i, 3, "%02x", rnd[i]);
+    snprintf(out + 2 * sizeof rnd, 2, "\n");
+    return 0;
+}
+
 int stack_start(tstack *s, const char *tag, int workers, const char *conf_extra, char *const env[])
 {
     memset(s, 0, sizeof *s);
@@ -39,10 +56,16 @@ int stack_start(tstack *s, const char *tag, int workers, const char *conf_extra,
     snprintf(s->url, sizeof s->url, "https://127.0.0.1:%d", s->port);
     snprintf(s->sock, sizeof s->sock, "%s/fcgi.sock", s->dir);
     snprintf(s->conf, sizeof s->conf, "%s/clipapi.conf", s->dir);
+    snprintf(s->events_sock, sizeof s->events_sock, "%s/events-pub.sock", s->dir);
+    snprintf(s->events_key_file, sizeof s->events_key_file, "%s/events-ticket.key", s->dir);
+    char key[80];
+    if (random_key(key, sizeof key) != 0 || tp_write_file(s->events_key_file, key) != 0)
+        return -1;
     char text[8192];
     snprintf(text, sizeof text,
-             "listen = unix:%s\nworkers = %d\nshutdown_timeout = 5\nlog_level = info\n%s\n", s->sock,
-             workers, conf_extra ? conf_extra : "");
+             "listen = unix:%s\nworkers = %d\nshutdown_timeout = 5\nlog_level = info\n"
+             "events_publish_url = unix:%s\nevents_ticket_key_file = %s\n%s\n",
+             s->sock, workers, s->events_sock, s->events_key_file, conf_extra ? conf_extra : "");
     if (tp_write_file(s->conf, text) != 0 || run_render(s) != 0)
         return -1;
     char bin[600];
@@ -84,7 +107,7 @@ int stack_http(const tstack *s, const char *method, const char *path, char *cons
     return tp_http(method, url, headers, body, body_len, out);
 }
 
-int stack_workers(const tstack *s, int *pids, int max)
+static int children_of(pid_t parent, int *pids, int max)
 {
     int n = 0;
     DIR *d = opendir("/proc");
@@ -106,10 +129,20 @@ int stack_workers(const tstack *s, int *pids, int max)
         const char *rp = strrchr(buf, ')');
         char state;
         int ppid;
-        if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == s->pool.pid &&
+        if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == parent &&
             state != 'Z')
             pids[n++] = pid;
     }
     closedir(d);
     return n;
+}
+
+int stack_workers(const tstack *s, int *pids, int max)
+{
+    return children_of(s->pool.pid, pids, max);
+}
+
+int stack_nginx_workers(const tstack *s, int *pids, int max)
+{
+    return children_of(s->nginx.pid, pids, max);
 }
