@@ -191,6 +191,9 @@ static json_object *headers_object(const char *raw)
     return o;
 }
 
+static void check_and_record(const char *method, const char *route, const char *path, int rc,
+                             const tp_http_resp *rp, long want);
+
 /* One request through nginx; asserts its status is `want`, records the answer, and returns it
  * (the caller frees it) for more checks. route: the documented path pattern, or NULL for a path
  * the API does not have. */
@@ -199,6 +202,15 @@ static tp_http_resp call(const char *method, const char *route, const char *path
 {
     tp_http_resp r;
     int rc = stack_http(&F.st, method, path, headers, body, body_len, &r);
+    check_and_record(method, route, path, rc, &r, want);
+    return r;
+}
+
+/* Asserts the answer's status and records it (see call). */
+static void check_and_record(const char *method, const char *route, const char *path, int rc,
+                             const tp_http_resp *rp, long want)
+{
+    tp_http_resp r = *rp;
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT_EQUAL(r.status, want);
     if (rc != 0 || r.status != want)
@@ -218,7 +230,6 @@ static tp_http_resp call(const char *method, const char *route, const char *path
         json_object_put(o);
         nrecorded++;
     }
-    return r;
 }
 
 static void expect(const char *method, const char *route, const char *path, char *const headers[],
@@ -403,6 +414,58 @@ static void test_body_limits(void)
              "/api/internal/users/alice/videos/vid9", h, big, NGINX_BODY_OVER, 413);
     tp_http_free(&r);
     free(big);
+}
+
+/* ---- live updates -----------------------------------------------------------------------------
+ */
+
+#define R_TICKET "/api/videos/{video_id}/events-ticket"
+#define R_EVENTS "/api/videos/{video_id}/events"
+
+static void test_events(void)
+{
+    char *a[] = {alice, NULL}, *b[] = {bob, NULL};
+    tp_http_resp r = call("POST", R_TICKET, "/api/videos/vid1/events-ticket", a, "", 0, 200);
+    json_object *j = json_tokener_parse(r.body);
+    char stream[1024] = "";
+    if (jstr(j, "url"))
+        snprintf(stream, sizeof stream, "%s", jstr(j, "url"));
+    json_object_put(j);
+    tp_http_free(&r);
+    expect("POST", R_TICKET, "/api/videos/vid1/events-ticket", b, "", 404);
+    expect("POST", R_TICKET, "/api/videos/vid1/events-ticket", NULL, "", 401);
+    expect("POST", R_TICKET, "/api/videos/vid1/events-ticket?x=1", a, "", 400);
+    expect("POST", R_TICKET, "/api/videos/bad.id/events-ticket", a, "", 400);
+    expect("PUT", R_TICKET, "/api/videos/vid1/events-ticket", a, "", 405);
+
+    /* the stream itself: its first bytes within a second, then the client leaves */
+    char *es[] = {"Accept: text/event-stream", NULL};
+    char url[1200];
+    snprintf(url, sizeof url, "%s%s", F.st.url, stream);
+    r = (tp_http_resp){0};
+    int rc = tp_http_stream(url, es, 1000, &r);
+    check_and_record("GET", R_EVENTS, stream, rc, &r, 200);
+    char ct[128];
+    header_value(&r, "content-type", ct, sizeof ct);
+    UNIT_ASSERT_STR(ct, "text/event-stream; charset=utf-8");
+    tp_http_free(&r);
+    char *token_es[] = {alice, "Accept: text/event-stream", NULL};
+    snprintf(url, sizeof url, "%s/api/videos/vid1/events", F.st.url);
+    rc = tp_http_stream(url, token_es, 1000, &r);
+    check_and_record("GET", R_EVENTS, "/api/videos/vid1/events", rc, &r, 200);
+    tp_http_free(&r);
+
+    char path[1400];
+    snprintf(path, sizeof path, "%s&last_event_id=1:0", stream);
+    expect("GET", R_EVENTS, path, es, NULL, 400);
+    char *json_accept[] = {"Accept: application/json", NULL};
+    expect("GET", R_EVENTS, stream, json_accept, NULL, 400);
+    expect("GET", R_EVENTS, "/api/videos/vid1/events", es, NULL, 401);
+    expect("GET", R_EVENTS, "/api/videos/vid1/events?ticket=x.y.1.z", es, NULL, 401);
+    char *bob_es[] = {bob, "Accept: text/event-stream", NULL};
+    expect("GET", R_EVENTS, "/api/videos/vid1/events", bob_es, NULL, 404);
+    expect("HEAD", R_EVENTS, stream, es, NULL, 405);
+    expect("POST", R_EVENTS, stream, es, "", 405);
 }
 
 /* ---- internal endpoints -----------------------------------------------------------------------
@@ -629,6 +692,7 @@ int main(void)
                            UNIT_TEST(test_clip_link),
                            UNIT_TEST(test_health_and_metrics),
                            UNIT_TEST(test_body_limits),
+                           UNIT_TEST(test_events),
                            UNIT_TEST(test_internal),
                            UNIT_TEST(test_backend_faults),
                            UNIT_TEST(test_legacy_source),

@@ -266,8 +266,9 @@ static size_t on_data(char *d, size_t sz, size_t nm, void *ud)
     return n;
 }
 
-int tp_http(const char *method, const char *url, char *const headers[], const char *body,
-            size_t body_len, tp_http_resp *out)
+/* stream_ms > 0: the answer is a stream, read for that long; its end by the timer is no error. */
+static int http_call(const char *method, const char *url, char *const headers[], const char *body,
+                     size_t body_len, long stream_ms, tp_http_resp *out)
 {
     memset(out, 0, sizeof *out);
     CURL *c = curl_easy_init();
@@ -288,7 +289,7 @@ int tp_http(const char *method, const char *url, char *const headers[], const ch
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, stream_ms > 0 ? stream_ms : 10000L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
@@ -296,6 +297,8 @@ int tp_http(const char *method, const char *url, char *const headers[], const ch
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
     CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_OPERATION_TIMEDOUT && stream_ms > 0 && h.len > 0)
+        rc = CURLE_OK; /* the stream was open until the timer ended it */
     if (rc == CURLE_OK)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
     curl_slist_free_all(hl);
@@ -304,6 +307,17 @@ int tp_http(const char *method, const char *url, char *const headers[], const ch
     out->len = b.len;
     out->headers = h.p ? h.p : calloc(1, 1);
     return rc == CURLE_OK ? 0 : -1;
+}
+
+int tp_http(const char *method, const char *url, char *const headers[], const char *body,
+            size_t body_len, tp_http_resp *out)
+{
+    return http_call(method, url, headers, body, body_len, 0, out);
+}
+
+int tp_http_stream(const char *url, char *const headers[], long ms, tp_http_resp *out)
+{
+    return http_call("GET", url, headers, NULL, 0, ms, out);
 }
 
 void tp_http_free(tp_http_resp *r)

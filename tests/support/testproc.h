@@ -52,6 +52,9 @@ int tp_wait_exit(tp_proc *p, int timeout_ms);
  * deadline. headers: NULL-terminated "Name: value" list or NULL. Returns 0 when an answer came. */
 int tp_http(const char *method, const char *url, char *const headers[], const char *body,
             size_t body_len, tp_http_resp *out);
+/* A GET whose answer is a stream (Server-Sent Events): what arrives within ms, headers included;
+ * 0 when an answer began (a stream cut by the timer is one). */
+int tp_http_stream(const char *url, char *const headers[], long ms, tp_http_resp *out);
 void tp_http_free(tp_http_resp *r);
 
 /* Prints the last lines of a process's log to stderr (for failing tests). */
