@@ -1,8 +1,9 @@
 /* Live updates end to end: tickets, the stream's authorize step (401 / 404 / 400 in JSON), a Node
  * EventSource client (npm eventsource) receiving exactly the events of the workflow's writes with
  * the video info answer's JSON, resume with Last-Event-ID, the resume ids that abort nchan 1.3.6's
- * worker refused while the worker and every other stream live on, and the writes answering as
- * before with the publisher down. */
+ * worker refused while the worker and every other stream live on, the demo page of make run in
+ * a real browser (Debian's chromium through npm playwright-core) showing a new clip appear and
+ * complete with its thumbnail, and the writes answering as before with the publisher down. */
 #include <json-c/json.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -664,6 +665,135 @@ static void test_writes_publish(void)
     sse_stop(&a);
 }
 
+/* ---- a real browser on the demo page -------------------------------------------------------- */
+
+/* A 16x16 JPEG (ffmpeg's colour source), for a thumbnail the browser really decodes. */
+static const char thumb_jpeg[] =
+    "\xff\xd8\xff\xe0\x00\x10\x4a\x46\x49\x46\x00\x01\x02\x00\x00\x01\x00\x01\x00\x00\xff\xfe"
+    "\x00\x10\x4c\x61\x76\x63\x35\x39\x2e\x33\x37\x2e\x31\x30\x30\x00\xff\xdb\x00\x43\x00\x08"
+    "\x14\x14\x17\x14\x17\x1b\x1b\x1b\x1b\x1b\x1b\x20\x1e\x20\x21\x21\x21\x20\x20\x20\x20\x21"
+    "\x21\x21\x24\x24\x24\x2a\x2a\x2a\x24\x24\x24\x21\x21\x24\x24\x28\x28\x2a\x2a\x2e\x2f\x2e"
+    "\x2b\x2b\x2a\x2b\x2f\x2f\x32\x32\x32\x3c\x3c\x39\x39\x46\x46\x48\x56\x56\x67\xff\xc4\x00"
+    "\x4b\x00\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x05\x01\x01"
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x06\x10\x01\x00\x00\x00\x00"
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x11\x01\x00\x00\x00\x00\x00\x00\x00\x00"
+    "\x00\x00\x00\x00\x00\x00\x00\x00\xff\xc0\x00\x11\x08\x00\x10\x00\x10\x03\x01\x22\x00\x02"
+    "\x11\x00\x03\x11\x00\xff\xda\x00\x0c\x03\x01\x00\x02\x11\x03\x11\x00\x3f\x00\x82\x01\xd8"
+    "\xeb\xff\xd9";
+
+/* Serves the demo page of make run (tests/stack/demo) from this stack, with alice's dev token. */
+static int serve_demo_page(void)
+{
+    char www[600], path[700], text[8192], cmd[1400];
+    snprintf(www, sizeof www, "%s/www", F.st.dir);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s/tests/stack/demo/index.html' '%s/'", www,
+             tp_top(), www);
+    if (system(cmd) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/dev-config.js", www);
+    snprintf(text, sizeof text, "window.CLIPAPI_DEMO = {tokens: {\"alice\":\"%s\"}};\n",
+             strchr(alice, ' ') + 8);
+    if (tp_write_file(path, text) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/server-extra-demo.conf", F.st.dir);
+    snprintf(text, sizeof text,
+             "location = / { root %s; try_files /index.html =404; }\n"
+             "location = /dev-config.js { root %s; default_type application/javascript; }\n",
+             www, www);
+    if (tp_write_file(path, text) != 0 || kill(F.st.nginx.pid, SIGHUP) != 0)
+        return -1;
+    for (int i = 0; i < 200; i++) { /* until the reloaded workers serve it */
+        tp_http_resp r;
+        long st = stack_http(&F.st, "GET", "/", NULL, NULL, 0, &r) == 0 ? r.status : -1;
+        int page = st == 200 && r.body && strstr(r.body, "clipapi demo");
+        tp_http_free(&r);
+        if (page)
+            return 0;
+        struct timespec ts = {0, 25 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    fprintf(stderr, "the demo page is not served (see %s/nginx-error.log)\n", F.st.dir);
+    return -1;
+}
+
+/* When the browser's log first shows clip name with status (and a loaded thumbnail when want_img);
+ * -1 when it does not within the bound. */
+static long long browser_saw(const tp_proc *b, const char *name, const char *status, int want_img,
+                             int timeout_ms)
+{
+    long long end = wall_ms() + timeout_ms;
+    char needle[256];
+    snprintf(needle, sizeof needle, "\"clip\":\"%s\",\"status\":\"%s\",\"thumbnail\":%s", name,
+             status, want_img ? "true" : "false");
+    for (;;) {
+        FILE *f = fopen(b->log, "r");
+        char line[4096];
+        while (f && fgets(line, sizeof line, f))
+            if (strstr(line, needle)) {
+                fclose(f);
+                return strtoll(strstr(line, "\"t\":") + 4, NULL, 10);
+            }
+        if (f)
+            fclose(f);
+        if (wall_ms() >= end)
+            return -1;
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void test_demo_page_in_a_browser(void)
+{
+    CU_ASSERT_EQUAL_FATAL(serve_demo_page(), 0);
+    char runner[600], script[600], url[128], shot[600];
+    snprintf(runner, sizeof runner, "%s/tools/node/run", tp_top());
+    snprintf(script, sizeof script, "%s/tests/events/browser-demo.mjs", tp_top());
+    snprintf(url, sizeof url, "%s/", F.st.url);
+    snprintf(shot, sizeof shot, "%s/live-updates-demo.png", tp_build());
+    char *argv[] = {runner, "node", script, url, "--screenshot", shot, "--seconds", "90", NULL};
+    tp_proc b;
+    if (tp_start(&b, "browser", argv, NULL, "\"type\":\"ready\"", 60000) != 0) {
+        tp_dump_log(&b, 30);
+        CU_FAIL_FATAL("the browser did not open the demo page live");
+    }
+    /* a new clip, rendered the way the workflow does it */
+    const char *clip = "/clips/clip_20_vertical";
+    CU_ASSERT_EQUAL(write_call("PUT", clip,
+                               "{\"scene_id\":20,\"scene_title\":\"Live in the browser\","
+                               "\"style\":\"vertical\",\"start_time\":\"00:02:00\","
+                               "\"end_time\":\"00:02:20\",\"priority\":0}",
+                               NULL),
+                    201);
+    long long w1 = write_ms;
+    long long t1 = browser_saw(&b, "clip_20_vertical.mp4", "pending", 0, 5000);
+    CU_ASSERT_TRUE(t1 > 0 && t1 - w1 < 2000);
+    CU_ASSERT_EQUAL(fullstack_s3_put(&F, "alice/vid1/thumbnails/clip_20_vertical.jpg", thumb_jpeg,
+                                     sizeof thumb_jpeg - 1, "image/jpeg"),
+                    0);
+    CU_ASSERT_EQUAL(write_call("PATCH", clip,
+                               "{\"status\":\"completed\",\"file_size_bytes\":1234567,"
+                               "\"has_thumbnail\":true}",
+                               NULL),
+                    200);
+    long long w2 = write_ms;
+    long long t2 = browser_saw(&b, "clip_20_vertical.mp4", "completed", 1, 5000);
+    CU_ASSERT_TRUE(t2 > 0 && t2 - w2 < 2000);
+    fprintf(stderr, "the page showed the new clip %lld ms after its create answered, completed "
+                    "with its thumbnail %lld ms after the status update answered\n",
+            t1 > 0 ? t1 - w1 : -1, t2 > 0 ? t2 - w2 : -1);
+    kill(b.pid, SIGUSR1);
+    CU_ASSERT_EQUAL(tp_wait_log(&b, "\"type\":\"screenshot\"", 20000), 0);
+    tp_wait_exit(&b, 20000);
+    if (b.pid > 0)
+        tp_stop(&b, SIGTERM, 5000);
+    FILE *f = fopen(shot, "rb");
+    CU_ASSERT_PTR_NOT_NULL(f);
+    if (f)
+        fclose(f);
+    if (t1 <= 0 || t2 <= 0)
+        tp_dump_log(&b, 40);
+}
+
 static long long metric(const char *name)
 {
     tp_http_resp r;
@@ -772,6 +902,7 @@ int main(void)
                            UNIT_TEST(test_resume),
                            UNIT_TEST(test_abort_ids_refused),
                            UNIT_TEST(test_writes_publish),
+                           UNIT_TEST(test_demo_page_in_a_browser),
                            UNIT_TEST(test_publisher_down),
                            CU_TEST_INFO_NULL};
     return unit_run("live_updates", tests, start, stop);
