@@ -261,6 +261,18 @@ static clip_err legacy_clip_file(const catalog *c, arena_t *a, const char *uid,
 
 /* ---- the phases ----------------------------------------------------------------------------- */
 
+/* Phase firestore+r2 answers a read from the legacy layout (still complete in that phase) when
+ * Firestore is down: unavailable (its breaker open, or refused) or out of time. One log line. */
+static int firestore_down(const catalog *c, clip_err e, const char *err, const char *what,
+                          const char *video_id)
+{
+    if (c->metadata_source != CFG_SOURCE_FIRESTORE_R2 ||
+        (e != CLIP_EUNAVAILABLE && e != CLIP_ETIMEOUT))
+        return 0;
+    log_warn("firestore_down", "%s: answering %s of video %s from R2", err, what, video_id);
+    return 1;
+}
+
 /* The video document and the first page of its completed clips in one round trip, then the rest
  * of the pages (a video with over CLIPS_LIST_LIMIT_MAX clips). *found 0: no such document. */
 static clip_err firestore_video(const catalog *c, arena_t *a, const char *uid, const char *video_id,
@@ -334,8 +346,7 @@ clip_err catalog_get_video(const catalog *c, arena_t *a, const char *uid, const 
         return e;
     int found = 0;
     e = firestore_video(c, a, uid, video_id, out, &found, err, errlen);
-    if (src == CFG_SOURCE_FIRESTORE_R2 && (e == CLIP_EUNAVAILABLE || e == CLIP_ETIMEOUT)) {
-        log_warn("firestore_down", "%s: answering video %s from R2", err, video_id);
+    if (firestore_down(c, e, err, "the info", video_id)) {
         e = CLIP_OK;
         found = 0;
     }
@@ -363,6 +374,23 @@ clip_err catalog_list_videos(const catalog *c, arena_t *a, const char *uid, long
     return videos_list(c->fs, a, uid, limit, cursor, out, err, errlen);
 }
 
+/* The legacy clip listing while Firestore is down (phase firestore+r2). A cursor Firestore gave
+ * cannot page the legacy listing: that call keeps Firestore's failure (down) and its reason. */
+static clip_err clips_from_r2_while_down(const catalog *c, arena_t *a, const char *uid,
+                                         const char *video_id, const clips_filter *f, long limit,
+                                         const char *cursor, clip_err down, clips_page *out,
+                                         char *err, size_t errlen)
+{
+    char why[512];
+    snprintf(why, sizeof why, "%s", err ? err : "");
+    clip_err e = legacy_list_clips_page(c, a, uid, video_id, f, limit, cursor, 1, out, err, errlen);
+    if (e == CLIP_EINVAL && cursor) {
+        memset(out, 0, sizeof *out);
+        return clip_fail(down, err, errlen, "%s", why);
+    }
+    return e;
+}
+
 clip_err catalog_list_clips(const catalog *c, arena_t *a, const char *uid, const char *video_id,
                             const clips_filter *f, long limit, const char *cursor,
                             clips_page *out, char *err, size_t errlen)
@@ -386,6 +414,9 @@ clip_err catalog_list_clips(const catalog *c, arena_t *a, const char *uid, const
     if (e == CLIP_EINVAL && cursor && src == CFG_SOURCE_FIRESTORE_R2)
         /* a cursor of the legacy listing (which refuses any other cursor itself) */
         return legacy_list_clips_page(c, a, uid, video_id, f, limit, cursor, 1, out, err, errlen);
+    if (firestore_down(c, e, err, "the clips", video_id))
+        return clips_from_r2_while_down(c, a, uid, video_id, f, limit, cursor, e, out, err,
+                                        errlen);
     if (e != CLIP_OK)
         return e;
     if (out->n == 0 && !cursor) {
@@ -394,6 +425,9 @@ clip_err catalog_list_clips(const catalog *c, arena_t *a, const char *uid, const
         e = videos_get(c->fs, a, uid, video_id, &v, err, errlen);
         if (e == CLIP_ENOTFOUND && src == CFG_SOURCE_FIRESTORE_R2)
             return legacy_list_clips_page(c, a, uid, video_id, f, limit, NULL, 1, out, err, errlen);
+        if (firestore_down(c, e, err, "the clips", video_id))
+            return clips_from_r2_while_down(c, a, uid, video_id, f, limit, NULL, e, out, err,
+                                            errlen);
         if (e != CLIP_OK)
             return e;
     }
@@ -423,6 +457,8 @@ clip_err catalog_clip_file(const catalog *c, arena_t *a, const char *uid, const 
         }
         if (e == CLIP_OK && strcmp(out->filename, filename) != 0)
             e = CLIP_ENOTFOUND;
+        if (firestore_down(c, e, err, "a clip file", video_id))
+            return legacy_clip_file(c, a, uid, video_id, filename, 1, out, err, errlen);
     }
     if (e == CLIP_ENOTFOUND && src != CFG_SOURCE_FIRESTORE) {
         /* the legacy layout answers when there is no video document (always in phase r2) */

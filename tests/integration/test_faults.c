@@ -298,7 +298,8 @@ static void test_sighup_under_load(void)
     CU_ASSERT_EQUAL(l.ok + l2.ok, 600);
 }
 
-/* Phase firestore+r2: while Firestore is down, video info comes from the legacy layout. */
+/* Phase firestore+r2: while Firestore is down, video info, the clip listing and the clip link come
+ * from the legacy layout. */
 static void test_firestore_down_phase_firestore_r2(void)
 {
     if (fsemu_ours_only(__func__, "fault rules"))
@@ -321,6 +322,19 @@ static void test_firestore_down_phase_firestore_r2(void)
     CU_ASSERT_PTR_NOT_NULL(body && strstr(body, "\"clips\":[{\"name\":\"clip_0_vertical.mp4\""));
     free(body);
     CU_ASSERT_TRUE(secs < 3.0);
+    /* the clip listing and the clip link fall back the same way */
+    char *hdrs[] = {alice, NULL};
+    tp_http_resp r;
+    CU_ASSERT_EQUAL(stack_http(&F.st, "GET", "/api/videos/vid1/clips", hdrs, NULL, 0, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_PTR_NOT_NULL(r.body && strstr(r.body, "\"name\":\"clip_0_vertical.mp4\""));
+    tp_http_free(&r);
+    CU_ASSERT_EQUAL(stack_http(&F.st, "GET", "/api/videos/vid1/clips/clip_0_vertical.mp4?redirect=0",
+                               hdrs, NULL, 0, &r),
+                    0);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_PTR_NOT_NULL(r.body && strstr(r.body, "alice/vid1/clips/clip_0_vertical.mp4"));
+    tp_http_free(&r);
     CU_ASSERT_EQUAL(tp_wait_log(&F.st.pool, "\"event\":\"firestore_down\"", 2000), 0);
     CU_ASSERT_TRUE(fault_hits_and_clear() > 0);
     CU_ASSERT_EQUAL_FATAL(fullstack_restart_pool(&F, WORKERS, NULL), 0);
