@@ -1,6 +1,7 @@
 /* fsemu_proc: the Firestore emulator as a child process of an integration test. */
 #include "fsemu_proc.h"
 
+#include <errno.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,7 +55,7 @@ int fsemu_start(fsemu *e, const char *name, const char *indexes)
     e->port = tp_free_port();
     if (e->port <= 0)
         return -1;
-    char serve[1024], port[16], idx[1024];
+    char serve[1024], port[16], idx[1024], rec[1024];
     snprintf(serve, sizeof serve, "%s/tests/emulators/firestore/serve", tp_top());
     snprintf(port, sizeof port, "%d", e->port);
     char *argv[10] = {serve, "--host", "127.0.0.1", "--port", port, NULL};
@@ -63,6 +64,13 @@ int fsemu_start(fsemu *e, const char *name, const char *indexes)
         snprintf(idx, sizeof idx, "%s/%s", tp_top(), indexes);
         argv[argc++] = "--indexes";
         argv[argc++] = idx;
+    }
+    /* tests/checks/firestore-differential/record: every request, for the differential's corpus */
+    const char *rdir = getenv(FSEMU_RECORD_ENV);
+    if (rdir && *rdir) {
+        snprintf(rec, sizeof rec, "%s/%s.%s.jsonl", rdir, program_invocation_short_name, name);
+        argv[argc++] = "--record";
+        argv[argc++] = rec;
     }
     argv[argc] = NULL;
     if (tp_start(&e->proc, name, argv, NULL, "ready", 20000) != 0)

@@ -10,6 +10,8 @@
 #define FSEMU_PROJECT "demo-clip"
 /* Set by tests/run for the second pass: HOST:PORT of Google's emulator. */
 #define FSEMU_GOOGLE_ENV "CLIPAPI_GOOGLE_FIRESTORE_HOST"
+/* When set, our emulator records every request it executes to DIR/PROGRAM.NAME.jsonl. */
+#define FSEMU_RECORD_ENV "CLIPAPI_FSEMU_RECORD_DIR"
 
 typedef struct {
     tp_proc proc;     /* our emulator's process (pid 0 on Google's) */

@@ -31,6 +31,8 @@ _RESET_RE = re.compile(r'^/emulator/v1/projects/([^/]+)/databases/([^/]+)/docume
 _VERBS = {'commit', 'batchGet', 'beginTransaction', 'rollback', 'runQuery', 'runAggregationQuery',
           'listCollectionIds', 'batchWrite', 'partitionQuery', 'listen', 'write', 'listDocuments'}
 _ID_CHARS = string.ascii_letters + string.digits
+# What --record keeps of a request's headers (the rest is transport).
+_RECORDED_HEADERS = ('content-type', 'user-agent', 'authorization')
 
 
 class Faults:
@@ -123,6 +125,8 @@ class Emulator:
         self.faults = Faults()
         self.log = collections.deque(maxlen=LOG_ENTRIES)
         self.log_seq = 0
+        self.recording = None  # a file: every API request in full, one JSON line each (--record)
+        self.recording_lock = threading.Lock()
 
     # ---- dispatch ------------------------------------------------------------------------------
 
@@ -504,6 +508,7 @@ class Emulator:
         m = _RESET_RE.match(path)
         if m and method == 'DELETE':
             self.store.reset(unquote(m.group(1)), unquote(m.group(2)))
+            self.record_line({'reset': 'projects/%s/databases/%s' % (unquote(m.group(1)), unquote(m.group(2)))})
             return 200, {}
         if path == '/emulator/v1/faults':
             if method == 'POST':
@@ -531,10 +536,52 @@ class Emulator:
             enabled = qs.get('check', [''])[-1]
             if enabled in ('on', 'off'):
                 self.index_check = enabled == 'on'
+                self.record_line({'indexCheck': self.index_check})
             return 200, {'indexCheck': self.index_check}
         if path == '/emulator/v1/documents' and method == 'GET':
             return 200, self.store.dump()
         raise not_found('Unknown emulator endpoint %s %s' % (method, path))
+
+    def record_line(self, entry):
+        if self.recording is None:
+            return
+        line = json.dumps(entry, separators=(',', ':'), ensure_ascii=False) + '\n'
+        with self.recording_lock:
+            self.recording.write(line)
+            self.recording.flush()
+
+    def record_exchange(self, method, target, headers, body, status, data):
+        """--record: an executed request in full (faulted ones never are), with its status and the
+        values of its answer a later request may carry (names, times, transaction ids): what
+        tests/checks/firestore_differential.py needs to replay it."""
+        if self.recording is None or target.startswith('/emulator/'):
+            return
+        entry = {'t': time.time(), 'method': method, 'path': target}
+        hdrs = {k: v for k, v in headers.items() if k in _RECORDED_HEADERS}
+        if hdrs:
+            entry['headers'] = hdrs
+        if body:
+            try:
+                entry['body'] = json.loads(body)
+            except ValueError:
+                entry['raw'] = body.decode('utf-8', 'replace')
+        entry['status'] = status
+        try:
+            bind = _bound_values(json.loads(data)) if data else []
+        except ValueError:
+            bind = []
+        # only what the client could not have known (names: the ids createDocument chose), once each
+        creates = method == 'POST' and ':' not in target.split('?')[0].rsplit('/', 1)[-1]
+        seen, kept = set(), []
+        for p, v in bind:
+            if v in seen or (p[-1] == 'name' and not creates):
+                continue
+            seen.add(v)
+            kept.append([p, v])
+        bind = kept
+        if bind:
+            entry['bind'] = bind
+        self.record_line(entry)
 
     def record(self, method, target, status, body, response):
         if target.startswith('/emulator/'):
@@ -546,6 +593,27 @@ class Emulator:
         if status >= 400 and response is not None:
             entry['response'] = response[:LOG_BODY_CHARS].decode('utf-8', 'replace')
         self.log.append(entry)
+
+
+# Answer members whose values a client may send back: document names (auto ids), times
+# (preconditions, readTime), transaction ids, page tokens.
+_BOUND_KEYS = ('name', 'transaction', 'updateTime', 'createTime', 'readTime', 'commitTime',
+               'nextPageToken')
+
+
+def _bound_values(j, path=()):
+    """[[path, value], ...] of the _BOUND_KEYS strings in an answer (paths of keys and indexes)."""
+    out = []
+    if isinstance(j, dict):
+        for k, v in j.items():
+            if k in _BOUND_KEYS and isinstance(v, str):
+                out.append([list(path) + [k], v])
+            elif isinstance(v, (dict, list)) and k != 'fields':
+                out.extend(_bound_values(v, path + (k,)))
+    elif isinstance(j, list):
+        for i, v in enumerate(j):
+            out.extend(_bound_values(v, path + (i,)))
+    return out
 
 
 _GRPC_CODE = {'OK': 0, 'CANCELLED': 1, 'UNKNOWN': 2, 'INVALID_ARGUMENT': 3, 'DEADLINE_EXCEEDED': 4,
@@ -728,6 +796,7 @@ class Handler(BaseHTTPRequestHandler):
         except ApiError as e:
             data = self._send(e.http, e.body())
             emu.record(method, target, e.http, body, data)
+            emu.record_exchange(method, target, self.headers, body, e.http, data)
             return
         except Exception as e:  # noqa: BLE001 - a bug must answer 500, not kill the connection
             import traceback
@@ -735,9 +804,11 @@ class Handler(BaseHTTPRequestHandler):
             err = ApiError('INTERNAL', 'Emulator internal error: %s: %s' % (type(e).__name__, e))
             data = self._send(500, err.body())
             emu.record(method, target, 500, body, data)
+            emu.record_exchange(method, target, self.headers, body, 500, data)
             return
-        self._send(status, payload)
+        data = self._send(status, payload)
         emu.record(method, target, status, body, None)
+        emu.record_exchange(method, target, self.headers, body, status, data)
 
 
 

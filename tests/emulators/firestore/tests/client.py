@@ -1,12 +1,17 @@
 """Test helpers: a keep-alive HTTP client for the emulator and Value builders. Uses the emulator
-at FIRESTORE_EMULATOR_HOST, or starts one in this process (so `python3 -m unittest` works alone)."""
+at FIRESTORE_EMULATOR_HOST, or starts one in this process (so `python3 -m unittest` works alone).
+With FSEMU_RECORD=FILE that emulator records every request of the tests, each test's first under
+its name (tests/checks/firestore-differential/record replays them on Google's emulator too)."""
 import http.client
 import json
 import os
+import sys
 import threading
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 _server = None
+_emu = None
 
 
 def emulator_host():
@@ -18,7 +23,12 @@ def emulator_host():
         from fsemu.indexes import Indexes
         from fsemu.server import Emulator, make_server
         from fsemu.store import Store
-        emu = Emulator(Store(), Indexes.from_file(os.path.join(HERE, 'indexes.json')))
+        global _emu
+        emu = _emu = Emulator(Store(), Indexes.from_file(os.path.join(HERE, 'indexes.json')))
+        if os.environ.get('FSEMU_RECORD'):
+            emu.recording = open(os.environ['FSEMU_RECORD'], 'a', encoding='utf-8')
+            emu.record_line({'session': 'emulator-unit-tests', 'indexes': 'tests/emulators/firestore/tests/indexes.json',
+                             'indexCheck': True})
         _server = make_server('127.0.0.1', 0, emu)
         threading.Thread(target=_server.serve_forever, daemon=True).start()
     return '127.0.0.1:%d' % _server.server_address[1]
@@ -57,6 +67,8 @@ class Client:
         return self.root + '/' + path
 
     def reset(self):
+        if _emu is not None and _emu.recording is not None:
+            _emu.record_line({'test': _current_test()})
         s, _ = self.req('DELETE', '/emulator/v1/' + self.root)
         assert s == 200
         self.req('DELETE', '/emulator/v1/faults')
@@ -89,6 +101,16 @@ class Client:
     def agg(self, aggs, sq, parent=''):
         return self.req('POST', self.base + (('/' + parent) if parent else '') + ':runAggregationQuery',
                         {'structuredAggregationQuery': {'aggregations': aggs, 'structuredQuery': sq}})
+
+
+def _current_test():
+    f = sys._getframe(1)
+    while f is not None:
+        t = f.f_locals.get('self')
+        if isinstance(t, unittest.TestCase):
+            return t.id()
+        f = f.f_back
+    return None
 
 
 def I(n):
