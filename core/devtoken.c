@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "idtoken.h"
 #include "ids.h"
 
@@ -120,7 +121,7 @@ clip_err devtok_kid(EVP_PKEY *key, char *out, size_t outlen, char *err, size_t e
         return ossl_fail(CLIP_EINTERNAL, err, errlen, "hashing the public key");
     buf_t b = BUF_INIT;
     buf_puts(&b, "dev-");
-    idt_b64url_encode(&b, md, DEVTOK_KID_HASH_BYTES);
+    codec_base64url_encode(&b, md, DEVTOK_KID_HASH_BYTES);
     if (b.oom || b.len >= outlen || b.len >= DEVTOK_KID_MAX) {
         buf_free(&b);
         return clip_fail(CLIP_EINTERNAL, err, errlen, "kid does not fit");
@@ -134,9 +135,9 @@ clip_err devtok_sign(EVP_PKEY *key, const char *header_json, const char *payload
                      char *err, size_t errlen)
 {
     size_t start = out->len;
-    idt_b64url_encode(out, header_json, strlen(header_json));
+    codec_base64url_encode(out, header_json, strlen(header_json));
     buf_putc(out, '.');
-    idt_b64url_encode(out, payload_json, strlen(payload_json));
+    codec_base64url_encode(out, payload_json, strlen(payload_json));
     if (out->oom)
         return clip_fail(CLIP_ENOMEM, err, errlen, "token: out of memory");
     size_t signed_len = out->len - start;
@@ -150,7 +151,7 @@ clip_err devtok_sign(EVP_PKEY *key, const char *header_json, const char *payload
     if (!ok)
         return ossl_fail(CLIP_EINTERNAL, err, errlen, "signing the token");
     buf_putc(out, '.');
-    idt_b64url_encode(out, sig, siglen);
+    codec_base64url_encode(out, sig, siglen);
     return out->oom ? clip_fail(CLIP_ENOMEM, err, errlen, "token: out of memory") : CLIP_OK;
 }
 
@@ -234,7 +235,7 @@ static int put_bn(buf_t *out, EVP_PKEY *key, const char *param)
     BN_bn2bin(bn, raw);
     BN_free(bn);
     buf_putc(out, '"');
-    idt_b64url_encode(out, raw, (size_t)n);
+    codec_base64url_encode(out, raw, (size_t)n);
     buf_putc(out, '"');
     return 0;
 }

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fs_value.h"
+#include "codec.h"
 
 /* Joined by NUL bytes under a label: no field can run into the next, no other MAC of ours
  * (cursors) can pass for a ticket. */
@@ -32,7 +32,7 @@ static int mac_b64(const unsigned char *key, size_t klen, const char *uid, size_
         len == EVTICKET_MAC_LEN;
     buf_free(&m);
     if (ok)
-        ok = fs_base64_encode(out, mac, EVTICKET_MAC_LEN, 1) == 0 && !out->oom;
+        ok = codec_base64url_encode(out, mac, EVTICKET_MAC_LEN) == 0 && !out->oom;
     OPENSSL_cleanse(mac, sizeof mac);
     return ok ? 0 : -1;
 }

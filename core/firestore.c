@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "codec.h"
 #include "fs_qdecode.h"
 #include "http.h"
 #include "keyring.h"
@@ -1339,9 +1340,9 @@ int fs_cursor_encode(buf_t *out, const char *scope, const fs_value *values, size
     int r = -1;
     if (!payload.oom && cursor_mac(scope, payload.p, payload.len, mac) == 0) {
         size_t start = out->len;
-        fs_base64_encode(out, payload.p, payload.len, 1);
+        codec_base64url_encode(out, payload.p, payload.len);
         buf_putc(out, '.');
-        fs_base64_encode(out, mac, FS_CURSOR_MAC_LEN, 1);
+        codec_base64url_encode(out, mac, FS_CURSOR_MAC_LEN);
         r = out->oom || out->len - start > FS_CURSOR_MAX ? -1 : 0;
     }
     buf_free(&payload);
@@ -1360,8 +1361,8 @@ clip_err fs_cursor_decode(arena_t *a, const char *scope, const char *cursor, siz
         return clip_fail(CLIP_EINVAL, err, errlen, "bad cursor");
     buf_t payload = BUF_INIT, mac = BUF_INIT;
     clip_err e = CLIP_OK;
-    if (fs_base64_decode(&payload, cursor, (size_t)(dot - cursor), 1) != 0 ||
-        fs_base64_decode(&mac, dot + 1, len - (size_t)(dot - cursor) - 1, 1) != 0 ||
+    if (codec_base64_decode_buf(CODEC_B64URL, cursor, (size_t)(dot - cursor), &payload) != 0 ||
+        codec_base64_decode_buf(CODEC_B64URL, dot + 1, len - (size_t)(dot - cursor) - 1, &mac) != 0 ||
         mac.len != FS_CURSOR_MAC_LEN || payload.len == 0 ||
         !cursor_mac_ok(scope, payload.p, payload.len, mac.p))
         e = clip_fail(CLIP_EINVAL, err, errlen, "bad cursor");

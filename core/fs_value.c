@@ -1,4 +1,4 @@
-/* fs_value: the Firestore Value codec (REST JSON <-> C), timestamps, field paths, base64. */
+/* fs_value: the Firestore Value codec (REST JSON <-> C), timestamps, field paths. */
 #include "fs_value.h"
 
 #include <errno.h>
@@ -424,84 +424,6 @@ int fs_time_format_seconds(fs_time t, char out[FS_TIME_TEXT_MAX])
     return time_format(t, out, 0);
 }
 
-/* ---- base64 ---------------------------------------------------------------------------------- */
-
-static const char b64std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-int fs_base64_encode(buf_t *b, const void *p, size_t n, int url)
-{
-    const unsigned char *u = p;
-    const char *alpha = url ? b64url : b64std;
-    if (buf_reserve(b, (n + 2) / 3 * 4) != 0)
-        return -1;
-    size_t i = 0;
-    char q[4];
-    for (; i + 3 <= n; i += 3) {
-        unsigned v = (unsigned)u[i] << 16 | (unsigned)u[i + 1] << 8 | u[i + 2];
-        q[0] = alpha[v >> 18], q[1] = alpha[v >> 12 & 63], q[2] = alpha[v >> 6 & 63],
-        q[3] = alpha[v & 63];
-        buf_append(b, q, 4);
-    }
-    if (n - i == 1) {
-        unsigned v = (unsigned)u[i] << 16;
-        q[0] = alpha[v >> 18], q[1] = alpha[v >> 12 & 63], q[2] = '=', q[3] = '=';
-        buf_append(b, q, url ? 2 : 4);
-    } else if (n - i == 2) {
-        unsigned v = (unsigned)u[i] << 16 | (unsigned)u[i + 1] << 8;
-        q[0] = alpha[v >> 18], q[1] = alpha[v >> 12 & 63], q[2] = alpha[v >> 6 & 63], q[3] = '=';
-        buf_append(b, q, url ? 3 : 4);
-    }
-    return b->oom ? -1 : 0;
-}
-
-static int b64val(char c, int url)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == (url ? '-' : '+'))
-        return 62;
-    if (c == (url ? '_' : '/'))
-        return 63;
-    return -1;
-}
-
-int fs_base64_decode(buf_t *b, const char *s, size_t n, int url)
-{
-    /* Padding is required for standard base64 and optional for base64url. */
-    size_t end = n;
-    while (end > 0 && s[end - 1] == '=' && n - end < 2)
-        end--;
-    if (!url && n % 4 != 0)
-        return -1;
-    if (url && n != end && n % 4 != 0)
-        return -1;
-    if (end % 4 == 1)
-        return -1;
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < end; i++) {
-        int v = b64val(s[i], url);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6 | (unsigned)v) & 0xFFFFFF;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (buf_putc(b, (char)(acc >> bits & 0xFF)) != 0)
-                return -1;
-        }
-    }
-    /* The bits left over must be zero, or two texts would decode to the same bytes. */
-    if (bits && (acc & ((1u << bits) - 1)))
-        return -1;
-    return 0;
-}
-
 /* ---- decode ---------------------------------------------------------------------------------- */
 
 /* Text is valid UTF-8 on the wire; anything else is a broken answer, refused (NULL, *n = 0)
@@ -594,9 +516,9 @@ static clip_err value_decode(arena_t *a, json_object *v, fs_value *out, int dept
             const char *s = json_object_get_string(x);
             size_t sl = (size_t)json_object_get_string_len(x);
             /* Google sends standard base64; accept the url alphabet too. */
-            if (fs_base64_decode(&b, s, sl, 0) != 0) {
+            if (codec_base64_decode_buf(CODEC_B64, s, sl, &b) != 0) {
                 buf_reset(&b);
-                if (fs_base64_decode(&b, s, sl, 1) != 0) {
+                if (codec_base64_decode_buf(CODEC_B64URL, s, sl, &b) != 0) {
                     buf_free(&b);
                     return bad(err, errlen, "bytesValue");
                 }
@@ -849,7 +771,7 @@ static int value_encode(buf_t *b, const fs_value *v, int depth)
         return buf_putc(b, '}');
     case FS_BYTES:
         buf_puts(b, "{\"bytesValue\":\"");
-        fs_base64_encode(b, v->u.s.p, v->u.s.n, 0);
+        codec_base64_encode(b, v->u.s.p, v->u.s.n);
         return buf_puts(b, "\"}");
     case FS_GEO:
         if (!isfinite(v->u.geo.lat) || !isfinite(v->u.geo.lng))

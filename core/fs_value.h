@@ -137,9 +137,4 @@ int fs_time_format_seconds(fs_time t, char out[FS_TIME_TEXT_MAX]);
  * ([A-Za-z_][A-Za-z0-9_]*), with ` and \ escaped by a backslash. 0 ok, -1 oom. */
 int fs_field_path_segment(buf_t *b, const char *seg, size_t n);
 
-/* base64 (standard alphabet, padded) and base64url (no padding). Decoders return -1 on bad input.
- */
-int fs_base64_encode(buf_t *b, const void *p, size_t n, int url);
-int fs_base64_decode(buf_t *b, const char *s, size_t n, int url);
-
 #endif

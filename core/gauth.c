@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs_value.h"
+#include "codec.h"
 #include "http.h"
 #include "log.h"
 
@@ -232,9 +232,9 @@ clip_err gauth_jwt(const gauth *g, time_t now, buf_t *out, char *err, size_t err
     buf_printf(&claims, ",\"iat\":%lld,\"exp\":%lld}", (long long)now,
                (long long)now + GAUTH_JWT_LIFETIME_S);
     size_t start = out->len;
-    fs_base64_encode(out, header.p, header.len, 1);
+    codec_base64url_encode(out, header.p, header.len);
     buf_putc(out, '.');
-    fs_base64_encode(out, claims.p, claims.len, 1);
+    codec_base64url_encode(out, claims.p, claims.len);
     int oom = header.oom || claims.oom || out->oom;
     buf_free(&header);
     buf_free(&claims);
@@ -251,7 +251,7 @@ clip_err gauth_jwt(const gauth *g, time_t now, buf_t *out, char *err, size_t err
     if (!ok)
         return clip_fail(CLIP_EINTERNAL, err, errlen, "gauth: RS256 signing failed");
     buf_putc(out, '.');
-    fs_base64_encode(out, sig, siglen, 1);
+    codec_base64url_encode(out, sig, siglen);
     return out->oom ? clip_fail(CLIP_ENOMEM, err, errlen, "gauth: out of memory") : CLIP_OK;
 }
 

@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "codec.h"
 #include "http.h"
 #include "log.h"
 
@@ -75,75 +76,6 @@ struct idt_ctx {
 
     EVP_MD *sha256; /* fetched once: no name lookup per verification */
 };
-
-/* ---- base64url ---------------------------------------------------------------------------- */
-
-static int b64url_val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
-
-long idt_b64url_decode(const char *in, size_t n, unsigned char *out, size_t outcap)
-{
-    if (n % 4 == 1)
-        return -1;
-    size_t need = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
-    if (need > outcap || need > (size_t)LONG_MAX)
-        return -1;
-    size_t o = 0;
-    unsigned long acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64url_val((unsigned char)in[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (unsigned long)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
-            acc &= (1ul << bits) - 1;
-        }
-    }
-    /* leftover bits must be zero: exactly one text per byte string */
-    if (acc != 0)
-        return -1;
-    return (long)o;
-}
-
-int idt_b64url_encode(buf_t *b, const void *p, size_t n)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    const unsigned char *s = p;
-    if (buf_reserve(b, n / 3 * 4 + 4) != 0)
-        return -1;
-    size_t i = 0;
-    for (; i + 3 <= n; i += 3) {
-        unsigned long v = (unsigned long)s[i] << 16 | (unsigned long)s[i + 1] << 8 | s[i + 2];
-        char q[4] = {tab[v >> 18], tab[(v >> 12) & 63], tab[(v >> 6) & 63], tab[v & 63]};
-        buf_append(b, q, 4);
-    }
-    if (n - i == 1) {
-        unsigned long v = (unsigned long)s[i] << 16;
-        char q[2] = {tab[v >> 18], tab[(v >> 12) & 63]};
-        buf_append(b, q, 2);
-    } else if (n - i == 2) {
-        unsigned long v = (unsigned long)s[i] << 16 | (unsigned long)s[i + 1] << 8;
-        char q[3] = {tab[v >> 18], tab[(v >> 12) & 63], tab[(v >> 6) & 63]};
-        buf_append(b, q, 3);
-    }
-    return b->oom ? -1 : 0;
-}
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
@@ -266,7 +198,7 @@ static BIGNUM *bn_from_b64url(const char *s, size_t len, size_t maxbytes)
     unsigned char raw[IDT_MODULUS_MAX];
     if (!s || maxbytes > sizeof raw)
         return NULL;
-    long n = idt_b64url_decode(s, len, raw, maxbytes);
+    long n = codec_base64_decode(CODEC_B64URL_NOPAD, s, len, raw, maxbytes);
     if (n <= 0)
         return NULL;
     return BN_bin2bn(raw, (int)n, NULL);
@@ -743,13 +675,13 @@ clip_err idt_verify(idt_ctx *ctx, const char *token, size_t len, idt_claims *out
 
     /* one stack block for the decoded parts: no allocation on the hot path besides json-c's */
     unsigned char hdr[IDT_PART_MAX], pay[IDT_PART_MAX], sig[IDT_SIG_MAX];
-    long hn = idt_b64url_decode(token, hlen, hdr, sizeof hdr);
+    long hn = codec_base64_decode(CODEC_B64URL_NOPAD, token, hlen, hdr, sizeof hdr);
     if (hn <= 0)
         return clip_fail(CLIP_EAUTH, err, errlen, "ID token header is not base64url");
-    long pn = idt_b64url_decode(d1 + 1, plen, pay, sizeof pay);
+    long pn = codec_base64_decode(CODEC_B64URL_NOPAD, d1 + 1, plen, pay, sizeof pay);
     if (pn <= 0)
         return clip_fail(CLIP_EAUTH, err, errlen, "ID token payload is not base64url");
-    long sn = idt_b64url_decode(d2 + 1, slen, sig, sizeof sig);
+    long sn = codec_base64_decode(CODEC_B64URL_NOPAD, d2 + 1, slen, sig, sizeof sig);
     if (sn < 0)
         return clip_fail(CLIP_EAUTH, err, errlen, "ID token signature is not base64url");
 

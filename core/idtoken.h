@@ -103,9 +103,5 @@ clip_err idt_load_keyset(idt_ctx *ctx, const char *doc, size_t len, long long ex
  * IDT_KEYS_TTL_DEFAULT when absent or unparsable. */
 long idt_cache_ttl(const char *value, size_t len);
 
-/* base64url without padding (RFC 7515 section 2). Decoding refuses padding, whitespace, any
- * other byte, and an impossible length; it writes at most outcap bytes (-1 if more needed). */
-long idt_b64url_decode(const char *in, size_t n, unsigned char *out, size_t outcap);
-int idt_b64url_encode(buf_t *b, const void *p, size_t n);
 
 #endif

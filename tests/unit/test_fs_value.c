@@ -1,4 +1,4 @@
-/* Tests of core/fs_value: the Firestore Value codec, timestamps, field paths and base64. */
+/* Tests of core/fs_value: the Firestore Value codec, timestamps and field paths. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -311,37 +311,11 @@ static void test_field_paths(void)
     buf_free(&b);
 }
 
-static void test_base64(void)
-{
-    const char *texts[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-    const char *std[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
-    const char *url[] = {"", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy"};
-    for (int i = 0; i < 7; i++) {
-        buf_t b = BUF_INIT, d = BUF_INIT;
-        fs_base64_encode(&b, texts[i], strlen(texts[i]), 0);
-        UNIT_ASSERT_STR(b.len ? b.p : "", std[i]);
-        buf_reset(&b);
-        fs_base64_encode(&b, texts[i], strlen(texts[i]), 1);
-        UNIT_ASSERT_STR(b.len ? b.p : "", url[i]);
-        CU_ASSERT_EQUAL(fs_base64_decode(&d, url[i], strlen(url[i]), 1), 0);
-        CU_ASSERT_EQUAL(d.len, strlen(texts[i]));
-        CU_ASSERT_TRUE(d.len == 0 || memcmp(d.p, texts[i], d.len) == 0);
-        buf_free(&b);
-        buf_free(&d);
-    }
-    buf_t d = BUF_INIT;
-    CU_ASSERT_EQUAL(fs_base64_decode(&d, "Zh==", 4, 0), -1); /* non-zero spare bits */
-    CU_ASSERT_EQUAL(fs_base64_decode(&d, "Z", 1, 1), -1);
-    CU_ASSERT_EQUAL(fs_base64_decode(&d, "Zm9v!", 5, 1), -1);
-    CU_ASSERT_EQUAL(fs_base64_decode(&d, "Zm8", 3, 0), -1); /* standard needs padding */
-    buf_free(&d);
-}
-
 int main(void)
 {
     CU_TestInfo tests[] = {
         UNIT_TEST(test_integers),    UNIT_TEST(test_doubles), UNIT_TEST(test_timestamps),
         UNIT_TEST(test_scalars),     UNIT_TEST(test_nested),  UNIT_TEST(test_builders_and_document),
-        UNIT_TEST(test_field_paths), UNIT_TEST(test_base64),  CU_TEST_INFO_NULL};
+        UNIT_TEST(test_field_paths), CU_TEST_INFO_NULL};
     return unit_run("fs_value", tests, NULL, NULL);
 }

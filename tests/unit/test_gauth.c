@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "fs_value.h"
 #include "gauth.h"
 #include "http.h"
@@ -37,9 +38,9 @@ static int jwt_verify(const char *jwt, size_t n, buf_t *header, buf_t *claims)
     if (!d2)
         return -1;
     buf_t sig = BUF_INIT;
-    if (fs_base64_decode(header, jwt, (size_t)(d1 - jwt), 1) != 0 ||
-        fs_base64_decode(claims, d1 + 1, (size_t)(d2 - d1 - 1), 1) != 0 ||
-        fs_base64_decode(&sig, d2 + 1, n - (size_t)(d2 + 1 - jwt), 1) != 0) {
+    if (codec_base64_decode_buf(CODEC_B64URL, jwt, (size_t)(d1 - jwt), header) != 0 ||
+        codec_base64_decode_buf(CODEC_B64URL, d1 + 1, (size_t)(d2 - d1 - 1), claims) != 0 ||
+        codec_base64_decode_buf(CODEC_B64URL, d2 + 1, n - (size_t)(d2 + 1 - jwt), &sig) != 0) {
         buf_free(&sig);
         return -1;
     }
