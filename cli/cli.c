@@ -3,7 +3,6 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "breaker.h"
 #include "http.h"
 #include "ids.h"
+#include "json.h"
 #include "r2.h"
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -191,6 +191,19 @@ static int flush_out(const char *cmd)
     return CLI_EXIT_OK;
 }
 
+#define CLI_ANSWER_DEPTH 32 /* nesting of an answer printed as a table */
+
+/* An answer as JSON (the strict reader), or NULL. */
+static json_object *parse_answer(const char *p, size_t n)
+{
+    static const json_limits lim = {"answer", 0, CLI_ANSWER_DEPTH};
+    json_object *j = NULL;
+    char why[160];
+    if (!p || json_read(p, n, &lim, &j, why, sizeof why) != CLIP_OK)
+        return NULL;
+    return j;
+}
+
 /* A value as one table cell: strings raw, null as "-", the rest compact JSON. */
 static const char *cell(json_object *v)
 {
@@ -209,7 +222,7 @@ int cli_print(const char *cmd, const buf_t *json, int table)
         fputc('\n', stdout);
         return flush_out(cmd);
     }
-    json_object *j = json_tokener_parse(json->p ? json->p : "");
+    json_object *j = parse_answer(json->p, json->len);
     if (!j || !json_object_is_type(j, json_type_object)) {
         json_object_put(j);
         return cli_fail(cmd, "cannot make a table of the answer");
@@ -229,9 +242,7 @@ int cli_print(const char *cmd, const buf_t *json, int table)
 
 int cli_print_rows(const char *cmd, const char *json, size_t len, const char *const *columns)
 {
-    json_tokener *tok = json_tokener_new();
-    json_object *j = tok ? json_tokener_parse_ex(tok, json, (int)len) : NULL;
-    json_tokener_free(tok);
+    json_object *j = parse_answer(json, len);
     if (!j || !json_object_is_type(j, json_type_array)) {
         json_object_put(j);
         return cli_fail(cmd, "cannot make a table of the answer");
@@ -245,8 +256,7 @@ int cli_print_rows(const char *cmd, const char *json, size_t len, const char *co
     for (size_t c = 0; c < ncol; c++) {
         width[c] = (int)strlen(columns[c]);
         for (size_t r = 0; r < nrow; r++) {
-            json_object *v = NULL;
-            json_object_object_get_ex(json_object_array_get_idx(j, r), columns[c], &v);
+            json_object *v = json_member(json_object_array_get_idx(j, r), columns[c], NULL);
             int l = (int)strlen(cell(v));
             width[c] = l > width[c] ? l : width[c];
         }
@@ -266,8 +276,7 @@ int cli_print_rows(const char *cmd, const char *json, size_t len, const char *co
     for (size_t r = 0; r < nrow; r++) {
         json_object *row = json_object_array_get_idx(j, r);
         for (size_t c = 0; c < ncol; c++) {
-            json_object *v = NULL;
-            json_object_object_get_ex(row, columns[c], &v);
+            json_object *v = json_member(row, columns[c], NULL);
             if (c + 1 < ncol)
                 printf("%-*s  ", width[c], cell(v));
             else

@@ -1,79 +1,24 @@
 /* body: strict JSON in, repository inputs out; every refusal names the field. */
 #include "body.h"
 
-#include <json-c/json.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ids.h"
+#include "json.h"
 #include "layout.h"
 #include "sigv4.h"
 
-#define NAME_MAX_SHOWN 64 /* bytes of an unknown field's name quoted back in a message */
-
-typedef struct {
-    arena_t *a;
-    char *err;
-    size_t errlen;
-} pctx;
-
-/* ---- the raw text ---------------------------------------------------------------------------- */
+typedef json_ctx pctx;
 
 static int blank(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static int is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static int is_alpha(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-/* json-c accepts a few things JSON does not (single quotes, NaN, Infinity, bare NULs): refuse them
- * before it sees the text. Returns the offset of the first bad byte, or n when the text is fine. */
-static size_t lex_check(const char *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        char c = p[i];
-        if (c == '"') {
-            for (i++; i < n && p[i] != '"'; i++) {
-                if ((unsigned char)p[i] < 0x20)
-                    return i;
-                if (p[i] == '\\')
-                    i++;
-            }
-            if (i >= n)
-                return n > 0 ? n - 1 : 0;
-            i++;
-            continue;
-        }
-        if (is_alpha(c)) {
-            size_t s = i;
-            while (i < n && is_alpha(p[i]))
-                i++;
-            size_t len = i - s;
-            int exponent = len == 1 && (c == 'e' || c == 'E') && s > 0 &&
-                           (is_digit(p[s - 1]) || p[s - 1] == '.');
-            if (!exponent && !(len == 4 && memcmp(p + s, "true", 4) == 0) &&
-                !(len == 5 && memcmp(p + s, "false", 5) == 0) &&
-                !(len == 4 && memcmp(p + s, "null", 4) == 0))
-                return s;
-            continue;
-        }
-        if (!(blank(c) || is_digit(c) || strchr("{}[],:-+.", c)) || c == '\0')
-            return i;
-        i++;
-    }
-    return n;
-}
+static const json_limits body_limits = {"body", 0, BODY_DEPTH_MAX};
 
 /* The body as a JSON object (an empty or blank body is {}). *out is owned by the caller. */
 static clip_err parse_object(const char *body, size_t n, json_object **out, char *err,
@@ -89,140 +34,33 @@ static clip_err parse_object(const char *body, size_t n, json_object **out, char
     }
     if (n > INT_MAX)
         return clip_fail(CLIP_ETOOBIG, err, errlen, "body: too large");
-    size_t bad = lex_check(body, n);
-    if (bad < n)
-        return clip_fail(CLIP_EINVAL, err, errlen,
-                         "body: not valid JSON (unexpected byte at offset %zu)", bad);
-    json_tokener *tok = json_tokener_new_ex(BODY_DEPTH_MAX);
-    if (!tok)
-        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    json_object *j = json_tokener_parse_ex(tok, body, (int)n);
-    enum json_tokener_error je = json_tokener_get_error(tok);
-    size_t end = json_tokener_get_parse_end(tok);
-    if (je == json_tokener_continue && n > 0 && !strchr("]}\"", body[n - 1])) {
-        /* a bare number or literal ends only at the next byte: give it one (then refused below) */
-        j = json_tokener_parse_ex(tok, " ", 1);
-        je = json_tokener_get_error(tok);
-        end = n;
-        if (je == json_tokener_success && !j) {
-            json_tokener_free(tok);
-            return clip_fail(CLIP_EINVAL, err, errlen, "body: must be a JSON object");
-        }
-    }
-    json_tokener_free(tok);
-    if (je == json_tokener_error_depth) {
-        json_object_put(j);
-        return clip_fail(CLIP_EINVAL, err, errlen, "body: nested deeper than %d levels",
-                         BODY_DEPTH_MAX);
-    }
-    if (!j || je != json_tokener_success) {
-        json_object_put(j);
-        if (je == json_tokener_continue || je == json_tokener_success)
-            return clip_fail(CLIP_EINVAL, err, errlen, "body: not valid JSON (it ends too early)");
-        return clip_fail(CLIP_EINVAL, err, errlen, "body: not valid JSON (%s at offset %zu)",
-                         json_tokener_error_desc(je), end);
-    }
-    for (; end < n; end++) {
-        if (!blank(body[end])) {
-            json_object_put(j);
-            return clip_fail(CLIP_EINVAL, err, errlen,
-                             "body: not valid JSON (text after the object at offset %zu)", end);
-        }
-    }
-    if (!json_object_is_type(j, json_type_object)) {
-        json_object_put(j);
-        return clip_fail(CLIP_EINVAL, err, errlen, "body: must be a JSON object");
-    }
-    *out = j;
-    return CLIP_OK;
+    return json_read_object(body, n, &body_limits, out, err, errlen);
 }
 
 /* ---- typed members ------------------------------------------------------------------------------
  */
 
-/* A member name fit for a message: printable ASCII, bounded. */
-static void shown(char *out, size_t outlen, const char *prefix, const char *key)
-{
-    size_t k = 0;
-    int r = snprintf(out, outlen, "%s", prefix ? prefix : "");
-    if (r > 0)
-        k = (size_t)r < outlen ? (size_t)r : outlen - 1;
-    if (prefix && prefix[0] && k + 1 < outlen)
-        out[k++] = '.';
-    for (size_t i = 0; key[i] && i < NAME_MAX_SHOWN && k + 1 < outlen; i++) {
-        unsigned char c = (unsigned char)key[i];
-        out[k++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-    }
-    out[k] = '\0';
-}
-
 static clip_err bad(pctx *c, const char *name, const char *what)
 {
-    return clip_fail(CLIP_EINVAL, c->err, c->errlen, "%s: %s", name, what);
+    return json_refuse(c, name, what);
 }
 
-/* A string member (NULL for JSON null when nullable) of at most max bytes, copied into the arena.
- */
 static clip_err get_str(pctx *c, const char *name, json_object *v, size_t max, int nullable,
                         const char **out)
 {
-    if (!v && nullable) {
-        *out = NULL;
-        return CLIP_OK;
-    }
-    if (!json_object_is_type(v, json_type_string))
-        return bad(c, name, nullable ? "must be a string or null" : "must be a string");
-    int len = json_object_get_string_len(v);
-    const char *s = json_object_get_string(v);
-    if (len < 0 || !s)
-        return bad(c, name, "must be a string");
-    if ((size_t)len > max)
-        return clip_fail(CLIP_EINVAL, c->err, c->errlen, "%s: longer than %zu bytes", name, max);
-    if (memchr(s, '\0', (size_t)len))
-        return bad(c, name, "must not contain a NUL character");
-    *out = arena_strndup(c->a, s, (size_t)len);
-    return *out ? CLIP_OK : clip_fail(CLIP_ENOMEM, c->err, c->errlen, "out of memory");
+    return json_get_str(c, name, v, max, nullable ? JSON_NULLABLE : 0, out);
 }
 
-/* A whole number in [min, max] (json-c saturates huge integers, which then fail the range). */
 static clip_err get_int(pctx *c, const char *name, json_object *v, int64_t min, int64_t max,
                         int64_t *out)
 {
-    int64_t x = 0;
-    if (json_object_is_type(v, json_type_int))
-        x = json_object_get_int64(v);
-    if (!json_object_is_type(v, json_type_int) || x < min || x > max)
-        return clip_fail(CLIP_EINVAL, c->err, c->errlen,
-                         "%s: must be a whole number from %lld to %lld", name, (long long)min,
-                         (long long)max);
-    *out = x;
-    return CLIP_OK;
+    return json_get_int(c, name, v, min, max, out);
 }
 
-/* A number (whole or not) in [min, max]. */
 static clip_err get_num(pctx *c, const char *name, json_object *v, double min, double max,
                         double *out)
 {
-    double x = 0;
-    int ok = json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
-    if (ok) {
-        x = json_object_get_double(v);
-        ok = isfinite(x) && x >= min && x <= max;
-    }
-    if (!ok)
-        return clip_fail(CLIP_EINVAL, c->err, c->errlen, "%s: must be a number from %g to %g", name,
-                         min, max);
-    *out = x;
-    return CLIP_OK;
-}
-
-static clip_err get_bool(pctx *c, const char *name, json_object *v, int *out)
-{
-    if (!json_object_is_type(v, json_type_boolean))
-        return bad(c, name, "must be true or false");
-    *out = json_object_get_boolean(v) ? 1 : 0;
-    return CLIP_OK;
+    return json_get_num(c, name, v, min, max, out);
 }
 
 /* An id member that must equal the path's. */
@@ -236,37 +74,10 @@ static clip_err get_same_id(pctx *c, const char *name, json_object *v, const cha
     return e;
 }
 
-/* An array of strings, each at most max bytes (and a style when styles is set). */
-static clip_err get_str_list(pctx *c, const char *name, json_object *v, size_t max_items,
-                             size_t max, int styles, const char *const **out, size_t *nout)
-{
-    if (!json_object_is_type(v, json_type_array))
-        return bad(c, name, "must be an array of strings");
-    size_t n = json_object_array_length(v);
-    if (n > max_items)
-        return clip_fail(CLIP_EINVAL, c->err, c->errlen, "%s: more than %zu items", name,
-                         max_items);
-    const char **list = n ? arena_calloc(c->a, n, sizeof *list) : NULL;
-    if (n && !list)
-        return clip_fail(CLIP_ENOMEM, c->err, c->errlen, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        char item[96];
-        snprintf(item, sizeof item, "%s[%zu]", name, i);
-        clip_err e = get_str(c, item, json_object_array_get_idx(v, i), max, 0, &list[i]);
-        if (e != CLIP_OK)
-            return e;
-        if (styles && !ids_valid_style(list[i], strlen(list[i])))
-            return bad(c, item, "must be 1-64 bytes of [a-z0-9-]");
-    }
-    *out = list;
-    *nout = n;
-    return CLIP_OK;
-}
-
 static clip_err unknown(pctx *c, const char *prefix, const char *key)
 {
     char name[160];
-    shown(name, sizeof name, prefix, key);
+    json_field_name(name, sizeof name, prefix, key);
     return bad(c, name, "unknown field");
 }
 
@@ -298,8 +109,9 @@ static clip_err parse_summary(pctx *c, json_object *v, video_rec *out)
                         &out->highlights_total_duration);
             have_total = 1;
         } else if (is(key, "categories")) {
-            e = get_str_list(c, "highlights_summary.categories", val, VIDEOS_LIST_ITEMS_MAX,
-                             BODY_CATEGORY_MAX, 0, &out->categories, &out->ncategories);
+            e = json_get_str_list(c, "highlights_summary.categories", val, VIDEOS_LIST_ITEMS_MAX,
+                                  BODY_CATEGORY_MAX, NULL, NULL, &out->categories,
+                                  &out->ncategories);
         } else {
             e = unknown(c, "highlights_summary", key);
         }
@@ -353,7 +165,7 @@ static clip_err parse_highlights(pctx *c, json_object *v, video_rec *out, int64_
         clip_err e = CLIP_OK;
         json_object_object_foreach(h, key, val)
         {
-            shown(name, sizeof name, base, key);
+            json_field_name(name, sizeof name, base, key);
             if (is(key, "start"))
                 e = highlight_time(c, name, val, &start);
             else if (is(key, "end"))
@@ -361,8 +173,7 @@ static clip_err parse_highlights(pctx *c, json_object *v, video_rec *out, int64_
             else if (is(key, "duration"))
                 e = get_num(c, name, val, 0, BODY_DURATION_MAX, &duration);
             else if (is(key, "hook_category"))
-                e = get_str(c, name, json_object_is_type(val, json_type_null) ? NULL : val,
-                            BODY_CATEGORY_MAX, 1, &cat);
+                e = get_str(c, name, val, BODY_CATEGORY_MAX, 1, &cat);
             else if (is(key, "id"))
                 e = get_int(c, name, val, 0, BODY_SCENE_ID_MAX, &num);
             else if (is(key, "priority"))
@@ -370,8 +181,7 @@ static clip_err parse_highlights(pctx *c, json_object *v, video_rec *out, int64_
             else if (is(key, "title"))
                 e = get_str(c, name, val, CLIPS_TEXT_MAX, 0, &ignored);
             else if (is(key, "description"))
-                e = get_str(c, name, json_object_is_type(val, json_type_null) ? NULL : val,
-                            CLIPS_TEXT_MAX, 1, &ignored);
+                e = get_str(c, name, val, CLIPS_TEXT_MAX, 1, &ignored);
             else
                 e = unknown(c, base, key);
             if (e != CLIP_OK)
@@ -379,7 +189,7 @@ static clip_err parse_highlights(pctx *c, json_object *v, video_rec *out, int64_
         }
         if (duration < 0) {
             if (start < 0 || end < 0 || end < start) {
-                shown(name, sizeof name, base, "duration");
+                json_field_name(name, sizeof name, base, "duration");
                 return bad(c, name, "not given, and start / end do not give it");
             }
             duration = end - start;
@@ -416,7 +226,6 @@ static clip_err video_fields(pctx *c, json_object *j, const char *uid, const cha
     json_object_object_foreach(j, key, v)
     {
         clip_err e = CLIP_OK;
-        int isnull = json_object_is_type(v, json_type_null);
         if (is(key, "video_id")) {
             e = get_same_id(c, key, v, video_id);
         } else if (is(key, "user_id")) {
@@ -428,7 +237,7 @@ static clip_err video_fields(pctx *c, json_object *j, const char *uid, const cha
             e = get_str(c, key, v, VIDEOS_TEXT_MAX, 0, &out->video_title);
             *mask |= VIDEO_F_TITLE;
         } else if (is(key, "youtube_id")) {
-            e = get_str(c, key, isnull ? NULL : v, BODY_SHORT_TEXT_MAX, 1, &out->youtube_id);
+            e = get_str(c, key, v, BODY_SHORT_TEXT_MAX, 1, &out->youtube_id);
             *mask |= VIDEO_F_YOUTUBE_ID;
         } else if (is(key, "status")) {
             e = get_str(c, key, v, 16, 0, &out->status);
@@ -437,11 +246,12 @@ static clip_err video_fields(pctx *c, json_object *j, const char *uid, const cha
                                  video_statuses);
             *mask |= VIDEO_F_STATUS;
         } else if (is(key, "custom_prompt")) {
-            e = get_str(c, key, isnull ? NULL : v, VIDEOS_TEXT_MAX, 1, &out->custom_prompt);
+            e = get_str(c, key, v, VIDEOS_TEXT_MAX, 1, &out->custom_prompt);
             *mask |= VIDEO_F_CUSTOM_PROMPT;
         } else if (is(key, "styles_processed")) {
-            e = get_str_list(c, key, v, VIDEOS_LIST_ITEMS_MAX, IDS_STYLE_MAX, 1,
-                             &out->styles_processed, &out->nstyles);
+            e = json_get_str_list(c, key, v, VIDEOS_LIST_ITEMS_MAX, IDS_STYLE_MAX, ids_valid_style,
+                                  "must be 1-64 bytes of [a-z0-9-]", &out->styles_processed,
+                                  &out->nstyles);
             *mask |= VIDEO_F_STYLES;
         } else if (is(key, "crop_mode")) {
             e = get_str(c, key, v, BODY_SHORT_TEXT_MAX, 0, &out->crop_mode);
@@ -587,7 +397,7 @@ static clip_err clip_fields(pctx *c, json_object *j, const char *uid, const char
     json_object_object_foreach(j, key, v)
     {
         clip_err e = CLIP_OK;
-        int isnull = json_object_is_type(v, json_type_null), matched = 0;
+        int matched = 0;
         e = size_member(c, key, v, &sz, &matched);
         if (matched) {
             /* done */
@@ -603,7 +413,7 @@ static clip_err clip_fields(pctx *c, json_object *j, const char *uid, const char
         } else if (is(key, "scene_title")) {
             e = get_str(c, key, v, CLIPS_TEXT_MAX, 0, &out->scene_title);
         } else if (is(key, "scene_description")) {
-            e = get_str(c, key, isnull ? NULL : v, CLIPS_TEXT_MAX, 1, &out->scene_description);
+            e = get_str(c, key, v, CLIPS_TEXT_MAX, 1, &out->scene_description);
         } else if (is(key, "style")) {
             e = get_str(c, key, v, IDS_STYLE_MAX, 0, &out->style);
             if (e != CLIP_OK || !ids_valid_style(out->style, strlen(out->style)))
@@ -621,14 +431,14 @@ static clip_err clip_fields(pctx *c, json_object *j, const char *uid, const char
         } else if (is(key, "status")) {
             e = get_clip_status(c, v, &out->status);
         } else if (is(key, "error")) {
-            e = get_str(c, key, isnull ? NULL : v, CLIPS_TEXT_MAX, 1, &out->error);
+            e = get_str(c, key, v, CLIPS_TEXT_MAX, 1, &out->error);
         } else if (is(key, "has_thumbnail")) {
-            e = get_bool(c, key, v, &out->has_thumbnail);
+            e = json_get_bool(c, key, v, &out->has_thumbnail);
         } else if (is(key, "r2_key")) {
             e = get_str(c, key, v, SIG_KEY_MAX, 0, &given_r2);
             have_r2 = 1;
         } else if (is(key, "thumbnail_r2_key")) {
-            e = get_str(c, key, isnull ? NULL : v, SIG_KEY_MAX, 1, &given_thumb);
+            e = get_str(c, key, v, SIG_KEY_MAX, 1, &given_thumb);
             have_thumb_key = 1;
         } else if (is(key, "created_at") || is(key, "updated_at")) {
             e = server_set(c, key, "the server");
@@ -702,16 +512,16 @@ clip_err body_parse_status(arena_t *a, const char *body, size_t n, clip_status_u
     if (e == CLIP_OK) {
         json_object_object_foreach(j, key, v)
         {
-            int matched = 0, isnull = json_object_is_type(v, json_type_null);
+            int matched = 0;
             e = size_member(&c, key, v, &sz, &matched);
             if (matched) {
                 /* done */
             } else if (is(key, "status"))
                 e = get_clip_status(&c, v, &out->status);
             else if (is(key, "error"))
-                e = get_str(&c, key, isnull ? NULL : v, CLIPS_TEXT_MAX, 1, &out->error);
+                e = get_str(&c, key, v, CLIPS_TEXT_MAX, 1, &out->error);
             else if (is(key, "has_thumbnail"))
-                e = get_bool(&c, key, v, &out->has_thumbnail);
+                e = json_get_bool(&c, key, v, &out->has_thumbnail);
             else
                 e = unknown(&c, NULL, key);
             if (e != CLIP_OK)
@@ -819,31 +629,10 @@ static int string_field(body_kind kind, const char *name)
  * has it). 0 ok, -1 when s is not one. */
 static int parse_value(const char *s, size_t n, json_object **out)
 {
-    *out = NULL;
-    if (n == 0 || n > INT_MAX || lex_check(s, n) < n)
+    char why[160];
+    if (n > INT_MAX)
         return -1;
-    json_tokener *tok = json_tokener_new_ex(BODY_DEPTH_MAX);
-    if (!tok)
-        return -1;
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    json_object *j = json_tokener_parse_ex(tok, s, (int)n);
-    enum json_tokener_error je = json_tokener_get_error(tok);
-    size_t end = json_tokener_get_parse_end(tok);
-    if (je == json_tokener_continue) {
-        /* a bare number (or literal) only ends at the next byte: give it one */
-        j = json_tokener_parse_ex(tok, " ", 1);
-        je = json_tokener_get_error(tok);
-        end = n;
-    }
-    json_tokener_free(tok);
-    while (end < n && blank(s[end]))
-        end++;
-    if (je != json_tokener_success || end != n) {
-        json_object_put(j);
-        return -1;
-    }
-    *out = j;
-    return 0;
+    return json_read(s, n, &body_limits, out, why, sizeof why) == CLIP_OK ? 0 : -1;
 }
 
 clip_err body_from_args(body_kind kind, const char *base, size_t base_len,
@@ -865,12 +654,12 @@ clip_err body_from_args(body_kind kind, const char *base, size_t base_len,
         }
         int raw = eq && eq > arg && eq[-1] == ':';
         size_t klen = eq ? (size_t)(eq - arg) - (raw ? 1 : 0) : 0;
-        if (!eq || klen == 0 || klen > NAME_MAX_SHOWN) {
+        if (!eq || klen == 0 || klen > JSON_NAME_SHOWN) {
             e = clip_fail(CLIP_EINVAL, err, errlen,
                           "argument '%.64s': expected name=value or name:=JSON", arg);
             break;
         }
-        char name[NAME_MAX_SHOWN + 1];
+        char name[JSON_NAME_SHOWN + 1];
         memcpy(name, arg, klen);
         name[klen] = '\0';
         const char *val = eq + 1;

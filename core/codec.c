@@ -45,6 +45,67 @@ int codec_utf8_valid(const char *p, size_t n)
     return codec_utf8_prefix(p, n) == n;
 }
 
+size_t codec_utf8_put(char *out, unsigned cp)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | cp >> 6);
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | cp >> 12);
+        out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | cp >> 18);
+    out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+    out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* The value of four hex digits at p, or -1. */
+static long hex4(const char *p)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    return (long)v;
+}
+
+int codec_json_u_escape(const char *p, size_t n, unsigned *cp)
+{
+    long hi = n >= 6 && p[0] == '\\' && p[1] == 'u' ? hex4(p + 2) : -1;
+    if (hi < 0)
+        return 0;
+    if (hi >= 0xDC00 && hi <= 0xDFFF)
+        return -1;
+    if (hi < 0xD800 || hi > 0xDBFF) {
+        *cp = (unsigned)hi;
+        return 6;
+    }
+    long lo = n >= 12 && p[6] == '\\' && p[7] == 'u' ? hex4(p + 8) : -1;
+    if (lo < 0xDC00 || lo > 0xDFFF)
+        return -1;
+    *cp = 0x10000 + (((unsigned)hi - 0xD800) << 10) + ((unsigned)lo - 0xDC00);
+    return 12;
+}
+
 /* ---- base64 ---------------------------------------------------------------------------------- */
 
 #define B64_CHUNK_IN (3u << 20) /* bytes per EVP_EncodeBlock call: its length is an int */

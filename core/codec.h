@@ -15,6 +15,16 @@ int codec_utf8_valid(const char *p, size_t n);
  * all of it is valid, else the offset of the first byte of the first bad sequence. */
 size_t codec_utf8_prefix(const char *p, size_t n);
 
+/* Writes the UTF-8 form (1 to 4 bytes) of code point cp (at most U+10FFFF) to out; returns its
+ * length. */
+size_t codec_utf8_put(char *out, unsigned cp);
+
+/* A JSON \uXXXX escape at p[0..n) (p on the backslash), with the low half that must follow a high
+ * surrogate: *cp gets the code point and the call returns the bytes taken (6, or 12 for a pair);
+ * 0 when the four hex digits are not there, -1 for a surrogate without its pair (a low one first,
+ * or a high one not followed by a low one). */
+int codec_json_u_escape(const char *p, size_t n, unsigned *cp);
+
 /* Appends base64 of p[0..n): the standard alphabet padded with '=' (RFC 4648 section 4), or the
  * url alphabet without padding (section 5, as JWS and our cursors use it). 0 ok, -1 oom. */
 int codec_base64_encode(buf_t *b, const void *p, size_t n);

@@ -1,13 +1,13 @@
 /* events: nchan's publisher over loopback HTTP (or a unix socket), and the resume-id rule. */
 #include "events.h"
 
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
 
 #include "http.h"
+#include "json.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -276,27 +276,20 @@ int events_id_parse(const char *p, size_t n, events_id *out)
 int events_channel_info_parse(const char *p, size_t n, events_channel_info *out)
 {
     memset(out, 0, sizeof *out);
-    json_tokener *tok = json_tokener_new_ex(EVENTS_JSON_DEPTH);
-    if (!tok)
-        return -1;
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    json_object *o = json_tokener_parse_ex(tok, p, (int)n);
-    /* nchan ends its answer with a space or a newline after the closing brace */
-    size_t end = json_tokener_get_parse_end(tok);
-    while (end < n && (p[end] == ' ' || p[end] == '\n' || p[end] == '\r'))
-        end++;
-    int ok = o && json_tokener_get_error(tok) == json_tokener_success && end == n &&
-             json_object_is_type(o, json_type_object);
-    json_tokener_free(tok);
-    json_object *m, *l;
-    if (ok && json_object_object_get_ex(o, "messages", &m) && json_object_is_type(m, json_type_int))
+    static const json_limits lim = {"nchan", 0, EVENTS_JSON_DEPTH};
+    json_object *o = NULL;
+    char why[160];
+    /* nchan ends its answer with a space or a newline after the closing brace: white space */
+    int ok = json_read_object(p, n, &lim, &o, why, sizeof why) == CLIP_OK;
+    json_object *m = json_member(o, "messages", NULL);
+    size_t llen = 0;
+    const char *l = json_member_str(o, "last_message_id", &llen);
+    if (ok && json_object_is_type(m, json_type_int))
         out->messages = (long)json_object_get_int64(m);
     else
         ok = 0;
-    if (ok && json_object_object_get_ex(o, "last_message_id", &l) &&
-        json_object_is_type(l, json_type_string))
-        out->has_last = events_id_parse(json_object_get_string(l),
-                                        (size_t)json_object_get_string_len(l), &out->last) == 0;
+    if (ok && l)
+        out->has_last = events_id_parse(l, llen, &out->last) == 0;
     json_object_put(o);
     return ok ? 0 : -1;
 }

@@ -15,10 +15,11 @@
 #include "codec.h"
 #include "fs_qdecode.h"
 #include "http.h"
+#include "json.h"
 #include "keyring.h"
 #include "log.h"
 
-/* json-c's default nesting limit (32) is below what 20-deep maps inside a response need. */
+/* Nesting of an answer: 20-deep maps inside a response take three levels each. */
 #define FS_JSON_DEPTH 128
 #define FS_CURSOR_MAC_LEN 16
 #define FS_CURSOR_KEY "clipapi-cursor-v1"
@@ -170,31 +171,15 @@ static clip_err error_by_http(long status)
     }
 }
 
+static const json_limits fs_json = {"firestore", 0, FS_JSON_DEPTH};
+
+/* An answer (or a cursor's payload) as JSON, by the strict reader; NULL when it is not. */
 static json_object *parse_json(const char *p, size_t n)
 {
-    if (!p || n == 0 || n > INT32_MAX)
+    json_object *j = NULL;
+    char why[160];
+    if (!p || n == 0 || json_read(p, n, &fs_json, &j, why, sizeof why) != CLIP_OK)
         return NULL;
-    json_tokener *tok = json_tokener_new_ex(FS_JSON_DEPTH);
-    if (!tok)
-        return NULL;
-    json_object *j = json_tokener_parse_ex(tok, p, (int)n);
-    if (j && json_tokener_get_error(tok) != json_tokener_success) {
-        json_object_put(j);
-        j = NULL;
-    }
-    /* Trailing bytes other than white space mean a broken answer. */
-    if (j) {
-        size_t off = json_tokener_get_parse_end(tok);
-        for (; off < n; off++) {
-            char ch = p[off];
-            if (ch != ' ' && ch != '\n' && ch != '\r' && ch != '\t') {
-                json_object_put(j);
-                j = NULL;
-                break;
-            }
-        }
-    }
-    json_tokener_free(tok);
     return j;
 }
 
@@ -732,18 +717,6 @@ static int commit_idempotent(const fs_write *writes, size_t n)
     return 1;
 }
 
-static int time_of(json_object *o, const char *key, fs_time *out)
-{
-    json_object *t = NULL;
-    out->seconds = 0;
-    out->nanos = 0;
-    if (!json_object_object_get_ex(o, key, &t))
-        return 0;
-    if (!json_object_is_type(t, json_type_string))
-        return -1;
-    return fs_time_parse(json_object_get_string(t), (size_t)json_object_get_string_len(t), out);
-}
-
 clip_err fs_commit(fs_client *c, arena_t *a, const fs_write *writes, size_t n,
                    fs_commit_result *res, char *err, size_t errlen)
 {
@@ -783,7 +756,7 @@ clip_err fs_commit(fs_client *c, arena_t *a, const fs_write *writes, size_t n,
     e = parse_body(&resp, &j, err, errlen);
     if (e == CLIP_OK) {
         json_object *wr = NULL;
-        if (time_of(j, "commitTime", &res->commit_time) != 0)
+        if (fs_time_member(j, "commitTime", &res->commit_time) != 0)
             e = clip_fail(CLIP_EBACKEND, err, errlen, "firestore: bad commitTime");
         json_object_object_get_ex(j, "writeResults", &wr);
         size_t nr =
@@ -797,7 +770,7 @@ clip_err fs_commit(fs_client *c, arena_t *a, const fs_write *writes, size_t n,
         for (size_t i = 0; e == CLIP_OK && i < nr; i++) {
             json_object *r = json_object_array_get_idx(wr, i), *tr = NULL;
             res->transform_results[i] = fs_array();
-            if (time_of(r, "updateTime", &res->update_times[i]) != 0) {
+            if (fs_time_member(r, "updateTime", &res->update_times[i]) != 0) {
                 e = clip_fail(CLIP_EBACKEND, err, errlen, "firestore: bad updateTime");
                 break;
             }

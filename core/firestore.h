@@ -179,10 +179,11 @@ clip_err fs_prepared_result(fs_prepared *p, clip_err rc, http_resp *resp, char *
                             size_t errlen);
 
 /* Decodes a raw runQuery answer body (the JSON array) as fs_run_query does (fs_qdecode, then
- * json-c for what it does not take); for benches and the fuzz target. */
+ * the tree decoder for what it does not take); for benches and the fuzz target. */
 clip_err fs_decode_query_response(arena_t *a, const char *body, size_t len, fs_doc **docs,
                                   size_t *n, char *err, size_t errlen);
-/* The json-c decoder alone: the reference fs_qdecode is tested against. */
+/* The tree decoder alone (the strict reader, core/json, into json-c objects, then the Value
+ * codec): the reference fs_qdecode is tested against. */
 clip_err fs_decode_query_response_jsonc(arena_t *a, const char *body, size_t len, fs_doc **docs,
                                         size_t *n, char *err, size_t errlen);
 

@@ -63,26 +63,8 @@ static int eat(qd *q, char c)
     return 0;
 }
 
-static int hex4(const char *p, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-/* A string token: the raw text between the quotes; -1 on control bytes or a missing quote. */
+/* A string token: the raw text between the quotes; -1 on control bytes, a missing quote, or text
+ * that is not UTF-8 (which the strict reader refuses wherever it stands, skipped members too). */
 static int str_tok(qd *q, qd_str *s)
 {
     ws(q);
@@ -107,7 +89,7 @@ static int str_tok(qd *q, qd_str *s)
             s->p = b;
             s->n = (size_t)(q->p - b);
             q->p++;
-            return 0;
+            return s->hi && !codec_utf8_valid(s->p, s->n) ? -1 : 0;
         }
         if (c < 0x20)
             return -1;
@@ -119,17 +101,11 @@ static int str_tok(qd *q, qd_str *s)
             if (++q->p >= q->end || !strchr("\"\\/bfnrtu", *q->p) || *q->p == '\0')
                 return -1;
             if (*q->p == 'u') {
-                unsigned cp, lo;
-                if (q->end - q->p < 5 || hex4(q->p + 1, &cp) != 0 || cp == 0 ||
-                    (cp >= 0xDC00 && cp <= 0xDFFF))
+                unsigned cp;
+                int used = codec_json_u_escape(q->p - 1, (size_t)(q->end - q->p) + 1, &cp);
+                if (used <= 0 || cp == 0)
                     return -1;
-                q->p += 4;
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    if (q->end - q->p < 7 || q->p[1] != '\\' || q->p[2] != 'u' ||
-                        hex4(q->p + 3, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
-                        return -1;
-                    q->p += 6;
-                }
+                q->p += used - 2;
             }
         }
         q->p++;
@@ -178,35 +154,13 @@ static int str_dup(qd *q, const qd_str *s, const char **out, size_t *outn)
                 d[o++] = '\t';
                 break;
             case 'u': {
-                unsigned cp, lo;
-                if (s->n - i < 5 || hex4(s->p + i + 1, &cp) != 0 || cp == 0)
+                unsigned cp;
+                int used = codec_json_u_escape(s->p + i - 1, s->n - i + 1, &cp);
+                if (used <= 0 || cp == 0)
                     return -1;
-                i += 4;
-                if (cp >= 0xDC00 && cp <= 0xDFFF)
-                    return -1;
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    if (s->n - i < 7 || s->p[i + 1] != '\\' || s->p[i + 2] != 'u' ||
-                        hex4(s->p + i + 3, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
-                        return -1;
-                    i += 6;
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                }
+                i += (size_t)used - 2;
                 /* the UTF-8 form is never longer than the \u escape(s) it comes from */
-                if (cp < 0x80) {
-                    d[o++] = (char)cp;
-                } else if (cp < 0x800) {
-                    d[o++] = (char)(0xC0 | cp >> 6);
-                    d[o++] = (char)(0x80 | (cp & 0x3F));
-                } else if (cp < 0x10000) {
-                    d[o++] = (char)(0xE0 | cp >> 12);
-                    d[o++] = (char)(0x80 | (cp >> 6 & 0x3F));
-                    d[o++] = (char)(0x80 | (cp & 0x3F));
-                } else {
-                    d[o++] = (char)(0xF0 | cp >> 18);
-                    d[o++] = (char)(0x80 | (cp >> 12 & 0x3F));
-                    d[o++] = (char)(0x80 | (cp >> 6 & 0x3F));
-                    d[o++] = (char)(0x80 | (cp & 0x3F));
-                }
+                o += codec_utf8_put(d + o, cp);
                 break;
             }
             default:
@@ -339,7 +293,7 @@ static int fields(qd *q, fs_value *out, int depth)
             fs_field f;
             if (str_tok(q, &ks) != 0 || str_dup(q, &ks, &f.key, &f.key_len) != 0 || !eat(q, ':'))
                 return -1;
-            for (size_t i = base; i < q->fn; i++) /* json-c would keep only the last: leave it */
+            for (size_t i = base; i < q->fn; i++) /* a duplicate key: the tree decoder refuses it */
                 if (q->fs[i].key_len == f.key_len && memcmp(q->fs[i].key, f.key, f.key_len) == 0)
                     return -1;
             if (value(q, &f.value, depth + 1) != 0)

@@ -688,7 +688,7 @@ clip_err fs_fields_decode(arena_t *a, json_object *fields, fs_value *out, char *
     return fields_decode(a, fields, out, 0, err, errlen);
 }
 
-static int time_member(json_object *doc, const char *key, fs_time *out)
+int fs_time_member(json_object *doc, const char *key, fs_time *out)
 {
     json_object *t = NULL;
     out->seconds = 0;
@@ -715,8 +715,8 @@ clip_err fs_doc_decode(arena_t *a, json_object *doc, fs_doc *out, char *err, siz
         return clip_fail(CLIP_EBACKEND, err, errlen, "firestore: bad document name");
     const char *slash = strrchr(out->name, '/');
     out->id = slash ? slash + 1 : out->name;
-    if (time_member(doc, "createTime", &out->create_time) != 0 ||
-        time_member(doc, "updateTime", &out->update_time) != 0)
+    if (fs_time_member(doc, "createTime", &out->create_time) != 0 ||
+        fs_time_member(doc, "updateTime", &out->update_time) != 0)
         return clip_fail(CLIP_EBACKEND, err, errlen, "firestore: bad document time");
     json_object_object_get_ex(doc, "fields", &fields);
     return fields_decode(a, fields, &out->fields, 0, err, errlen);

@@ -129,6 +129,9 @@ int fs_fields_encode(buf_t *b, const fs_value *map);
 /* RFC 3339 <-> fs_time. Parsing accepts 0-9 fractional digits and Z or a +hh:mm offset;
  * formatting writes Z and 0, 3, 6 or 9 fractional digits (the fewest that keep every ns). */
 int fs_time_parse(const char *s, size_t n, fs_time *out);
+/* The timestamp member key of a JSON object (a document's createTime, a commit's commitTime):
+ * absent is the zero time and 0, a timestamp string 0, anything else -1. */
+int fs_time_member(json_object *o, const char *key, fs_time *out);
 int fs_time_format(fs_time t, char out[FS_TIME_TEXT_MAX]);
 /* Seconds formatting with no fraction ("2026-11-23T10:00:00Z"), for API output. */
 int fs_time_format_seconds(fs_time t, char out[FS_TIME_TEXT_MAX]);

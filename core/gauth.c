@@ -3,7 +3,6 @@
 #include "gauth.h"
 
 #include <errno.h>
-#include <json-c/json.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -14,6 +13,7 @@
 
 #include "codec.h"
 #include "http.h"
+#include "json.h"
 #include "log.h"
 
 #define GAUTH_DEFAULT_TOKEN_URI "https://oauth2.googleapis.com/token"
@@ -53,15 +53,26 @@ static double mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+#define GAUTH_JSON_DEPTH 16 /* nesting accepted in a key file or a token answer */
+
+/* A JSON object text (a key file, a token endpoint's answer), or NULL when it is not one. */
+static json_object *parse_object(const char *name, const char *p, size_t n, size_t max)
+{
+    json_limits lim = {name, max, GAUTH_JSON_DEPTH};
+    json_object *j = NULL;
+    char why[160];
+    if (!p || json_read_object(p, n, &lim, &j, why, sizeof why) != CLIP_OK)
+        return NULL;
+    return j;
+}
+
 static char *dup_member(json_object *j, const char *key)
 {
-    json_object *v = NULL;
-    if (!json_object_object_get_ex(j, key, &v) || !json_object_is_type(v, json_type_string))
+    size_t n = 0;
+    const char *s = json_member_str(j, key, &n);
+    if (!s || n == 0 || n > GAUTH_KEYFILE_MAX)
         return NULL;
-    size_t n = (size_t)json_object_get_string_len(v);
-    if (n == 0 || n > GAUTH_KEYFILE_MAX)
-        return NULL;
-    return strndup(json_object_get_string(v), n);
+    return strndup(s, n);
 }
 
 static clip_err read_file(const char *path, buf_t *out, size_t max, char *err, size_t errlen)
@@ -93,13 +104,11 @@ static clip_err load_service_account(gauth *g, const char *path, char *err, size
         buf_free(&b);
         return e;
     }
-    json_object *j = b.len ? json_tokener_parse(b.p) : NULL;
+    json_object *j = parse_object("google_credentials_file", b.p, b.len, GAUTH_KEYFILE_MAX);
     buf_free(&b);
-    if (!j || !json_object_is_type(j, json_type_object)) {
-        json_object_put(j);
+    if (!j)
         return clip_fail(CLIP_EINVAL, err, errlen, "google_credentials_file %s: not a JSON object",
                          path);
-    }
     char *type = dup_member(j, "type");
     char *pem = dup_member(j, "private_key");
     g->client_email = dup_member(j, "client_email");
@@ -259,15 +268,13 @@ clip_err gauth_jwt(const gauth *g, time_t now, buf_t *out, char *err, size_t err
 static clip_err take_token(fresh_token *g, const http_resp *resp, const char *what, char *err,
                            size_t errlen)
 {
-    json_object *j = resp->body.len ? json_tokener_parse(resp->body.p) : NULL;
-    json_object *tok = NULL, *exp = NULL;
+    json_object *j = parse_object(what, resp->body.p, resp->body.len, 0);
+    size_t n = 0;
+    const char *s = json_member_str(j, "access_token", &n);
     clip_err e = CLIP_OK;
-    if (!j || !json_object_object_get_ex(j, "access_token", &tok) ||
-        !json_object_is_type(tok, json_type_string)) {
+    if (!s) {
         e = clip_fail(CLIP_EBACKEND, err, errlen, "%s answered without an access_token", what);
     } else {
-        size_t n = (size_t)json_object_get_string_len(tok);
-        const char *s = json_object_get_string(tok);
         int printable = n > 0;
         for (size_t i = 0; i < n && printable; i++)
             printable = s[i] > 0x20 && s[i] < 0x7f;
@@ -275,7 +282,9 @@ static clip_err take_token(fresh_token *g, const http_resp *resp, const char *wh
             e = clip_fail(CLIP_EBACKEND, err, errlen, "%s answered an unusable access_token", what);
         } else {
             long long life = 3600;
-            if (json_object_object_get_ex(j, "expires_in", &exp))
+            int given = 0;
+            json_object *exp = json_member(j, "expires_in", &given);
+            if (given)
                 life = json_object_get_int64(exp);
             if (life < 0)
                 life = 0;
@@ -291,15 +300,12 @@ static clip_err take_token(fresh_token *g, const http_resp *resp, const char *wh
 /* The error of a token endpoint that answered non-200, e.g. {"error":"invalid_grant",...}. */
 static clip_err token_refused(const http_resp *resp, const char *what, char *err, size_t errlen)
 {
-    json_object *j = resp->body.len ? json_tokener_parse(resp->body.p) : NULL;
-    json_object *e1 = NULL, *e2 = NULL;
-    const char *code = "", *desc = "";
-    if (j && json_object_object_get_ex(j, "error", &e1) &&
-        json_object_is_type(e1, json_type_string))
-        code = json_object_get_string(e1);
-    if (j && json_object_object_get_ex(j, "error_description", &e2) &&
-        json_object_is_type(e2, json_type_string))
-        desc = json_object_get_string(e2);
+    json_object *j = parse_object(what, resp->body.p, resp->body.len, 0);
+    size_t n = 0;
+    const char *code = json_member_str(j, "error", &n);
+    const char *desc = json_member_str(j, "error_description", &n);
+    code = code ? code : "";
+    desc = desc ? desc : "";
     clip_err e = resp->status >= 500 || resp->status == 429 ? CLIP_EUNAVAILABLE : CLIP_EAUTH;
     e = clip_fail(e, err, errlen, "%s refused the credentials: HTTP %ld %.100s %.200s", what,
                   resp->status, code, desc);

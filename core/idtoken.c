@@ -3,7 +3,6 @@
 #include "idtoken.h"
 
 #include <ctype.h>
-#include <json-c/json.h>
 #include <limits.h>
 #include <math.h>
 #include <openssl/bn.h>
@@ -22,6 +21,7 @@
 
 #include "codec.h"
 #include "http.h"
+#include "json.h"
 #include "log.h"
 
 #define IDT_ISSUER_PREFIX "https://securetoken.google.com/"
@@ -90,34 +90,16 @@ static long long now_of(const idt_ctx *ctx)
     return ctx->clock(ctx->clock_arg);
 }
 
-/* Parses exactly p[n] as one JSON object (strict, UTF-8 checked, depth-limited); NULL otherwise. */
+static const json_limits token_json = {"token", IDT_KEYSET_MAX, IDT_JSON_DEPTH};
+
+/* Parses exactly p[n] as one JSON object (the strict reader); NULL otherwise. */
 static json_object *parse_object(const char *p, size_t n)
 {
-    if (n == 0 || n > IDT_KEYSET_MAX)
+    json_object *o = NULL;
+    char why[160];
+    if (json_read_object(p, n, &token_json, &o, why, sizeof why) != CLIP_OK)
         return NULL;
-    json_tokener *tok = json_tokener_new_ex(IDT_JSON_DEPTH);
-    if (!tok)
-        return NULL;
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    json_object *o = json_tokener_parse_ex(tok, p, (int)n);
-    int ok = o && json_tokener_get_error(tok) == json_tokener_success &&
-             json_tokener_get_parse_end(tok) == n && json_object_is_type(o, json_type_object);
-    json_tokener_free(tok);
-    if (!ok) {
-        json_object_put(o);
-        return NULL;
-    }
     return o;
-}
-
-/* The string member name of o, or NULL; *len gets its length. */
-static const char *get_str(json_object *o, const char *name, size_t *len)
-{
-    json_object *v;
-    if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    *len = (size_t)json_object_get_string_len(v);
-    return json_object_get_string(v);
 }
 
 /* A numeric date claim: a whole number of seconds since the epoch within 1..IDT_TIME_MAX (a
@@ -207,17 +189,17 @@ static BIGNUM *bn_from_b64url(const char *s, size_t len, size_t maxbytes)
 static EVP_PKEY *key_from_jwk(json_object *jwk)
 {
     size_t len = 0, nlen = 0, elen = 0;
-    const char *kty = get_str(jwk, "kty", &len);
+    const char *kty = json_member_str(jwk, "kty", &len);
     if (!str_eq(kty, len, "RSA", 3))
         return NULL;
-    const char *alg = get_str(jwk, "alg", &len);
+    const char *alg = json_member_str(jwk, "alg", &len);
     if (alg && !str_eq(alg, len, "RS256", 5))
         return NULL;
-    const char *use = get_str(jwk, "use", &len);
+    const char *use = json_member_str(jwk, "use", &len);
     if (use && !str_eq(use, len, "sig", 3))
         return NULL;
-    const char *n64 = get_str(jwk, "n", &nlen);
-    const char *e64 = get_str(jwk, "e", &elen);
+    const char *n64 = json_member_str(jwk, "n", &nlen);
+    const char *e64 = json_member_str(jwk, "e", &elen);
     BIGNUM *n = bn_from_b64url(n64, nlen, IDT_MODULUS_MAX);
     BIGNUM *e = bn_from_b64url(e64, elen, IDT_EXPONENT_MAX);
     EVP_PKEY *pk = NULL;
@@ -275,8 +257,9 @@ clip_err idt_load_keyset(idt_ctx *ctx, const char *doc, size_t len, long long ex
         for (size_t i = 0; i < na; i++) {
             json_object *jwk = json_object_array_get_idx(arr, i);
             size_t kidlen = 0;
-            const char *kid =
-                json_object_is_type(jwk, json_type_object) ? get_str(jwk, "kid", &kidlen) : NULL;
+            const char *kid = json_object_is_type(jwk, json_type_object)
+                                  ? json_member_str(jwk, "kid", &kidlen)
+                                  : NULL;
             if (!kid || key_add(fresh, &nfresh, kid, kidlen, key_from_jwk(jwk)) != 0)
                 skipped++;
         }
@@ -534,14 +517,14 @@ static clip_err check_claims(const idt_ctx *ctx, json_object *pl, long long now,
                              char *err, size_t errlen)
 {
     size_t len = 0;
-    const char *aud = get_str(pl, "aud", &len);
+    const char *aud = json_member_str(pl, "aud", &len);
     if (!str_eq(aud, len, ctx->project, ctx->project_len))
         return clip_fail(CLIP_EAUTH, err, errlen, "ID token aud is not the project '%s'",
                          ctx->project);
-    const char *iss = get_str(pl, "iss", &len);
+    const char *iss = json_member_str(pl, "iss", &len);
     if (!str_eq(iss, len, ctx->issuer, ctx->issuer_len))
         return clip_fail(CLIP_EAUTH, err, errlen, "ID token iss is not %s", ctx->issuer);
-    const char *sub = get_str(pl, "sub", &len);
+    const char *sub = json_member_str(pl, "sub", &len);
     if (!sub || len == 0)
         return clip_fail(CLIP_EAUTH, err, errlen, "ID token has no sub (uid)");
     if (!ids_valid_id(sub, len))
@@ -691,7 +674,7 @@ clip_err idt_verify(idt_ctx *ctx, const char *token, size_t len, idt_claims *out
     json_object *pl = NULL;
     clip_err e = CLIP_OK;
     size_t alglen = 0, kidlen = 0;
-    const char *alg = get_str(h, "alg", &alglen);
+    const char *alg = json_member_str(h, "alg", &alglen);
     int unsigned_token = 0;
     if (!alg) {
         e = clip_fail(CLIP_EAUTH, err, errlen, "ID token header has no alg");
@@ -709,7 +692,7 @@ clip_err idt_verify(idt_ctx *ctx, const char *token, size_t len, idt_claims *out
                       printable_alg(alg, alglen));
         goto done;
     }
-    const char *kid = get_str(h, "kid", &kidlen);
+    const char *kid = json_member_str(h, "kid", &kidlen);
     if (!unsigned_token && (!kid || kidlen == 0)) {
         e = clip_fail(CLIP_EAUTH, err, errlen, "ID token header has no kid");
         goto done;

@@ -2,12 +2,12 @@
  * names. */
 #include "legacy.h"
 
-#include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "layout.h"
 #include "log.h"
 #include "metrics.h"
@@ -160,18 +160,12 @@ int legacy_parse_name(const char *p, size_t n, const char *ext, legacy_name *out
 
 /* ---- highlights.json ------------------------------------------------------------------------ */
 
-static json_object *member(json_object *o, const char *name)
-{
-    json_object *v = NULL;
-    return json_object_object_get_ex(o, name, &v) ? v : NULL;
-}
-
 /* A text member: absent or null gives dflt; a string within max bytes is copied; anything else is
  * -1 with *why set. */
 static int text_member(arena_t *a, json_object *o, const char *name, size_t max, const char *dflt,
                        const char **out, const char **why)
 {
-    json_object *v = member(o, name);
+    json_object *v = json_member(o, name, NULL);
     if (!v) {
         *out = dflt;
         return 0;
@@ -198,7 +192,7 @@ static int text_member(arena_t *a, json_object *o, const char *name, size_t max,
 static int time_member(arena_t *a, json_object *o, const char *name, const char **out,
                        const char **why)
 {
-    json_object *v = member(o, name);
+    json_object *v = json_member(o, name, NULL);
     if (v && (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))) {
         const char *s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
         if (!s || strlen(s) > LEGACY_TIME_MAX || !(*out = arena_strdup(a, s))) {
@@ -213,7 +207,7 @@ static int time_member(arena_t *a, json_object *o, const char *name, const char 
 static int int_member(json_object *o, const char *name, int64_t min, int64_t max, int64_t dflt,
                       int required, int64_t *out)
 {
-    json_object *v = member(o, name);
+    json_object *v = json_member(o, name, NULL);
     if (!v) {
         *out = dflt;
         return required ? -1 : 0;
@@ -253,7 +247,7 @@ static clip_err parse_scene(arena_t *a, json_object *e, legacy_scene *s, const c
         *why = bad;
         return CLIP_EINVAL;
     }
-    json_object *d = member(e, "duration");
+    json_object *d = json_member(e, "duration", NULL);
     if (d) {
         if (!json_object_is_type(d, json_type_int) && !json_object_is_type(d, json_type_double)) {
             *why = "duration: not a number";
@@ -282,20 +276,12 @@ clip_err legacy_parse_highlights(arena_t *a, const char *p, size_t n, const char
         return clip_fail(CLIP_EINVAL, err, errlen, "empty");
     if (n > LEGACY_HIGHLIGHTS_MAX)
         return clip_fail(CLIP_EINVAL, err, errlen, "over %u bytes", LEGACY_HIGHLIGHTS_MAX);
-    json_tokener *tok = json_tokener_new_ex(LEGACY_JSON_DEPTH);
-    if (!tok)
-        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    json_object *root = json_tokener_parse_ex(tok, p, (int)n);
-    enum json_tokener_error te = json_tokener_get_error(tok);
-    size_t used = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    if (!root || te != json_tokener_success || used != n) {
-        json_object_put(root);
-        return clip_fail(CLIP_EINVAL, err, errlen, "not one JSON document: %s",
-                         te != json_tokener_success ? json_tokener_error_desc(te)
-                                                    : "bytes after the document");
-    }
+    static const json_limits lim = {"highlights.json", LEGACY_HIGHLIGHTS_MAX, LEGACY_JSON_DEPTH};
+    json_object *root = NULL;
+    char jwhy[256];
+    clip_err je = json_read(p, n, &lim, &root, jwhy, sizeof jwhy);
+    if (je != CLIP_OK)
+        return clip_fail(je == CLIP_ENOMEM ? je : CLIP_EINVAL, err, errlen, "%s", jwhy);
     clip_err rc = CLIP_OK;
     if (!json_object_is_type(root, json_type_object)) {
         rc = clip_fail(CLIP_EINVAL, err, errlen, "not a JSON object");
@@ -312,7 +298,7 @@ clip_err legacy_parse_highlights(arena_t *a, const char *p, size_t n, const char
                           "video_url: not a string of at most 4096 bytes");
         out->video_url = "";
     }
-    json_object *hl = member(root, "highlights");
+    json_object *hl = json_member(root, "highlights", NULL);
     if (!hl)
         goto out;
     if (!json_object_is_type(hl, json_type_array)) {

@@ -6,10 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ids.h"
 #include "body.h"
+#include "codec.h"
+#include "ids.h"
 
 #define FUZZ_ARGS_MAX 16
+
+/* Every text a body gives is UTF-8 (the reader refuses anything else, escapes included). */
+static void check_text(const char *s)
+{
+    if (s && !codec_utf8_valid(s, strlen(s)))
+        abort();
+}
 
 /* One refusal: a single line "name: problem". */
 static void check_refusal(clip_err e, const char *err)
@@ -39,6 +47,12 @@ static void parse(arena_t *a, int kind, const char *p, size_t n)
             for (size_t i = 0; i < v.nstyles; i++)
                 if (!ids_valid_style(v.styles_processed[i], strlen(v.styles_processed[i])))
                     abort();
+            check_text(v.video_title);
+            check_text(v.video_url);
+            check_text(v.custom_prompt);
+            check_text(v.crop_mode);
+            for (size_t i = 0; i < v.ncategories; i++)
+                check_text(v.categories[i]);
         }
         break;
     }
@@ -52,6 +66,11 @@ static void parse(arena_t *a, int kind, const char *p, size_t n)
                              c.file_size_bytes > BODY_FILE_SIZE_MAX ||
                              (c.status && !clips_status_valid(c.status))))
             abort();
+        if (e == CLIP_OK) {
+            check_text(c.scene_title);
+            check_text(c.scene_description);
+            check_text(c.error);
+        }
         break;
     }
     case BODY_STATUS: {

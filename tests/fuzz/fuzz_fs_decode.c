@@ -6,6 +6,7 @@
 
 #include "firestore.h"
 #include "fs_value.h"
+#include "json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -23,9 +24,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         buf_t b = BUF_INIT;
         if (fs_fields_encode(&b, &docs[i].fields) != 0)
             abort();
-        json_object *j = json_tokener_parse(b.p);
+        static const json_limits lim = {"fields", 0, 128};
+        json_object *j = NULL;
         fs_value back;
-        if (!j || fs_fields_decode(&a, j, &back, err, sizeof err) != CLIP_OK)
+        if (json_read(b.p, b.len, &lim, &j, err, sizeof err) != CLIP_OK ||
+            fs_fields_decode(&a, j, &back, err, sizeof err) != CLIP_OK)
             abort();
         if (!fs_value_equal(&back, &docs[i].fields))
             abort();

@@ -937,6 +937,11 @@ typedef struct {
 #define VP "/api/internal/users/u9/videos/vbad"
 #define CP "/api/internal/users/u9/videos/vbad/clips/clip_1_vertical"
 #define CB "\"scene_id\":1,\"style\":\"vertical\",\"start_time\":\"0\",\"end_time\":\"5\""
+/* CB without one of its members, for a body that gives that member another value */
+#define CB_BUT_SCENE "\"style\":\"vertical\",\"start_time\":\"0\",\"end_time\":\"5\""
+#define CB_BUT_STYLE "\"scene_id\":1,\"start_time\":\"0\",\"end_time\":\"5\""
+#define CB_BUT_START "\"scene_id\":1,\"style\":\"vertical\",\"end_time\":\"5\""
+#define CB_BUT_END "\"scene_id\":1,\"style\":\"vertical\",\"start_time\":\"0\""
 
 static const bad_case bad_cases[] = {
     /* the body itself */
@@ -949,8 +954,28 @@ static const bad_case bad_cases[] = {
     {"PUT", VP, "{\"video_title\":\"x\"} {}",
      "body: not valid JSON (unexpected character at offset 20)"},
     {"PUT", VP, "[1,2]", "body: must be a JSON object"},
-    {"PUT", VP, "{\"video_title\":\"\xff\"}",
-     "body: not valid JSON (invalid utf-8 string at offset 16)"},
+    {"PUT", VP, "{\"video_title\":\"\xff\"}", "video_title: not valid UTF-8 (at offset 16)"},
+    {"PUT", VP, "{\"video_title\":\"a\",\"video_title\":\"b\"}", "video_title: given twice"},
+    /* text that is not UTF-8 (issue 16, defect 3): overlong forms, surrogates raw or escaped,
+     * code points past U+10FFFF, in any member; a key's is the body's */
+    {"PUT", VP, "{\"video_title\":\"\xc0\xaf\"}", "video_title: not valid UTF-8 (at offset 16)"},
+    {"PUT", VP, "{\"video_title\":\"\xed\xa0\x80\"}",
+     "video_title: not valid UTF-8 (at offset 16)"},
+    {"PUT", VP, "{\"video_title\":\"\\ud800\"}",
+     "video_title: not valid UTF-8 (unpaired surrogate escape at offset 16)"},
+    {"PUT", VP, "{\"video_url\":\"https://x/\xf4\x90\x80\x80\"}",
+     "video_url: not valid UTF-8 (at offset 24)"},
+    {"PUT", VP, "{\"custom_prompt\":\"\\udc00\\ud800\"}",
+     "custom_prompt: not valid UTF-8 (unpaired surrogate escape at offset 18)"},
+    {"PUT", VP, "{\"highlights\":[{\"duration\":1,\"title\":\"\xe0\x80\xaf\"}]}",
+     "highlights[0].title: not valid UTF-8 (at offset 38)"},
+    {"PUT", VP, "{\"styles_processed\":[\"vertical\",\"\xc0\xaf\"]}",
+     "styles_processed[1]: not valid UTF-8 (at offset 33)"},
+    {"PUT", VP, "{\"\xc0\xaf\":1}", "body: not valid UTF-8 (at offset 2)"},
+    {"PUT", CP, "{" CB ",\"scene_title\":\"ok \xed\xbf\xbf\"}",
+     "scene_title: not valid UTF-8 (at offset 83)"},
+    {"PATCH", CP, "{\"status\":\"failed\",\"error\":\"\\ud83d\"}",
+     "error: not valid UTF-8 (unpaired surrogate escape at offset 28)"},
     {"PUT", VP, "{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{\"h\":{}}}}}}}}}",
      "body: nested deeper than 8 levels"},
     /* create_or_update_video */
@@ -999,14 +1024,15 @@ static const bad_case bad_cases[] = {
     {"PUT", CP, "{\"scene_id\":1,\"style\":\"vertical\"}", "start_time: required"},
     {"PUT", CP, "{\"scene_id\":1,\"style\":\"vertical\",\"start_time\":\"0\"}",
      "end_time: required"},
-    {"PUT", CP, "{" CB ",\"scene_id\":\"1\"}",
+    {"PUT", CP, "{" CB_BUT_SCENE ",\"scene_id\":\"1\"}",
      "scene_id: must be a whole number from 0 to 2147483647"},
-    {"PUT", CP, "{" CB ",\"scene_id\":2147483648}",
+    {"PUT", CP, "{" CB_BUT_SCENE ",\"scene_id\":2147483648}",
      "scene_id: must be a whole number from 0 to 2147483647"},
-    {"PUT", CP, "{" CB ",\"style\":\"Vertical\"}", "style: must be 1-64 bytes of [a-z0-9-]"},
-    {"PUT", CP, "{" CB ",\"start_time\":\"00:61:00\"}",
+    {"PUT", CP, "{" CB_BUT_STYLE ",\"style\":\"Vertical\"}",
+     "style: must be 1-64 bytes of [a-z0-9-]"},
+    {"PUT", CP, "{" CB_BUT_START ",\"start_time\":\"00:61:00\"}",
      "start_time: must be a string: HH:MM:SS(.fff), MM:SS(.fff) or seconds"},
-    {"PUT", CP, "{" CB ",\"end_time\":5}",
+    {"PUT", CP, "{" CB_BUT_END ",\"end_time\":5}",
      "end_time: must be a string: HH:MM:SS(.fff), MM:SS(.fff) or seconds"},
     {"PUT", CP,
      "{\"scene_id\":1,\"style\":\"vertical\",\"start_time\":\"00:00:09\",\"end_time\":\"8\"}",
@@ -1124,6 +1150,48 @@ static void test_over_the_size_cap_is_413(void)
     json_object *d = NULL;
     CU_ASSERT_EQUAL(emu_get("users/u9/videos/vbig413", &d), 404);
     json_object_put(d);
+}
+
+/* Issue 16, defect 3: text that is not UTF-8 (an overlong form, a surrogate raw or escaped, a
+ * code point past U+10FFFF) is a 400 naming the field, through the pool and through clipctl, and
+ * nothing is written: the video and the clip that did not exist still do not. */
+static void test_invalid_utf8_is_a_400_and_writes_nothing(void)
+{
+    static const char *const cases[][2] = {
+        {"{\"video_title\":\"\xc0\xaf\"}", "video_title: not valid UTF-8 (at offset 16)"},
+        {"{\"video_title\":\"\xed\xa0\x80\"}", "video_title: not valid UTF-8 (at offset 16)"},
+        {"{\"video_title\":\"\\ud800\"}",
+         "video_title: not valid UTF-8 (unpaired surrogate escape at offset 16)"},
+        {"{\"video_title\":\"\xf4\x90\x80\x80\"}", "video_title: not valid UTF-8 (at offset 16)"},
+        {"{\"video_title\":\"ok\",\"status\":\"queued\",\"crop_mode\":\"\xe0\x80\xaf\"}",
+         "crop_mode: not valid UTF-8 (at offset 51)"},
+    };
+    const char *vp = "/api/internal/users/u9/videos/vutf8";
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out = NULL, want[256];
+        snprintf(want, sizeof want, "{\"error\":{\"code\":\"invalid_argument\",\"message\":\"%s\"",
+                 cases[i][1]);
+        CU_ASSERT_EQUAL(call("PUT", vp, cases[i][0], &out), 400);
+        if (!out || strncmp(out, want, strlen(want)) != 0)
+            fprintf(stderr, "case %zu: %s\n  want %s\n", i, out ? out : "", want);
+        CU_ASSERT_TRUE(out && strncmp(out, want, strlen(want)) == 0);
+        free(out);
+    }
+    char *out = NULL;
+    CU_ASSERT_EQUAL(call("PUT", "/api/internal/users/u9/videos/vutf8/clips/clip_1_vertical",
+                         "{" CB ",\"scene_title\":\"\\udfff\"}", &out),
+                    400);
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "\"scene_title: not valid UTF-8 (unpaired "
+                                              "surrogate escape at offset 80)\""));
+    free(out);
+    /* clipctl refuses the same field before it calls anything */
+    char *put[] = {"video", "put", "u9", "vutf8", "video_title=\xc0\xaf", NULL};
+    CU_ASSERT_EQUAL(clipctl(NULL, &out, put), 2);
+    free(out);
+    json_object *d = NULL;
+    CU_ASSERT_EQUAL(emu_get("users/u9/videos/vutf8", &d), 404);
+    json_object_put(d);
+    CU_ASSERT_EQUAL(emu_count("users/u9/videos/vutf8/clips"), 0);
 }
 
 /* ---- clipctl: the same calls from the shell -------------------------------------------------- */
@@ -1390,6 +1458,7 @@ int main(void)
         UNIT_TEST(test_upload_urls),
         UNIT_TEST(test_every_validation_error_is_a_400_naming_the_field),
         UNIT_TEST(test_over_the_size_cap_is_413),
+        UNIT_TEST(test_invalid_utf8_is_a_400_and_writes_nothing),
         UNIT_TEST(test_clipctl_video_put_and_get),
         UNIT_TEST(test_clipctl_clip_put_status_stats_list),
         UNIT_TEST(test_clipctl_upload_urls_and_help),

@@ -280,7 +280,7 @@ static void test_clip_defaults_and_computed(void)
         "\"1\","
         "\"end_time\":\"2\",\"duration_seconds\":5,\"priority\":0,\"status\":\"failed\",\"error\":"
         "\"e\","
-        "\"file_size_bytes\":1572864,\"file_size_mb\":1.5,\"has_thumbnail\":true,"
+        "\"file_size_bytes\":1572864,\"has_thumbnail\":true,"
         "\"r2_key\":\"u1/vid1/clips/clip_3_vertical.webm\",\"thumbnail_r2_key\":\"u1/vid1/"
         "thumbnails/clip_3_vertical.jpg\","
         "\"file_size_mb\":1.52}";
@@ -309,6 +309,11 @@ static void test_clip_defaults_and_computed(void)
 }
 
 #define CB "\"scene_id\":1,\"style\":\"vertical\",\"start_time\":\"0\",\"end_time\":\"5\""
+/* CB without one of its members, for a body that gives that member another value */
+#define CB_BUT_SCENE "\"style\":\"vertical\",\"start_time\":\"0\",\"end_time\":\"5\""
+#define CB_BUT_STYLE "\"scene_id\":1,\"start_time\":\"0\",\"end_time\":\"5\""
+#define CB_BUT_START "\"scene_id\":1,\"style\":\"vertical\",\"end_time\":\"5\""
+#define CB_BUT_END "\"scene_id\":1,\"style\":\"vertical\",\"start_time\":\"0\""
 
 static void test_clip_refusals(void)
 {
@@ -317,20 +322,22 @@ static void test_clip_refusals(void)
         {"{\"scene_id\":1,\"start_time\":\"0\",\"end_time\":\"1\"}", "style: required"},
         {"{\"scene_id\":1,\"style\":\"v\",\"end_time\":\"1\"}", "start_time: required"},
         {"{\"scene_id\":1,\"style\":\"v\",\"start_time\":\"1\"}", "end_time: required"},
-        {"{" CB ",\"scene_id\":1.0}", "scene_id: must be a whole number from 0 to 2147483647"},
-        {"{" CB ",\"scene_id\":-1}", "scene_id: must be a whole number from 0 to 2147483647"},
-        {"{" CB ",\"style\":\"\"}", "style: must be 1-64 bytes of [a-z0-9-]"},
-        {"{" CB ",\"style\":\"a_b\"}", "style: must be 1-64 bytes of [a-z0-9-]"},
-        {"{" CB ",\"style\":null}", "style: must be 1-64 bytes of [a-z0-9-]"},
-        {"{" CB ",\"start_time\":\"\"}",
+        {"{" CB_BUT_SCENE ",\"scene_id\":1.0}",
+         "scene_id: must be a whole number from 0 to 2147483647"},
+        {"{" CB_BUT_SCENE ",\"scene_id\":-1}",
+         "scene_id: must be a whole number from 0 to 2147483647"},
+        {"{" CB_BUT_STYLE ",\"style\":\"\"}", "style: must be 1-64 bytes of [a-z0-9-]"},
+        {"{" CB_BUT_STYLE ",\"style\":\"a_b\"}", "style: must be 1-64 bytes of [a-z0-9-]"},
+        {"{" CB_BUT_STYLE ",\"style\":null}", "style: must be 1-64 bytes of [a-z0-9-]"},
+        {"{" CB_BUT_START ",\"start_time\":\"\"}",
          "start_time: must be a string: HH:MM:SS(.fff), MM:SS(.fff) or seconds"},
-        {"{" CB ",\"start_time\":\"1:2:3:4\"}",
+        {"{" CB_BUT_START ",\"start_time\":\"1:2:3:4\"}",
          "start_time: must be a string: HH:MM:SS(.fff), MM:SS(.fff) or seconds"},
-        {"{" CB ",\"start_time\":\"1.5:00\"}",
+        {"{" CB_BUT_START ",\"start_time\":\"1.5:00\"}",
          "start_time: must be a string: HH:MM:SS(.fff), MM:SS(.fff) or seconds"},
-        {"{" CB ",\"start_time\":\"-1\"}",
+        {"{" CB_BUT_START ",\"start_time\":\"-1\"}",
          "start_time: must be a string: HH:MM:SS(.fff), MM:SS(.fff) or seconds"},
-        {"{" CB ",\"end_time\":\"000000000000000000000000000000001\"}",
+        {"{" CB_BUT_END ",\"end_time\":\"000000000000000000000000000000001\"}",
          "end_time: must be a string: HH:MM:SS(.fff), MM:SS(.fff) or seconds"},
         {"{\"scene_id\":1,\"style\":\"v\",\"start_time\":\"2\",\"end_time\":\"1\",\"duration_"
          "seconds\":1}",
@@ -523,6 +530,40 @@ static void test_long_strings_are_bounded(void)
     buf_free(&b);
 }
 
+/* Issue 16, defect 3: text that is not UTF-8 is refused in every kind of body, naming the field;
+ * so are duplicate members. */
+static void test_not_utf8_is_refused_naming_the_field(void)
+{
+    UNIT_ASSERT_STR(refusal(BODY_VIDEO, "{\"video_title\":\"\xc0\xaf\"}"),
+                    "video_title: not valid UTF-8 (at offset 16)");
+    UNIT_ASSERT_STR(refusal(BODY_VIDEO, "{\"video_title\":\"\\ud800\"}"),
+                    "video_title: not valid UTF-8 (unpaired surrogate escape at offset 16)");
+    UNIT_ASSERT_STR(refusal(BODY_VIDEO, "{\"highlights_summary\":{\"total_duration\":1,"
+                                        "\"categories\":[\"\xed\xa0\x80\"]}}"),
+                    "highlights_summary.categories[0]: not valid UTF-8 (at offset 57)");
+    UNIT_ASSERT_STR(refusal(BODY_CLIP,
+                            "{\"scene_id\":1,\"style\":\"v\",\"start_time\":\"0\","
+                            "\"end_time\":\"1\",\"scene_description\":\"\xf4\x90\x80\x80\"}"),
+                    "scene_description: not valid UTF-8 (at offset 79)");
+    UNIT_ASSERT_STR(refusal(BODY_STATUS, "{\"status\":\"failed\",\"error\":\"\\udc00\\ud800\"}"),
+                    "error: not valid UTF-8 (unpaired surrogate escape at offset 28)");
+    UNIT_ASSERT_STR(refusal(BODY_UPLOAD, "{\"filename\":\"\xe0\x80\xaf.mp4\"}"),
+                    "filename: not valid UTF-8 (at offset 13)");
+    UNIT_ASSERT_STR(refusal(BODY_STATS, "{\"\xc0\":1}"), "body: not valid UTF-8 (at offset 2)");
+    UNIT_ASSERT_STR(refusal(BODY_VIDEO, "{\"status\":\"queued\",\"status\":\"failed\"}"),
+                    "status: given twice");
+    /* clipctl's arguments carry the bytes as they are, and the parser refuses them */
+    const char *bad[] = {"video_title=\xc0\xaf"};
+    const char *body = args_body(BODY_VIDEO, NULL, bad, 1);
+    char *copy = strdup(body);
+    UNIT_ASSERT_STR(refusal(BODY_VIDEO, copy), "video_title: not valid UTF-8 (at offset 16)");
+    free(copy);
+    UNIT_ASSERT_STR(args_body(BODY_VIDEO, "{\"a\":1,\"a\":2}", NULL, 0), "a: given twice");
+    const char *raw[] = {"styles_processed:=[\"\\ud800\"]"};
+    UNIT_ASSERT_STR(args_body(BODY_VIDEO, NULL, raw, 1),
+                    "styles_processed: not valid JSON after ':='");
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {
@@ -536,6 +577,7 @@ int main(void)
         UNIT_TEST(test_stats_and_upload_bodies),
         UNIT_TEST(test_field_arguments),
         UNIT_TEST(test_long_strings_are_bounded),
+        UNIT_TEST(test_not_utf8_is_refused_naming_the_field),
         CU_TEST_INFO_NULL,
     };
     return unit_run("body", tests, setup, teardown);

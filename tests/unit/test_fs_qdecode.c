@@ -126,7 +126,7 @@ static void test_handed_back(void)
          CLIP_EUNAVAILABLE},
         {"[{\"document\":{\"name\":\"p/d\",\"fields\":{\"a\":{\"stringValue\":\"1\"},"
          "\"a\":{\"stringValue\":\"2\"}}}}]",
-         CLIP_OK}, /* duplicate key */
+         CLIP_EBACKEND}, /* duplicate key: the strict reader refuses it */
         {"[{\"document\":{\"name\":\"p/d\",\"fields\":{\"a\":{\"integerValue\":5}}}}]", CLIP_OK},
         {"[{\"document\":{\"name\":\"p/d\",\"fields\":{\"a\":{\"bytesValue\":\"Zm9v\"}}}}]",
          CLIP_OK},
@@ -144,7 +144,9 @@ static void test_handed_back(void)
         {"[{\"document\":{\"name\":\"p/d\",\"fields\":{\"a\":{\"fooValue\":1}}}}]", CLIP_EBACKEND},
         {"[{\"document\":{\"fields\":{}}}]", CLIP_EBACKEND},      /* no name */
         {"[{\"document\":{\"name\":\"p/d\"}}] x", CLIP_EBACKEND}, /* trailing bytes */
-        {"[{\"document\":{\"name\":\"p/d\",}}]", CLIP_OK},        /* json-c's leniency */
+        {"[{\"document\":{\"name\":\"p/d\",}}]", CLIP_EBACKEND},  /* a trailing comma */
+        {"[{\"document\":{\"name\":\"p/d\",\"fields\":{\"a\":{\"stringValue\":\"\\ud800\"}}}}]",
+         CLIP_EBACKEND}, /* a lone surrogate escape */
         {"{}", CLIP_EBACKEND},
         {"", CLIP_EBACKEND},
     };
