@@ -213,8 +213,17 @@ static void emit(worker *w, const char *fmt, ...)
     }
 }
 
-static void emit_issues(worker *w, const legacy_report *rep)
+/* ---- the run's events (core/migrate's sink) ------------------------------------------------ */
+
+static void target_name(const mig_target *t, char *out, size_t outlen)
 {
+    snprintf(out, outlen, "%s/%s", t->uid, t->video_id);
+}
+
+static void on_issues(void *ctx, const mig_target *t, const legacy_report *rep)
+{
+    (void)t;
+    worker *w = ctx;
     for (size_t i = 0; i < rep->n; i++) {
         char key[600], detail[300];
         snprintf(key, sizeof key, "%s", rep->items[i].key);
@@ -228,143 +237,56 @@ static void emit_issues(worker *w, const legacy_report *rep)
              "more issues than one report keeps");
 }
 
-/* Commits writes[0..n) in chunks of at most FS_COMMIT_WRITES_MAX. 0 ok, -1 after a failure event.
- */
-static int commit_all(worker *w, arena_t *a, const fs_write *writes, size_t n, const char *last)
+static void on_planned(void *ctx, const mig_target *t, const mig_plan *plan)
 {
-    for (size_t off = 0; off < n;) {
-        size_t k = n - off > FS_COMMIT_WRITES_MAX ? FS_COMMIT_WRITES_MAX : n - off;
-        char err[512];
-        clip_err e =
-            w->dry_run ? CLIP_OK : fs_commit(w->fs, a, writes + off, k, NULL, err, sizeof err);
-        if (e != CLIP_OK) {
-            clean(err);
-            emit(w, "F\t%s\tcommit of %zu writes: %s: %s", last, k, clip_err_code(e), err);
-            return -1;
-        }
-        emit(w, "C\t%zu", k);
-        off += k;
-    }
-    return 0;
+    char name[2 * IDS_MAX + 2], refused[sizeof plan->refused];
+    target_name(t, name, sizeof name);
+    snprintf(refused, sizeof refused, "%s", plan->refused);
+    clean(refused);
+    emit(ctx, "V\t%zu\t%zu\t%d\t%d\t%zu\t%s\t%s", plan->clips, plan->clips_written,
+         plan->video_written, plan->video_created, plan->clips_refused, name, refused);
 }
 
-/* The writes waiting for a commit, and the arenas (one per video) their memory lives in. */
-typedef struct {
-    fs_write *writes;
-    size_t n, cap;
-    arena_t **arenas;
-    size_t narenas, capa;
-} pending;
-
-static void pending_release(pending *p)
+static void on_skipped(void *ctx, const mig_target *t, const char *why)
 {
-    for (size_t i = 0; i < p->narenas; i++) {
-        arena_free(p->arenas[i]);
-        free(p->arenas[i]);
-    }
-    p->narenas = 0;
-    p->n = 0;
+    char name[2 * IDS_MAX + 2];
+    target_name(t, name, sizeof name);
+    emit(ctx, "S\t%s\t%s", name, why);
 }
 
-static int pending_flush(worker *w, pending *p, const char *last)
+static void on_failed(void *ctx, const mig_target *t, const char *what)
 {
-    arena_t a;
-    arena_init(&a, 0);
-    int rc = commit_all(w, &a, p->writes, p->n, last);
-    arena_free(&a);
-    pending_release(p);
-    return rc;
+    char name[2 * IDS_MAX + 2], why[1024];
+    target_name(t, name, sizeof name);
+    snprintf(why, sizeof why, "%s", what);
+    clean(why);
+    emit(ctx, "F\t%s\t%s", name, why);
 }
 
-/* Adds a video's writes (and its arena) to the batch. 0 ok, -1 out of memory. */
-static int pending_add(pending *p, const mig_plan *plan, arena_t *va)
+static void on_committed(void *ctx, size_t n)
 {
-    if (p->n + plan->n > p->cap) {
-        size_t nc = p->cap ? p->cap : FS_COMMIT_WRITES_MAX;
-        while (nc < p->n + plan->n)
-            nc *= 2;
-        fs_write *grown = realloc(p->writes, nc * sizeof *grown);
-        if (!grown)
-            return -1;
-        p->writes = grown;
-        p->cap = nc;
-    }
-    if (p->narenas == p->capa) {
-        size_t nc = p->capa ? p->capa * 2 : 64;
-        arena_t **grown = realloc(p->arenas, nc * sizeof *grown);
-        if (!grown)
-            return -1;
-        p->arenas = grown;
-        p->capa = nc;
-    }
-    if (plan->n)
-        memcpy(p->writes + p->n, plan->writes, plan->n * sizeof *plan->writes);
-    p->n += plan->n;
-    p->arenas[p->narenas++] = va;
-    return 0;
+    emit(ctx, "C\t%zu", n);
 }
 
-/* Migrates targets[first], targets[first + step], ...; 0 when every commit went through. Writes of
- * several videos share a commit; a video's writes go into one commit whenever they fit in one
- * (else its clips go first and the video document last). */
+static int on_stop(void *ctx)
+{
+    return ((worker *)ctx)->orphaned;
+}
+
+/* A dry run: the commits are counted, none is sent. */
+static clip_err commit_nothing(void *ctx, arena_t *a, const fs_write *writes, size_t n, char *err,
+                               size_t errlen)
+{
+    (void)ctx, (void)a, (void)writes, (void)n, (void)err, (void)errlen;
+    return CLIP_OK;
+}
+
+/* Migrates targets[first], targets[first + step], ... (core/migrate), its events to w. */
 static int work(worker *w, const mig_target *targets, size_t n, size_t first, size_t step)
 {
-    pending p;
-    memset(&p, 0, sizeof p);
-    int rc = 0;
-    char last[2 * IDS_MAX + 2] = "";
-    for (size_t i = first; i < n && rc == 0 && !w->orphaned; i += step) {
-        const mig_target *t = &targets[i];
-        snprintf(last, sizeof last, "%s/%s", t->uid, t->video_id);
-        arena_t *va = malloc(sizeof *va);
-        if (!va) {
-            emit(w, "F\t%s\tout of memory", last);
-            rc = -1;
-            break;
-        }
-        arena_init(va, 0);
-        legacy_report rep;
-        legacy_report_init(&rep, va);
-        legacy_video lv;
-        char err[512];
-        clip_err e = mig_read_target(w->r2, va, t, &lv, &rep, err, sizeof err);
-        emit_issues(w, &rep);
-        mig_plan plan;
-        mig_plan_init(&plan);
-        if (e == CLIP_OK)
-            e = mig_plan_video(w->fs, va, &lv, &plan, err, sizeof err);
-        if (e != CLIP_OK) {
-            if (e == CLIP_ENOTFOUND) {
-                emit(w, "S\t%s\tneither highlights.json nor clip files", last);
-            } else {
-                clean(err);
-                emit(w, "F\t%s\t%s: %s", last, clip_err_code(e), err);
-                rc = -1;
-            }
-            arena_free(va);
-            free(va);
-            continue;
-        }
-        clean(plan.refused);
-        emit(w, "V\t%zu\t%zu\t%d\t%d\t%zu\t%s\t%s", plan.clips, plan.clips_written,
-             plan.video_written, plan.video_created, plan.clips_refused, last, plan.refused);
-        if (p.n && p.n + plan.n > FS_COMMIT_WRITES_MAX)
-            rc = pending_flush(w, &p, last);
-        if (rc == 0 && pending_add(&p, &plan, va) != 0) {
-            emit(w, "F\t%s\tout of memory", last);
-            arena_free(va);
-            free(va);
-            rc = -1;
-        }
-        if (rc == 0 && p.n >= FS_COMMIT_WRITES_MAX)
-            rc = pending_flush(w, &p, last);
-    }
-    if (rc == 0)
-        rc = pending_flush(w, &p, last);
-    pending_release(&p);
-    free(p.writes);
-    free(p.arenas);
-    return rc;
+    mig_sink sink = {w, on_issues, on_planned, on_skipped, on_failed, on_committed, on_stop};
+    return mig_run(w->fs, w->r2, targets, n, first, step,
+                   w->dry_run ? commit_nothing : mig_commit_firestore, w->fs, &sink);
 }
 
 /* ---- the command ---------------------------------------------------------------------------- */

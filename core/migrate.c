@@ -3,12 +3,14 @@
 #include "migrate.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clips.h"
 #include "ids.h"
+#include "layout.h"
 #include "videos.h"
 
 /* ---- targets -------------------------------------------------------------------------------- */
@@ -118,11 +120,12 @@ clip_err mig_firestore_targets(fs_client *fs, arena_t *a, const char *uid, mig_t
     *out = NULL;
     *n = 0;
     size_t cap = 0;
-    char parent[FS_PATH_MAX] = "";
+    const char *parent = "";
     if (uid) {
         if (!ids_valid_id(uid, strlen(uid)))
             return clip_fail(CLIP_EINVAL, err, errlen, "bad uid");
-        snprintf(parent, sizeof parent, "users/%s", uid);
+        if (!(parent = layout_user_doc(a, uid)))
+            return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
     }
     static const char *const sel[] = {"video_id"};
     fs_order order = {"__name__", 0};
@@ -176,14 +179,16 @@ static clip_err read_stored(fs_client *fs, arena_t *a, const char *uid, const ch
                             char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
-    char path[FS_PATH_MAX];
-    snprintf(path, sizeof path, "users/%s/videos/%s", uid, vid);
+    const char *path = layout_video_doc(a, uid, vid);
+    if (!path)
+        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
     clip_err e = fs_get(fs, a, path, &s->video, err, errlen);
     if (e == CLIP_OK)
         s->has_video = 1;
     else if (e != CLIP_ENOTFOUND)
         return e;
-    snprintf(path, sizeof path, "users/%s/videos/%s/clips", uid, vid);
+    if (!(path = layout_clips_collection(a, uid, vid)))
+        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
     size_t cap = 0;
     const char *token = NULL;
     for (int page = 0; page < MIG_LIST_PAGES_MAX; page++) {
@@ -351,12 +356,11 @@ clip_err mig_plan_video(fs_client *fs, arena_t *a, const legacy_video *lv, mig_p
     }
 
     fs_value *vf = arena_alloc(a, sizeof *vf);
-    char *path = arena_alloc(a, FS_PATH_MAX);
+    const char *path = layout_video_doc(a, v->user_id, v->video_id);
     const char **owned = arena_calloc(a, VIDEOS_FIELDS_MAX, sizeof *owned);
     size_t nowned = 0;
     if (!vf || !path || !owned)
         return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
-    snprintf(path, FS_PATH_MAX, "users/%s/videos/%s", v->user_id, v->video_id);
     if (!s.has_video) {
         /* the workflow's own settings stay as it writes them later: only a new document gets them */
         unsigned mask = MIG_VIDEO_NEW | (time_zero(v->created_at) ? 0 : VIDEO_F_CREATED_AT);
@@ -401,6 +405,169 @@ clip_err mig_plan_video(fs_client *fs, arena_t *a, const legacy_video *lv, mig_p
     w->ntransforms = 1;
     plan->video_written = 1;
     return CLIP_OK;
+}
+
+/* ---- a run: batched commits ---------------------------------------------------------------- */
+
+clip_err mig_commit_firestore(void *ctx, arena_t *a, const fs_write *writes, size_t n, char *err,
+                              size_t errlen)
+{
+    return fs_commit((fs_client *)ctx, a, writes, n, NULL, err, errlen);
+}
+
+void mig_batch_init(mig_batch *b, mig_commit_fn commit, void *ctx)
+{
+    memset(b, 0, sizeof *b);
+    b->commit = commit;
+    b->ctx = ctx;
+}
+
+static void batch_release(mig_batch *b)
+{
+    for (size_t i = 0; i < b->narenas; i++) {
+        arena_free(b->arenas[i]);
+        free(b->arenas[i]);
+    }
+    b->narenas = 0;
+    b->n = 0;
+}
+
+void mig_batch_free(mig_batch *b)
+{
+    batch_release(b);
+    free(b->writes);
+    free(b->arenas);
+    b->writes = NULL;
+    b->arenas = NULL;
+    b->cap = b->capa = 0;
+}
+
+static void failed(const mig_sink *sink, const mig_target *t, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void failed(const mig_sink *sink, const mig_target *t, const char *fmt, ...)
+{
+    char what[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (sink->failed)
+        sink->failed(sink->ctx, t, what);
+}
+
+int mig_batch_flush(mig_batch *b, const mig_target *t, const mig_sink *sink)
+{
+    arena_t a;
+    arena_init(&a, 0);
+    int rc = 0;
+    for (size_t off = 0; off < b->n;) {
+        size_t k = b->n - off > FS_COMMIT_WRITES_MAX ? FS_COMMIT_WRITES_MAX : b->n - off;
+        char err[512] = "";
+        clip_err e = b->commit(b->ctx, &a, b->writes + off, k, err, sizeof err);
+        if (e != CLIP_OK) {
+            failed(sink, t, "commit of %zu writes: %s: %s", k, clip_err_code(e), err);
+            rc = -1;
+            break;
+        }
+        if (sink->committed)
+            sink->committed(sink->ctx, k);
+        off += k;
+    }
+    arena_free(&a);
+    batch_release(b);
+    return rc;
+}
+
+/* Takes a video's writes (and its arena) into the batch. 0 ok, -1 out of memory. */
+static int batch_take(mig_batch *b, const mig_plan *plan, arena_t *va)
+{
+    if (b->n + plan->n > b->cap) {
+        size_t nc = b->cap ? b->cap : FS_COMMIT_WRITES_MAX;
+        while (nc < b->n + plan->n)
+            nc *= 2;
+        fs_write *grown = realloc(b->writes, nc * sizeof *grown);
+        if (!grown)
+            return -1;
+        b->writes = grown;
+        b->cap = nc;
+    }
+    if (b->narenas == b->capa) {
+        size_t nc = b->capa ? b->capa * 2 : 64;
+        arena_t **grown = realloc(b->arenas, nc * sizeof *grown);
+        if (!grown)
+            return -1;
+        b->arenas = grown;
+        b->capa = nc;
+    }
+    if (plan->n)
+        memcpy(b->writes + b->n, plan->writes, plan->n * sizeof *plan->writes);
+    b->n += plan->n;
+    b->arenas[b->narenas++] = va;
+    return 0;
+}
+
+int mig_batch_add(mig_batch *b, const mig_plan *plan, arena_t *va, const mig_target *t,
+                  const mig_sink *sink)
+{
+    int rc = 0;
+    if (b->n && b->n + plan->n > FS_COMMIT_WRITES_MAX)
+        rc = mig_batch_flush(b, t, sink);
+    if (rc != 0 || batch_take(b, plan, va) != 0) {
+        if (rc == 0)
+            failed(sink, t, "out of memory");
+        arena_free(va);
+        free(va);
+        return -1;
+    }
+    return b->n >= FS_COMMIT_WRITES_MAX ? mig_batch_flush(b, t, sink) : 0;
+}
+
+int mig_run(fs_client *fs, r2_client *r2, const mig_target *targets, size_t n, size_t first,
+            size_t step, mig_commit_fn commit, void *commit_ctx, const mig_sink *sink)
+{
+    mig_batch b;
+    mig_batch_init(&b, commit, commit_ctx);
+    int rc = 0;
+    const mig_target *last = NULL;
+    for (size_t i = first; i < n && rc == 0 && !(sink->stop && sink->stop(sink->ctx)); i += step) {
+        const mig_target *t = last = &targets[i];
+        arena_t *va = malloc(sizeof *va);
+        if (!va) {
+            failed(sink, t, "out of memory");
+            rc = -1;
+            break;
+        }
+        arena_init(va, 0);
+        legacy_report rep;
+        legacy_report_init(&rep, va);
+        legacy_video lv;
+        char err[512];
+        clip_err e = mig_read_target(r2, va, t, &lv, &rep, err, sizeof err);
+        if (sink->issues)
+            sink->issues(sink->ctx, t, &rep);
+        mig_plan plan;
+        mig_plan_init(&plan);
+        if (e == CLIP_OK)
+            e = mig_plan_video(fs, va, &lv, &plan, err, sizeof err);
+        if (e != CLIP_OK) {
+            if (e == CLIP_ENOTFOUND && sink->skipped) {
+                sink->skipped(sink->ctx, t, "neither highlights.json nor clip files");
+            } else if (e != CLIP_ENOTFOUND) {
+                failed(sink, t, "%s: %s", clip_err_code(e), err);
+                rc = -1;
+            }
+            arena_free(va);
+            free(va);
+            continue;
+        }
+        if (sink->planned)
+            sink->planned(sink->ctx, t, &plan);
+        rc = mig_batch_add(&b, &plan, va, t, sink);
+    }
+    if (rc == 0 && last)
+        rc = mig_batch_flush(&b, last, sink);
+    mig_batch_free(&b);
+    return rc;
 }
 
 /* ---- verify --------------------------------------------------------------------------------- */
@@ -547,8 +714,9 @@ clip_err mig_verify_video(fs_client *fs, arena_t *a, const char *uid, const char
     if (e != CLIP_OK)
         return e;
     differ d = {fn, ctx, 0, NULL};
-    char vpath[FS_PATH_MAX], cpath[FS_PATH_MAX + 160];
-    snprintf(vpath, sizeof vpath, "users/%s/videos/%s", uid, video_id);
+    const char *vpath = layout_video_doc(a, uid, video_id), *cpath;
+    if (!vpath)
+        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
     d.path = vpath;
     if (!lv && !s.has_video && s.nclips == 0)
         return CLIP_OK;
@@ -568,7 +736,8 @@ clip_err mig_verify_video(fs_client *fs, arena_t *a, const char *uid, const char
     /* clips on both sides, by id; a video missing on one side shows each of its clips too */
     for (size_t i = 0; lv && i < lv->nclips; i++) {
         const clip_rec *r = &lv->clips[i];
-        snprintf(cpath, sizeof cpath, "%.1000s/clips/%.128s", vpath, r->clip_id);
+        if (!(cpath = layout_clip_doc(a, uid, video_id, r->clip_id)))
+            return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
         d.path = cpath;
         const fs_doc *have = stored_clip(&s, r->clip_id);
         if (!have) {
@@ -594,7 +763,8 @@ clip_err mig_verify_video(fs_client *fs, arena_t *a, const char *uid, const char
         const char *id = s.clips[i].id;
         if (nids && bsearch(&id, ids, nids, sizeof *ids, cmp_str_ptr))
             continue;
-        snprintf(cpath, sizeof cpath, "%.1000s/clips/%.128s", vpath, s.clips[i].id);
+        if (!(cpath = layout_clip_doc(a, uid, video_id, s.clips[i].id)))
+            return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
         d.n++;
         fn(ctx, cpath, "document", "(missing)", "present");
     }

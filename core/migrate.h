@@ -63,6 +63,66 @@ void mig_plan_init(mig_plan *p);
 clip_err mig_plan_video(fs_client *fs, arena_t *a, const legacy_video *lv, mig_plan *plan,
                         char *err, size_t errlen);
 
+/* ---- a run: plans batched into commits ------------------------------------------------------ */
+
+/* Sends writes to Firestore: fs_commit for a real run; tests and dry runs give their own. */
+typedef clip_err (*mig_commit_fn)(void *ctx, arena_t *a, const fs_write *writes, size_t n,
+                                  char *err, size_t errlen);
+
+/* The writes waiting for a commit, and the arenas (one per video) their memory lives in. Writes of
+ * several videos share a commit; a video's writes go into one commit whenever they fit in one
+ * (else its clips go first and the video document last, in order). */
+typedef struct {
+    mig_commit_fn commit;
+    void *ctx;
+    fs_write *writes;
+    size_t n, cap;
+    arena_t **arenas;
+    size_t narenas, capa;
+} mig_batch;
+
+void mig_batch_init(mig_batch *b, mig_commit_fn commit, void *ctx);
+void mig_batch_free(mig_batch *b); /* frees what is still waiting, unsent */
+
+/* What a run tells its caller, video by video (for progress and the summary); ctx is theirs. */
+typedef struct {
+    void *ctx;
+    /* the legacy layout's issues met reading one target */
+    void (*issues)(void *ctx, const mig_target *t, const legacy_report *rep);
+    /* a video read and compared: plan says what it needs */
+    void (*planned)(void *ctx, const mig_target *t, const mig_plan *plan);
+    /* a target with neither highlights.json nor clip files */
+    void (*skipped)(void *ctx, const mig_target *t, const char *why);
+    /* a target that failed (read, compare, or a commit sent while it was the last one read):
+     * what says why, as "unavailable: firestore: ..." or "commit of 3 writes: ..." */
+    void (*failed)(void *ctx, const mig_target *t, const char *what);
+    /* one commit of n writes went through (or would have, in a dry run) */
+    void (*committed)(void *ctx, size_t n);
+    /* non-zero: stop after the current video (may be NULL) */
+    int (*stop)(void *ctx);
+} mig_sink;
+
+/* Adds a planned video (its writes, and the arena va they live in, which the batch then owns)
+ * and sends the commits that are full: a batch that would go over FS_COMMIT_WRITES_MAX with
+ * this video is sent first, and a batch that reaches it is sent. 0 ok; -1 after a failed commit
+ * or out of memory (reported to sink->failed for t; va is freed either way). */
+int mig_batch_add(mig_batch *b, const mig_plan *plan, arena_t *va, const mig_target *t,
+                  const mig_sink *sink);
+
+/* Sends everything waiting, in commits of at most FS_COMMIT_WRITES_MAX writes (t: the target the
+ * failure is reported for). 0 ok, -1 after a failed commit. */
+int mig_batch_flush(mig_batch *b, const mig_target *t, const mig_sink *sink);
+
+/* Migrates targets[first], targets[first + step], ...: reads and plans each (mig_read_target,
+ * mig_plan_video against fs) and sends the writes in batched commits through commit. Stops at the
+ * first failure. 0 when every video was planned and every commit went through. */
+int mig_run(fs_client *fs, r2_client *r2, const mig_target *targets, size_t n, size_t first,
+            size_t step, mig_commit_fn commit, void *commit_ctx, const mig_sink *sink);
+
+/* The mig_commit_fn of a real run: fs_commit on the fs_client ctx. */
+clip_err mig_commit_firestore(void *ctx, arena_t *a, const fs_write *writes, size_t n, char *err,
+                              size_t errlen);
+
 /* A difference found by mig_verify_video: the document path, the field ("document" when one side
  * lacks it), and both sides as text ("(missing)" for an absent document). */
 typedef void (*mig_diff_fn)(void *ctx, const char *path, const char *field, const char *r2,
