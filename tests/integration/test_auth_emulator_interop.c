@@ -11,6 +11,7 @@
 
 #include "idtoken.h"
 #include "testproc.h"
+#include "tjson.h"
 #include "unit.h"
 
 #define PROJECT "demo-test"
@@ -111,7 +112,7 @@ static int identity_call(const char *method, const char *email, char **token, ch
     if (tp_http("POST", url, headers, body, strlen(body), &r) != 0)
         return -1;
     int rc = -1;
-    json_object *o = r.status == 200 ? json_tokener_parse(r.body) : NULL;
+    json_object *o = r.status == 200 ? tj_parse(r.body) : NULL;
     json_object *t, *id;
     if (o && json_object_object_get_ex(o, "idToken", &t) &&
         json_object_object_get_ex(o, "localId", &id) && json_object_is_type(t, json_type_string) &&

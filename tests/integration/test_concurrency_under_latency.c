@@ -8,6 +8,7 @@
 
 #include "clips.h"
 #include "fullstack.h"
+#include "seed.h"
 #include "unit.h"
 #include "videos.h"
 
@@ -26,33 +27,13 @@ static double now_ms(void)
 
 static int seed(void)
 {
-    arena_t a;
-    arena_init(&a, 0);
-    fs_client *fs = NULL;
-    char err[512] = "";
-    int rc = -1;
     video_rec v;
     memset(&v, 0, sizeof v);
     v.video_title = "A talk";
     v.status = "completed";
-    clip_create_input n;
-    memset(&n, 0, sizeof n);
-    n.scene_id = 1;
-    n.style = "vertical";
-    n.start_time = "0";
-    n.end_time = "10";
-    n.status = "completed";
-    if (fs_client_new(F.cfg, &fs, err, sizeof err) == CLIP_OK &&
-        videos_create_or_update(fs, &a, "alice", "vid1", &v, VIDEO_F_TITLE | VIDEO_F_STATUS, NULL,
-                                NULL, err, sizeof err) == CLIP_OK &&
-        clips_create(fs, &a, "alice", "vid1", "clip_1_vertical", &n, NULL, NULL, err,
-                     sizeof err) == CLIP_OK)
-        rc = 0;
-    else
-        fprintf(stderr, "seed failed: %s\n", err);
-    fs_client_free(fs);
-    arena_free(&a);
-    return rc;
+    static const seed_clip clip = {
+        .id = "clip_1_vertical", .scene_id = 1, .priority = -1, .status = "completed"};
+    return seed_video(F.cfg, "alice", "vid1", &v, VIDEO_F_TITLE | VIDEO_F_STATUS, &clip, 1, 0);
 }
 
 /* Every request to the emulator (the admin API aside) waits DELAY_MS before it is served. */

@@ -13,6 +13,8 @@
 #include "clips.h"
 #include "firestore.h"
 #include "fullstack.h"
+#include "seed.h"
+#include "tjson.h"
 #include "unit.h"
 #include "videos.h"
 
@@ -36,42 +38,22 @@ static void sleep_ms(int ms)
 
 static int seed(void)
 {
-    char err[256];
-    fs_client *fs = NULL;
-    arena_t a;
-    arena_init(&a, 0);
-    int rc = -1;
-    if (fs_client_new(F.cfg, &fs, err, sizeof err) != CLIP_OK)
-        goto out;
     video_rec v;
     memset(&v, 0, sizeof v);
     v.video_title = "Faults";
     v.status = "completed";
-    if (videos_create_or_update(fs, &a, "alice", "vid1", &v, VIDEO_F_TITLE | VIDEO_F_STATUS, NULL,
-                                NULL, err, sizeof err))
-        goto out;
+    seed_clip clips[5];
+    char ids[5][32];
     for (int i = 0; i < 5; i++) {
-        char id[32];
-        snprintf(id, sizeof id, "clip_%d_vertical", i);
-        clip_create_input n;
-        memset(&n, 0, sizeof n);
-        n.scene_id = i;
-        n.style = "vertical";
-        n.start_time = "0";
-        n.end_time = "10";
-        n.status = "completed";
-        n.file_size_bytes = 1000;
-        n.has_thumbnail = 1;
-        if (clips_create(fs, &a, "alice", "vid1", id, &n, NULL, NULL, err, sizeof err))
-            goto out;
+        snprintf(ids[i], sizeof ids[i], "clip_%d_vertical", i);
+        clips[i] = (seed_clip){.id = ids[i],
+                               .scene_id = i,
+                               .priority = -1,
+                               .status = "completed",
+                               .size = 1000,
+                               .thumb = 1};
     }
-    rc = 0;
-out:
-    if (rc)
-        fprintf(stderr, "seed: %s\n", err);
-    fs_client_free(fs);
-    arena_free(&a);
-    return rc;
+    return seed_video(F.cfg, "alice", "vid1", &v, VIDEO_F_TITLE | VIDEO_F_STATUS, clips, 5, 0);
 }
 
 static int start(void)
@@ -121,7 +103,7 @@ static long fault_hits_and_clear(void)
     tp_http_resp r;
     long hits = 0;
     if (tp_http("GET", url, NULL, NULL, 0, &r) == 0) {
-        json_object *j = json_tokener_parse(r.body), *rules;
+        json_object *j = tj_parse(r.body), *rules;
         if (j && json_object_object_get_ex(j, "faults", &rules))
             for (size_t i = 0; i < json_object_array_length(rules); i++) {
                 json_object *h;

@@ -15,6 +15,7 @@
 
 #include "firestore.h"
 #include "fullstack.h"
+#include "tjson.h"
 #include "unit.h"
 
 #define NUSERS 3
@@ -438,7 +439,7 @@ static char *video_json(const char *uid, const char *vid, long *status, const ch
         return NULL;
     }
     *status = r.status;
-    json_object *j = json_tokener_parse(r.body);
+    json_object *j = tj_parse(r.body);
     tp_http_free(&r);
     if (!j)
         return NULL;
@@ -490,7 +491,7 @@ static char *get_raw(const char *uid, const char *path, long *status)
 /* The "clips" array of a clip list answer with thumbnails' query strings cut, and its cursor. */
 static char *clips_of(const char *body, char *cursor, size_t cursor_len)
 {
-    json_object *j = body ? json_tokener_parse(body) : NULL, *clips = NULL, *nc = NULL;
+    json_object *j = body ? tj_parse(body) : NULL, *clips = NULL, *nc = NULL;
     cursor[0] = '\0';
     if (!j || !json_object_object_get_ex(j, "clips", &clips)) {
         json_object_put(j);
@@ -531,7 +532,7 @@ static void clip_reads(char **page1, char **page2, long *link_status, char *link
     *page2 = clips_of(b, cursor, sizeof cursor);
     free(b);
     b = get_raw("u0", "/api/videos/v03/clips/clip_2_square.mp4?redirect=0", link_status);
-    json_object *j = b ? json_tokener_parse(b) : NULL, *u = NULL;
+    json_object *j = b ? tj_parse(b) : NULL, *u = NULL;
     link[0] = '\0';
     if (j && json_object_object_get_ex(j, "url", &u)) {
         snprintf(link, link_len, "%s", json_object_get_string(u));
@@ -554,7 +555,7 @@ static char *video_list(const char *uid, int *pages)
         long st;
         snprintf(path, sizeof path, "/api/videos?limit=7%s%s", cursor[0] ? "&cursor=" : "", cursor);
         char *b = get_raw(uid, path, &st);
-        json_object *j = b && st == 200 ? json_tokener_parse(b) : NULL, *vs = NULL, *nc = NULL;
+        json_object *j = b && st == 200 ? tj_parse(b) : NULL, *vs = NULL, *nc = NULL;
         free(b);
         if (!j || !json_object_object_get_ex(j, "videos", &vs)) {
             json_object_put(j);
@@ -594,7 +595,7 @@ static void test_api_same_in_both_phases(void)
             UNIT_ASSERT_STR(src, "r2");
         }
     /* one answer field by field: the join is what the API shows */
-    json_object *j = json_tokener_parse(r2[0]);
+    json_object *j = tj_parse(r2[0]);
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
     json_object *clips = NULL, *c0 = NULL, *x = NULL;
     CU_ASSERT_TRUE(json_object_object_get_ex(j, "clips", &clips));

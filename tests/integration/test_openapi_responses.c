@@ -12,6 +12,8 @@
 #include "clips.h"
 #include "firestore.h"
 #include "fullstack.h"
+#include "seed.h"
+#include "tjson.h"
 #include "unit.h"
 #include "videos.h"
 
@@ -29,13 +31,6 @@ static int nrecorded;
 
 static int seed(void)
 {
-    char err[256] = "";
-    fs_client *fs = NULL;
-    arena_t a;
-    arena_init(&a, 0);
-    int rc = -1;
-    if (fs_client_new(F.cfg, &fs, err, sizeof err) != CLIP_OK)
-        goto out;
     static const char *styles[] = {"vertical", "square"}, *cats[] = {"funny", "insightful"};
     video_rec v;
     memset(&v, 0, sizeof v);
@@ -55,60 +50,32 @@ static int seed(void)
     unsigned all = VIDEO_F_URL | VIDEO_F_TITLE | VIDEO_F_YOUTUBE_ID | VIDEO_F_STATUS |
                    VIDEO_F_CUSTOM_PROMPT | VIDEO_F_STYLES | VIDEO_F_CROP_MODE |
                    VIDEO_F_TARGET_ASPECT | VIDEO_F_HIGHLIGHTS_COUNT | VIDEO_F_HIGHLIGHTS_SUMMARY;
-    if (videos_create_or_update(fs, &a, "alice", "vid1", &v, all, NULL, NULL, err, sizeof err) ||
-        videos_create_or_update(fs, &a, "bob", "vidb", &v, all, NULL, NULL, err, sizeof err))
-        goto out;
     /* a sparse video: the nulls, the empty arrays and clip_stats null of the schema */
     video_rec sparse;
     memset(&sparse, 0, sizeof sparse);
     sparse.status = "queued";
-    if (videos_create_or_update(fs, &a, "alice", "vid2", &sparse, VIDEO_F_STATUS, NULL, NULL, err,
-                                sizeof err))
-        goto out;
-    struct {
-        const char *id, *style, *status, *start, *end, *error, *desc;
-        int scene, prio, thumb;
-        long long size;
-    } cl[] = {
-        {"clip_3_vertical", "vertical", "completed", "00:01:02.5", "00:01:31", NULL,
-         "The punchline", 3, 1, 1, 12897484},
-        {"clip_1_vertical", "vertical", "completed", "5", "35.25", NULL, NULL, 1, 2, 0, 1048576},
-        {"clip_2_vertical", "vertical", "processing", "00:02:00", "00:02:30", NULL, NULL, 2, 1, 0,
-         0},
-        {"clip_4_square", "square", "failed", "00:03:00", "00:03:30", "ffmpeg exited with 1", NULL,
-         4, 3, 0, 0},
+    static const seed_clip clips[] = {
+        {"clip_3_vertical", 3, 1, "vertical", "completed", "00:01:02.5", "00:01:31", 12897484, 1,
+         NULL, "Scene title", "The punchline", 1},
+        {"clip_1_vertical", 1, 2, "vertical", "completed", "5", "35.25", 1048576, 0, NULL,
+         "Scene title", NULL, 1},
+        {"clip_2_vertical", 2, 1, "vertical", "processing", "00:02:00", "00:02:30", 0, 0, NULL,
+         "Scene title", NULL, 1},
+        {"clip_4_square", 4, 3, "square", "failed", "00:03:00", "00:03:30", 0, 0,
+         "ffmpeg exited with 1", "Scene title", NULL, 1},
     };
-    for (size_t i = 0; i < sizeof cl / sizeof cl[0]; i++) {
-        clip_create_input n;
-        memset(&n, 0, sizeof n);
-        n.scene_id = cl[i].scene;
-        n.scene_title = "Scene title";
-        n.scene_description = cl[i].desc;
-        n.style = cl[i].style;
-        n.start_time = cl[i].start;
-        n.end_time = cl[i].end;
-        n.has_priority = 1;
-        n.priority = cl[i].prio;
-        n.status = "pending";
-        if (clips_create(fs, &a, "alice", "vid1", cl[i].id, &n, NULL, NULL, err, sizeof err))
-            goto out;
-        clip_status_update u = {cl[i].status, cl[i].error, 1, cl[i].size, cl[i].thumb};
-        if (clips_update_status(fs, &a, "alice", "vid1", cl[i].id, &u, NULL, err, sizeof err))
-            goto out;
-    }
-    if (videos_update_clip_statistics(fs, &a, "alice", "vid1", NULL, err, sizeof err))
-        goto out;
+    if (seed_video(F.cfg, "alice", "vid1", &v, all, NULL, 0, 0) != 0 ||
+        seed_video(F.cfg, "bob", "vidb", &v, all, NULL, 0, 0) != 0 ||
+        seed_video(F.cfg, "alice", "vid2", &sparse, VIDEO_F_STATUS, NULL, 0, 0) != 0 ||
+        seed_clips(F.cfg, "alice", "vid1", clips, 4, 1) != 0)
+        return -1;
     if (fullstack_s3_put(&F, "alice/vid1/clips/clip_3_vertical.mp4", "MP4DATA-3", 9, "video/mp4") ||
         fullstack_s3_put(&F, "alice/vid1/thumbnails/clip_3_vertical.jpg", "JPEGDATA-3", 10,
-                         "image/jpeg"))
-        goto out;
-    rc = 0;
-out:
-    if (rc)
-        fprintf(stderr, "seed failed: %s\n", err);
-    fs_client_free(fs);
-    arena_free(&a);
-    return rc;
+                         "image/jpeg")) {
+        fprintf(stderr, "seed: the S3 objects\n");
+        return -1;
+    }
+    return 0;
 }
 
 static int start(void)
@@ -257,14 +224,6 @@ static void header_value(const tp_http_resp *r, const char *name, char *out, siz
     }
 }
 
-static const char *jstr(json_object *o, const char *k)
-{
-    json_object *v;
-    return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
-               ? json_object_get_string(v)
-               : NULL;
-}
-
 /* ---- user endpoints ---------------------------------------------------------------------------
  */
 
@@ -280,8 +239,8 @@ static void test_videos_list(void)
     expect("GET", R_VIDEOS, "/api/videos", b, NULL, 200);
     /* a page of one: next_cursor is a string, and following it works */
     tp_http_resp r = call("GET", R_VIDEOS, "/api/videos?limit=1", a, NULL, 0, 200);
-    json_object *j = json_tokener_parse(r.body);
-    const char *next = jstr(j, "next_cursor");
+    json_object *j = tj_parse(r.body);
+    const char *next = tj_str(j, "next_cursor");
     CU_ASSERT_PTR_NOT_NULL(next);
     if (next) {
         char path[4096];
@@ -308,7 +267,7 @@ static void test_video_info(void)
     char etag[64], inm[96];
     header_value(&r, "etag", etag, sizeof etag);
     CU_ASSERT_TRUE(etag[0] == '"');
-    json_object *j = json_tokener_parse(r.body);
+    json_object *j = tj_parse(r.body);
     json_object *clips = NULL;
     CU_ASSERT_TRUE(json_object_object_get_ex(j, "clips", &clips) &&
                    json_object_array_length(clips) == 2);
@@ -336,8 +295,8 @@ static void test_clips_list(void)
     expect("GET", R_CLIPS, "/api/videos/vid1/clips?style=square&scene_id=4", a, NULL, 200);
     expect("GET", R_CLIPS, "/api/videos/vid2/clips", a, NULL, 200); /* a video without clips */
     tp_http_resp r = call("GET", R_CLIPS, "/api/videos/vid1/clips?limit=1", a, NULL, 0, 200);
-    json_object *j = json_tokener_parse(r.body);
-    const char *next = jstr(j, "next_cursor");
+    json_object *j = tj_parse(r.body);
+    const char *next = tj_str(j, "next_cursor");
     CU_ASSERT_PTR_NOT_NULL(next);
     if (next) {
         char path[4096];
@@ -426,10 +385,10 @@ static void test_events(void)
 {
     char *a[] = {alice, NULL}, *b[] = {bob, NULL};
     tp_http_resp r = call("POST", R_TICKET, "/api/videos/vid1/events-ticket", a, "", 0, 200);
-    json_object *j = json_tokener_parse(r.body);
+    json_object *j = tj_parse(r.body);
     char stream[1024] = "";
-    if (jstr(j, "url"))
-        snprintf(stream, sizeof stream, "%s", jstr(j, "url"));
+    if (tj_str(j, "url"))
+        snprintf(stream, sizeof stream, "%s", tj_str(j, "url"));
     json_object_put(j);
     tp_http_free(&r);
     expect("POST", R_TICKET, "/api/videos/vid1/events-ticket", b, "", 404);
@@ -639,16 +598,16 @@ static void test_legacy_source(void)
     restart_pool("firestore+r2");
     /* no video document: the legacy layout answers */
     tp_http_resp r = call("GET", R_VIDEO, "/api/videos/leg1", a, NULL, 0, 200);
-    json_object *j = json_tokener_parse(r.body);
-    CU_ASSERT_STRING_EQUAL(jstr(j, "source") ? jstr(j, "source") : "", "r2");
+    json_object *j = tj_parse(r.body);
+    CU_ASSERT_STRING_EQUAL(tj_str(j, "source") ? tj_str(j, "source") : "", "r2");
     json_object_put(j);
     tp_http_free(&r);
     expect("GET", R_VIDEO, "/api/videos/vid1", a, NULL, 200); /* a document: Firestore */
     expect("GET", R_VIDEO, "/api/videos/leg1", b, NULL, 404);
     expect("GET", R_CLIPS, "/api/videos/leg1/clips", a, NULL, 200);
     r = call("GET", R_CLIPS, "/api/videos/leg1/clips?limit=1", a, NULL, 0, 200);
-    j = json_tokener_parse(r.body);
-    const char *next = jstr(j, "next_cursor");
+    j = tj_parse(r.body);
+    const char *next = tj_str(j, "next_cursor");
     CU_ASSERT_PTR_NOT_NULL(next);
     if (next) {
         char path[4096];

@@ -16,6 +16,8 @@
 #include "idtoken.h"
 #include "firestore.h"
 #include "fullstack.h"
+#include "seed.h"
+#include "tjson.h"
 #include "unit.h"
 #include "videos.h"
 
@@ -24,13 +26,6 @@ static char alice[4096], bob[4096];
 
 static int seed(void)
 {
-    char err[256];
-    fs_client *fs = NULL;
-    arena_t a;
-    arena_init(&a, 0);
-    int rc = -1;
-    if (fs_client_new(F.cfg, &fs, err, sizeof err) != CLIP_OK)
-        goto out;
     static const char *styles[] = {"vertical"}, *cats[] = {"funny", "insightful"};
     video_rec v;
     memset(&v, 0, sizeof v);
@@ -48,49 +43,25 @@ static int seed(void)
     unsigned mask = VIDEO_F_URL | VIDEO_F_TITLE | VIDEO_F_STATUS | VIDEO_F_STYLES |
                     VIDEO_F_CROP_MODE | VIDEO_F_TARGET_ASPECT | VIDEO_F_HIGHLIGHTS_COUNT |
                     VIDEO_F_HIGHLIGHTS_SUMMARY;
-    if (videos_create_or_update(fs, &a, "alice", "vid1", &v, mask, NULL, NULL, err, sizeof err) ||
-        videos_create_or_update(fs, &a, "bob", "vidb", &v, mask, NULL, NULL, err, sizeof err))
-        goto out;
-    struct {
-        const char *id;
-        int scene, prio, thumb;
-        const char *status, *start, *end;
-        long long size;
-    } cl[] = {
-        {"clip_3_vertical", 3, 1, 1, "completed", "00:01:02.5", "00:01:31", 12897484},
-        {"clip_1_vertical", 1, 2, 0, "completed", "5", "35.25", 1048576},
-        {"clip_2_vertical", 2, 1, 1, "processing", "00:02:00", "00:02:30", 0},
+    static const seed_clip clips[] = {
+        {"clip_3_vertical", 3, 1, NULL, "completed", "00:01:02.5", "00:01:31", 12897484, 1, NULL,
+         "Scene title", NULL, 1},
+        {"clip_1_vertical", 1, 2, NULL, "completed", "5", "35.25", 1048576, 0, NULL, "Scene title",
+         NULL, 1},
+        {"clip_2_vertical", 2, 1, NULL, "processing", "00:02:00", "00:02:30", 0, 1, NULL,
+         "Scene title", NULL, 1},
     };
-    for (size_t i = 0; i < sizeof cl / sizeof cl[0]; i++) {
-        clip_create_input n;
-        memset(&n, 0, sizeof n);
-        n.scene_id = cl[i].scene;
-        n.scene_title = "Scene title";
-        n.style = "vertical";
-        n.start_time = cl[i].start;
-        n.end_time = cl[i].end;
-        n.has_priority = 1;
-        n.priority = cl[i].prio;
-        n.status = "pending";
-        if (clips_create(fs, &a, "alice", "vid1", cl[i].id, &n, NULL, NULL, err, sizeof err))
-            goto out;
-        clip_status_update u = {cl[i].status, NULL, 1, cl[i].size, cl[i].thumb};
-        if (clips_update_status(fs, &a, "alice", "vid1", cl[i].id, &u, NULL, err, sizeof err))
-            goto out;
-    }
-    if (videos_update_clip_statistics(fs, &a, "alice", "vid1", NULL, err, sizeof err))
-        goto out;
+    if (seed_video(F.cfg, "alice", "vid1", &v, mask, NULL, 0, 0) != 0 ||
+        seed_video(F.cfg, "bob", "vidb", &v, mask, NULL, 0, 0) != 0 ||
+        seed_clips(F.cfg, "alice", "vid1", clips, 3, 1) != 0)
+        return -1;
     if (fullstack_s3_put(&F, "alice/vid1/clips/clip_3_vertical.mp4", "MP4DATA-3", 9, "video/mp4") ||
         fullstack_s3_put(&F, "alice/vid1/thumbnails/clip_3_vertical.jpg", "JPEGDATA-3", 10,
-                         "image/jpeg"))
-        goto out;
-    rc = 0;
-out:
-    if (rc)
-        fprintf(stderr, "seed failed: %s\n", err);
-    fs_client_free(fs);
-    arena_free(&a);
-    return rc;
+                         "image/jpeg")) {
+        fprintf(stderr, "seed: the S3 objects\n");
+        return -1;
+    }
+    return 0;
 }
 
 static int start(void)
@@ -120,7 +91,7 @@ static json_object *get(const char *path, const char *auth, long *status, tp_htt
         return NULL;
     }
     *status = r.status;
-    json_object *j = json_tokener_parse(r.body);
+    json_object *j = tj_parse(r.body);
     if (keep)
         *keep = r;
     else
@@ -128,49 +99,16 @@ static json_object *get(const char *path, const char *auth, long *status, tp_htt
     return j;
 }
 
-static const char *jstr(json_object *o, const char *k)
-{
-    json_object *v;
-    return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
-               ? json_object_get_string(v)
-               : NULL;
-}
-
-static int jnull(json_object *o, const char *k)
-{
-    json_object *v;
-    return json_object_object_get_ex(o, k, &v) && v == NULL;
-}
-
-static long long jint(json_object *o, const char *k)
-{
-    json_object *v;
-    return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : -999;
-}
-
-static double jdbl(json_object *o, const char *k)
-{
-    json_object *v;
-    return json_object_object_get_ex(o, k, &v) ? json_object_get_double(v) : -999;
-}
-
-static json_object *jget(json_object *o, const char *k)
-{
-    json_object *v = NULL;
-    json_object_object_get_ex(o, k, &v);
-    return v;
-}
-
 static void assert_error(json_object *j, const char *code, const char *msg_prefix)
 {
-    json_object *e = jget(j, "error");
+    json_object *e = tj_get(j, "error");
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-    UNIT_ASSERT_STR(jstr(e, "code"), code);
-    const char *m = jstr(e, "message");
+    UNIT_ASSERT_STR(tj_str(e, "code"), code);
+    const char *m = tj_str(e, "message");
     CU_ASSERT_TRUE(m && strncmp(m, msg_prefix, strlen(msg_prefix)) == 0);
     if (!(m && strncmp(m, msg_prefix, strlen(msg_prefix)) == 0))
         fprintf(stderr, "message '%s' does not start with '%s'\n", m ? m : "(null)", msg_prefix);
-    CU_ASSERT_EQUAL(strlen(jstr(e, "request_id") ? jstr(e, "request_id") : ""), 32);
+    CU_ASSERT_EQUAL(strlen(tj_str(e, "request_id") ? tj_str(e, "request_id") : ""), 32);
 }
 
 static void test_video_info(void)
@@ -179,55 +117,55 @@ static void test_video_info(void)
     json_object *j = get("/api/videos/vid1", alice, &st, NULL);
     CU_ASSERT_EQUAL(st, 200);
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-    UNIT_ASSERT_STR(jstr(j, "id"), "vid1");
-    UNIT_ASSERT_STR(jstr(j, "title"), "A talk");
-    UNIT_ASSERT_STR(jstr(j, "url"), "https://youtube.com/watch?v=abc");
-    CU_ASSERT_TRUE(jnull(j, "youtube_id"));
-    UNIT_ASSERT_STR(jstr(j, "status"), "completed");
-    UNIT_ASSERT_STR(json_object_to_json_string_ext(jget(j, "styles"), JSON_C_TO_STRING_PLAIN), "[\"vertical\"]");
-    UNIT_ASSERT_STR(jstr(j, "crop_mode"), "smart");
-    UNIT_ASSERT_STR(jstr(j, "target_aspect"), "9:16");
-    CU_ASSERT_EQUAL(jint(j, "highlights_count"), 3);
-    UNIT_ASSERT_STR(json_object_to_json_string_ext(jget(j, "highlights_summary"), JSON_C_TO_STRING_PLAIN),
+    UNIT_ASSERT_STR(tj_str(j, "id"), "vid1");
+    UNIT_ASSERT_STR(tj_str(j, "title"), "A talk");
+    UNIT_ASSERT_STR(tj_str(j, "url"), "https://youtube.com/watch?v=abc");
+    CU_ASSERT_TRUE(tj_null(j, "youtube_id"));
+    UNIT_ASSERT_STR(tj_str(j, "status"), "completed");
+    UNIT_ASSERT_STR(tj_text(j, "styles"), "[\"vertical\"]");
+    UNIT_ASSERT_STR(tj_str(j, "crop_mode"), "smart");
+    UNIT_ASSERT_STR(tj_str(j, "target_aspect"), "9:16");
+    CU_ASSERT_EQUAL(tj_int(j, "highlights_count"), 3);
+    UNIT_ASSERT_STR(tj_text(j, "highlights_summary"),
                     "{\"total_duration\":88.5,\"categories\":[\"funny\",\"insightful\"]}");
-    json_object *cs = jget(j, "clip_stats");
-    CU_ASSERT_EQUAL(jint(cs, "total"), 3);
-    CU_ASSERT_EQUAL(jint(cs, "completed"), 2);
-    CU_ASSERT_EQUAL(jint(cs, "failed"), 0);
-    CU_ASSERT_EQUAL(jint(cs, "total_size_bytes"), 12897484 + 1048576);
-    UNIT_ASSERT_STR(json_object_to_json_string_ext(jget(cs, "by_style"), JSON_C_TO_STRING_PLAIN), "{\"vertical\":3}");
-    const char *ca = jstr(j, "created_at");
+    json_object *cs = tj_get(j, "clip_stats");
+    CU_ASSERT_EQUAL(tj_int(cs, "total"), 3);
+    CU_ASSERT_EQUAL(tj_int(cs, "completed"), 2);
+    CU_ASSERT_EQUAL(tj_int(cs, "failed"), 0);
+    CU_ASSERT_EQUAL(tj_int(cs, "total_size_bytes"), 12897484 + 1048576);
+    UNIT_ASSERT_STR(tj_text(cs, "by_style"), "{\"vertical\":3}");
+    const char *ca = tj_str(j, "created_at");
     CU_ASSERT_TRUE(ca && strlen(ca) == 20 && ca[10] == 'T' && ca[19] == 'Z');
-    CU_ASSERT_PTR_NOT_NULL(jstr(j, "updated_at"));
-    UNIT_ASSERT_STR(jstr(j, "source"), "firestore");
-    json_object *clips = jget(j, "clips");
+    CU_ASSERT_PTR_NOT_NULL(tj_str(j, "updated_at"));
+    UNIT_ASSERT_STR(tj_str(j, "source"), "firestore");
+    json_object *clips = tj_get(j, "clips");
     CU_ASSERT_EQUAL_FATAL(json_object_array_length(clips), 2); /* completed only */
     json_object *c0 = json_object_array_get_idx(clips, 0), *c1 = json_object_array_get_idx(clips, 1);
     /* priority 1 before priority 2 */
-    UNIT_ASSERT_STR(jstr(c0, "name"), "clip_3_vertical.mp4");
-    UNIT_ASSERT_STR(jstr(c0, "title"), "Scene title");
-    UNIT_ASSERT_STR(jstr(c0, "description"), "");
-    CU_ASSERT_EQUAL(jint(c0, "scene_id"), 3);
-    CU_ASSERT_EQUAL(jint(c0, "priority"), 1);
-    UNIT_ASSERT_STR(jstr(c0, "style"), "vertical");
-    UNIT_ASSERT_STR(jstr(c0, "status"), "completed");
-    UNIT_ASSERT_STR(jstr(c0, "start_time"), "00:01:02.5");
-    UNIT_ASSERT_STR(jstr(c0, "end_time"), "00:01:31");
-    CU_ASSERT_DOUBLE_EQUAL(jdbl(c0, "duration_seconds"), 28.5, 1e-9);
-    UNIT_ASSERT_STR(jstr(c0, "url"), "/api/videos/vid1/clips/clip_3_vertical.mp4");
-    UNIT_ASSERT_STR(jstr(c0, "size"), "12.3 MB");
-    CU_ASSERT_EQUAL(jint(c0, "size_bytes"), 12897484);
+    UNIT_ASSERT_STR(tj_str(c0, "name"), "clip_3_vertical.mp4");
+    UNIT_ASSERT_STR(tj_str(c0, "title"), "Scene title");
+    UNIT_ASSERT_STR(tj_str(c0, "description"), "");
+    CU_ASSERT_EQUAL(tj_int(c0, "scene_id"), 3);
+    CU_ASSERT_EQUAL(tj_int(c0, "priority"), 1);
+    UNIT_ASSERT_STR(tj_str(c0, "style"), "vertical");
+    UNIT_ASSERT_STR(tj_str(c0, "status"), "completed");
+    UNIT_ASSERT_STR(tj_str(c0, "start_time"), "00:01:02.5");
+    UNIT_ASSERT_STR(tj_str(c0, "end_time"), "00:01:31");
+    CU_ASSERT_DOUBLE_EQUAL(tj_dbl(c0, "duration_seconds"), 28.5, 1e-9);
+    UNIT_ASSERT_STR(tj_str(c0, "url"), "/api/videos/vid1/clips/clip_3_vertical.mp4");
+    UNIT_ASSERT_STR(tj_str(c0, "size"), "12.3 MB");
+    CU_ASSERT_EQUAL(tj_int(c0, "size_bytes"), 12897484);
     char prefix[256];
     snprintf(prefix, sizeof prefix,
              "http://127.0.0.1:%d/clips/alice/vid1/thumbnails/clip_3_vertical.jpg?X-Amz-Algorithm=AWS4-HMAC-SHA256&",
              F.s3_port);
-    const char *th = jstr(c0, "thumbnail");
+    const char *th = tj_str(c0, "thumbnail");
     CU_ASSERT_TRUE(th && strncmp(th, prefix, strlen(prefix)) == 0);
     CU_ASSERT_PTR_NOT_NULL(th && strstr(th, "X-Amz-Expires=3600&"));
-    UNIT_ASSERT_STR(jstr(c1, "name"), "clip_1_vertical.mp4");
-    CU_ASSERT_DOUBLE_EQUAL(jdbl(c1, "duration_seconds"), 30.25, 1e-9);
-    CU_ASSERT_TRUE(jnull(c1, "thumbnail"));
-    UNIT_ASSERT_STR(jstr(c1, "size"), "1.0 MB");
+    UNIT_ASSERT_STR(tj_str(c1, "name"), "clip_1_vertical.mp4");
+    CU_ASSERT_DOUBLE_EQUAL(tj_dbl(c1, "duration_seconds"), 30.25, 1e-9);
+    CU_ASSERT_TRUE(tj_null(c1, "thumbnail"));
+    UNIT_ASSERT_STR(tj_str(c1, "size"), "1.0 MB");
     /* the thumbnail URL fetches the thumbnail's bytes from the S3 server */
     tp_http_resp r;
     CU_ASSERT_EQUAL(tp_http("GET", th, NULL, NULL, 0, &r), 0);
@@ -293,8 +231,8 @@ static void test_clip_link(void)
     CU_ASSERT_EQUAL(stack_http(&F.st, "GET", "/api/videos/vid1/clips/clip_3_vertical.mp4?redirect=0", hdrs, NULL, 0, &r), 0);
     CU_ASSERT_EQUAL(r.status, 200);
     CU_ASSERT_PTR_NULL(strstr(r.headers, "location: "));
-    json_object *u = json_tokener_parse(r.body);
-    const char *ju = jstr(u, "url");
+    json_object *u = tj_parse(r.body);
+    const char *ju = tj_str(u, "url");
     CU_ASSERT_TRUE(ju && strncmp(ju, url, (size_t)(strchr(url, '?') - url + 1)) == 0);
     if (!(ju && strncmp(ju, url, (size_t)(strchr(url, '?') - url + 1)) == 0))
         fprintf(stderr, "redirect=0 gave %s\nexpected a URL like %s\n", r.body, url);
@@ -320,22 +258,23 @@ static void test_clips_list(void)
     long st;
     json_object *j = get("/api/videos/vid1/clips", alice, &st, NULL);
     CU_ASSERT_EQUAL(st, 200);
-    json_object *c = jget(j, "clips");
+    json_object *c = tj_get(j, "clips");
     CU_ASSERT_EQUAL_FATAL(json_object_array_length(c), 3);
     /* priority, then scene_id */
-    UNIT_ASSERT_STR(jstr(json_object_array_get_idx(c, 0), "name"), "clip_2_vertical.mp4");
-    UNIT_ASSERT_STR(jstr(json_object_array_get_idx(c, 1), "name"), "clip_3_vertical.mp4");
-    UNIT_ASSERT_STR(jstr(json_object_array_get_idx(c, 2), "name"), "clip_1_vertical.mp4");
-    CU_ASSERT_TRUE(jnull(j, "next_cursor"));
+    UNIT_ASSERT_STR(tj_str(json_object_array_get_idx(c, 0), "name"), "clip_2_vertical.mp4");
+    UNIT_ASSERT_STR(tj_str(json_object_array_get_idx(c, 1), "name"), "clip_3_vertical.mp4");
+    UNIT_ASSERT_STR(tj_str(json_object_array_get_idx(c, 2), "name"), "clip_1_vertical.mp4");
+    CU_ASSERT_TRUE(tj_null(j, "next_cursor"));
     json_object_put(j);
     j = get("/api/videos/vid1/clips?status=processing", alice, &st, NULL);
     CU_ASSERT_EQUAL(st, 200);
-    CU_ASSERT_EQUAL(json_object_array_length(jget(j, "clips")), 1);
-    UNIT_ASSERT_STR(jstr(json_object_array_get_idx(jget(j, "clips"), 0), "status"), "processing");
+    CU_ASSERT_EQUAL(json_object_array_length(tj_get(j, "clips")), 1);
+    UNIT_ASSERT_STR(tj_str(json_object_array_get_idx(tj_get(j, "clips"), 0), "status"),
+                    "processing");
     json_object_put(j);
     j = get("/api/videos/vid1/clips?scene_id=1", alice, &st, NULL);
     CU_ASSERT_EQUAL(st, 200);
-    CU_ASSERT_EQUAL(json_object_array_length(jget(j, "clips")), 1);
+    CU_ASSERT_EQUAL(json_object_array_length(tj_get(j, "clips")), 1);
     json_object_put(j);
     /* pages of one, following the cursor */
     char path[4096] = "/api/videos/vid1/clips?style=vertical&limit=1";
@@ -344,9 +283,9 @@ static void test_clips_list(void)
     for (int i = 0; i < 3; i++) {
         j = get(path, alice, &st, NULL);
         CU_ASSERT_EQUAL_FATAL(st, 200);
-        CU_ASSERT_EQUAL(json_object_array_length(jget(j, "clips")), 1);
-        UNIT_ASSERT_STR(jstr(json_object_array_get_idx(jget(j, "clips"), 0), "name"), want[i]);
-        const char *next = jstr(j, "next_cursor");
+        CU_ASSERT_EQUAL(json_object_array_length(tj_get(j, "clips")), 1);
+        UNIT_ASSERT_STR(tj_str(json_object_array_get_idx(tj_get(j, "clips"), 0), "name"), want[i]);
+        const char *next = tj_str(j, "next_cursor");
         if (i < 2) {
             CU_ASSERT_PTR_NOT_NULL_FATAL(next);
             if (i == 0)
@@ -371,11 +310,11 @@ static void test_videos_list(void)
     long st;
     json_object *j = get("/api/videos", alice, &st, NULL);
     CU_ASSERT_EQUAL(st, 200);
-    json_object *v = jget(j, "videos");
+    json_object *v = tj_get(j, "videos");
     CU_ASSERT_EQUAL_FATAL(json_object_array_length(v), 1);
-    UNIT_ASSERT_STR(jstr(json_object_array_get_idx(v, 0), "id"), "vid1");
-    CU_ASSERT_PTR_NULL(jget(json_object_array_get_idx(v, 0), "clips"));
-    CU_ASSERT_TRUE(jnull(j, "next_cursor"));
+    UNIT_ASSERT_STR(tj_str(json_object_array_get_idx(v, 0), "id"), "vid1");
+    CU_ASSERT_PTR_NULL(tj_get(json_object_array_get_idx(v, 0), "clips"));
+    CU_ASSERT_TRUE(tj_null(j, "next_cursor"));
     json_object_put(j);
 }
 
@@ -392,8 +331,8 @@ static void test_other_users_video_is_404(void)
     }
     json_object *j = get("/api/videos", bob, &st, NULL);
     CU_ASSERT_EQUAL(st, 200);
-    CU_ASSERT_EQUAL(json_object_array_length(jget(j, "videos")), 1);
-    UNIT_ASSERT_STR(jstr(json_object_array_get_idx(jget(j, "videos"), 0), "id"), "vidb");
+    CU_ASSERT_EQUAL(json_object_array_length(tj_get(j, "videos")), 1);
+    UNIT_ASSERT_STR(tj_str(json_object_array_get_idx(tj_get(j, "videos"), 0), "id"), "vidb");
     json_object_put(j);
 }
 
@@ -551,7 +490,7 @@ static void test_readyz(void)
     long st;
     json_object *j = get("/readyz", NULL, &st, NULL);
     CU_ASSERT_EQUAL(st, 200);
-    UNIT_ASSERT_STR(jstr(j, "status"), "ready");
+    UNIT_ASSERT_STR(tj_str(j, "status"), "ready");
     json_object_put(j);
 }
 

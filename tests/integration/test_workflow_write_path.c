@@ -21,6 +21,7 @@
 #include "fsemu_proc.h"
 #include "http.h"
 #include "stack.h"
+#include "tjson.h"
 #include "unit.h"
 
 #define KEY1 "wf-key-one-0123456789abcdef"
@@ -166,7 +167,7 @@ static long emu_get(const char *rel, json_object **doc)
     }
     long s = r.status;
     if (s == 200)
-        *doc = json_tokener_parse(r.body);
+        *doc = tj_parse(r.body);
     tp_http_free(&r);
     return s;
 }
@@ -181,7 +182,7 @@ static int emu_count(const char *collection)
     tp_http_resp r;
     int n = -1;
     if (tp_http("GET", url, NULL, NULL, 0, &r) == 0 && r.status == 200) {
-        json_object *j = json_tokener_parse(r.body), *docs = NULL;
+        json_object *j = tj_parse(r.body), *docs = NULL;
         n = j && json_object_object_get_ex(j, "documents", &docs)
                 ? (int)json_object_array_length(docs)
                 : 0;
@@ -872,14 +873,11 @@ static long put_to(const char *url, const char *ctype, const char *body)
     return s;
 }
 
-static const char *member(json_object *o, const char *a, const char *b)
+/* A string member at path, "" when it is not there (for strstr and copies). */
+static const char *text_at(json_object *o, const char *path)
 {
-    json_object *x = NULL, *y = NULL;
-    if (!json_object_object_get_ex(o, a, &x))
-        return "";
-    if (!b)
-        return json_object_get_string(x);
-    return json_object_object_get_ex(x, b, &y) ? json_object_get_string(y) : "";
+    const char *s = tj_str(o, path);
+    return s ? s : "";
 }
 
 static void test_upload_urls(void)
@@ -889,17 +887,17 @@ static void test_upload_urls(void)
         call("POST", "/api/internal/users/u1/videos/vid1/clips/clip_3_vertical/upload-urls", "",
              &out),
         200);
-    json_object *j = json_tokener_parse(out);
+    json_object *j = tj_parse(out);
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-    UNIT_ASSERT_STR(member(j, "clip", "method"), "PUT");
-    UNIT_ASSERT_STR(member(j, "clip", "r2_key"), "u1/vid1/clips/clip_3_vertical.mp4");
-    UNIT_ASSERT_STR(member(j, "clip", "content_type"), "video/mp4");
-    UNIT_ASSERT_STR(member(j, "thumbnail", "r2_key"), "u1/vid1/thumbnails/clip_3_vertical.jpg");
-    UNIT_ASSERT_STR(member(j, "thumbnail", "content_type"), "image/jpeg");
-    UNIT_ASSERT_STR(member(j, "expires_in", NULL), "900");
+    UNIT_ASSERT_STR(tj_str(j, "clip.method"), "PUT");
+    UNIT_ASSERT_STR(tj_str(j, "clip.r2_key"), "u1/vid1/clips/clip_3_vertical.mp4");
+    UNIT_ASSERT_STR(tj_str(j, "clip.content_type"), "video/mp4");
+    UNIT_ASSERT_STR(tj_str(j, "thumbnail.r2_key"), "u1/vid1/thumbnails/clip_3_vertical.jpg");
+    UNIT_ASSERT_STR(tj_str(j, "thumbnail.content_type"), "image/jpeg");
+    CU_ASSERT_EQUAL(tj_int(j, "expires_in"), 900);
     char clip_url[2048], thumb_url[2048];
-    snprintf(clip_url, sizeof clip_url, "%s", member(j, "clip", "url"));
-    snprintf(thumb_url, sizeof thumb_url, "%s", member(j, "thumbnail", "url"));
+    snprintf(clip_url, sizeof clip_url, "%s", text_at(j, "clip.url"));
+    snprintf(thumb_url, sizeof thumb_url, "%s", text_at(j, "thumbnail.url"));
     char prefix[256];
     snprintf(prefix, sizeof prefix,
              "http://127.0.0.1:%d/%s/u1/vid1/clips/"
@@ -919,11 +917,11 @@ static void test_upload_urls(void)
     CU_ASSERT_EQUAL(call("POST", "/api/internal/users/u1/videos/vid1/clips/clip_9/upload-urls",
                          "{\"filename\":\"clip_9.mov\",\"expires_in\":60}", &out),
                     200);
-    j = json_tokener_parse(out);
-    UNIT_ASSERT_STR(member(j, "clip", "r2_key"), "u1/vid1/clips/clip_9.mov");
-    UNIT_ASSERT_STR(member(j, "thumbnail", "r2_key"), "u1/vid1/thumbnails/clip_9.jpg");
-    UNIT_ASSERT_STR(member(j, "expires_in", NULL), "60");
-    CU_ASSERT_PTR_NOT_NULL(strstr(member(j, "clip", "url"), "X-Amz-Expires=60&"));
+    j = tj_parse(out);
+    UNIT_ASSERT_STR(tj_str(j, "clip.r2_key"), "u1/vid1/clips/clip_9.mov");
+    UNIT_ASSERT_STR(tj_str(j, "thumbnail.r2_key"), "u1/vid1/thumbnails/clip_9.jpg");
+    CU_ASSERT_EQUAL(tj_int(j, "expires_in"), 60);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text_at(j, "clip.url"), "X-Amz-Expires=60&"));
     json_object_put(j);
     free(out);
 }
@@ -1346,28 +1344,27 @@ static void test_clipctl_clip_put_status_stats_list(void)
     /* listings: one page and a cursor, every page, filters, a table */
     char *list1[] = {"clip", "list", "--limit", "1", "u5", "vcli", NULL};
     CU_ASSERT_EQUAL(clipctl(NULL, &out, list1), 0);
-    json_object *j = json_tokener_parse(out), *clips = NULL, *next = NULL;
+    json_object *j = tj_parse(out), *clips = NULL, *next = NULL;
     CU_ASSERT_TRUE(j && json_object_object_get_ex(j, "clips", &clips) &&
                    json_object_array_length(clips) == 1);
     CU_ASSERT_TRUE(j && json_object_object_get_ex(j, "next_cursor", &next) &&
                    json_object_is_type(next, json_type_string));
-    UNIT_ASSERT_STR(member(json_object_array_get_idx(clips, 0), "clip_id", NULL),
-                    "clip_1_vertical");
+    UNIT_ASSERT_STR(tj_str(json_object_array_get_idx(clips, 0), "clip_id"), "clip_1_vertical");
     char cursor[4096];
     snprintf(cursor, sizeof cursor, "%s", next ? json_object_get_string(next) : "");
     json_object_put(j);
     free(out);
     char *list2[] = {"clip", "list", "--limit", "1", "--cursor", cursor, "u5", "vcli", NULL};
     CU_ASSERT_EQUAL(clipctl(NULL, &out, list2), 0);
-    j = json_tokener_parse(out);
+    j = tj_parse(out);
     CU_ASSERT_TRUE(j && json_object_object_get_ex(j, "clips", &clips) &&
                    json_object_array_length(clips) == 1);
-    UNIT_ASSERT_STR(member(json_object_array_get_idx(clips, 0), "clip_id", NULL), "clip_2_square");
+    UNIT_ASSERT_STR(tj_str(json_object_array_get_idx(clips, 0), "clip_id"), "clip_2_square");
     json_object_put(j);
     free(out);
     char *all[] = {"clip", "list", "--all", "--limit", "1", "u5", "vcli", NULL};
     CU_ASSERT_EQUAL(clipctl(NULL, &out, all), 0);
-    j = json_tokener_parse(out);
+    j = tj_parse(out);
     CU_ASSERT_TRUE(j && json_object_object_get_ex(j, "clips", &clips) &&
                    json_object_array_length(clips) == 2);
     CU_ASSERT_TRUE(j && json_object_object_get_ex(j, "next_cursor", &next) && next == NULL);
@@ -1391,13 +1388,13 @@ static void test_clipctl_upload_urls_and_help(void)
     char *up[] = {"upload-urls",    "--at", "20261124T120000Z", "u5", "vcli", "clip_1_vertical",
                   "expires_in=120", NULL};
     CU_ASSERT_EQUAL(clipctl(NULL, &out, up), 0);
-    json_object *j = json_tokener_parse(out);
-    UNIT_ASSERT_STR(member(j, "clip", "r2_key"), "u5/vcli/clips/clip_1_vertical.mp4");
-    UNIT_ASSERT_STR(member(j, "thumbnail", "r2_key"), "u5/vcli/thumbnails/clip_1_vertical.jpg");
-    UNIT_ASSERT_STR(member(j, "expires_in", NULL), "120");
-    CU_ASSERT_PTR_NOT_NULL(
-        strstr(member(j, "clip", "url"), "X-Amz-Date=20261124T120000Z&X-Amz-Expires=120&X-Amz-"
-                                         "SignedHeaders=content-type%3Bhost&X-Amz-Signature="));
+    json_object *j = tj_parse(out);
+    UNIT_ASSERT_STR(tj_str(j, "clip.r2_key"), "u5/vcli/clips/clip_1_vertical.mp4");
+    UNIT_ASSERT_STR(tj_str(j, "thumbnail.r2_key"), "u5/vcli/thumbnails/clip_1_vertical.jpg");
+    CU_ASSERT_EQUAL(tj_int(j, "expires_in"), 120);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text_at(j, "clip.url"),
+                                  "X-Amz-Date=20261124T120000Z&X-Amz-Expires=120&X-Amz-"
+                                  "SignedHeaders=content-type%3Bhost&X-Amz-Signature="));
     json_object_put(j);
     /* a fixed signing time gives the same URLs again: deterministic */
     char *out2 = NULL;
@@ -1407,9 +1404,9 @@ static void test_clipctl_upload_urls_and_help(void)
     free(out);
     char *fresh[] = {"upload-urls", "u5", "vcli", "clip_1_vertical", NULL};
     CU_ASSERT_EQUAL(clipctl(NULL, &out, fresh), 0);
-    j = json_tokener_parse(out);
+    j = tj_parse(out);
     char url[2048];
-    snprintf(url, sizeof url, "%s", member(j, "clip", "url"));
+    snprintf(url, sizeof url, "%s", text_at(j, "clip.url"));
     json_object_put(j);
     free(out);
     CU_ASSERT_EQUAL(put_to(url, "video/mp4", "from clipctl"), 200);

@@ -14,6 +14,7 @@
 #include "gauth.h"
 #include "http.h"
 #include "minihttpd.h"
+#include "tjson.h"
 #include "unit.h"
 
 #define EMAIL "svc@demo-clip.iam.gserviceaccount.com"
@@ -53,12 +54,6 @@ static int jwt_verify(const char *jwt, size_t n, buf_t *header, buf_t *claims)
     return ok ? 0 : -1;
 }
 
-static const char *str_member(json_object *j, const char *k)
-{
-    json_object *v = NULL;
-    return json_object_object_get_ex(j, k, &v) ? json_object_get_string(v) : "";
-}
-
 /* Checks the assertion the way Google's token endpoint does; "" when it is good. */
 static void check_assertion(endpoint *ep, const char *jwt, size_t n)
 {
@@ -67,22 +62,18 @@ static void check_assertion(endpoint *ep, const char *jwt, size_t n)
     if (jwt_verify(jwt, n, &h, &c) != 0) {
         snprintf(ep->failure, sizeof ep->failure, "bad signature");
     } else {
-        json_object *hj = json_tokener_parse(h.p), *cj = json_tokener_parse(c.p);
-        json_object *iat = NULL, *exp = NULL;
+        json_object *hj = tj_parse(h.p), *cj = tj_parse(c.p);
         long long now = (long long)time(NULL);
         if (!hj || !cj)
             snprintf(ep->failure, sizeof ep->failure, "not JSON");
-        else if (strcmp(str_member(hj, "alg"), "RS256") != 0 ||
-                 strcmp(str_member(hj, "kid"), "kid-1") != 0)
+        else if (!tj_str_is(hj, "alg", "RS256") || !tj_str_is(hj, "kid", "kid-1"))
             snprintf(ep->failure, sizeof ep->failure, "header %s", h.p);
-        else if (strcmp(str_member(cj, "iss"), EMAIL) != 0 ||
-                 strcmp(str_member(cj, "scope"), GAUTH_SCOPE) != 0 ||
-                 strcmp(str_member(cj, "aud"), ep->token_uri) != 0)
+        else if (!tj_str_is(cj, "iss", EMAIL) || !tj_str_is(cj, "scope", GAUTH_SCOPE) ||
+                 !tj_str_is(cj, "aud", ep->token_uri))
             snprintf(ep->failure, sizeof ep->failure, "claims %s", c.p);
-        else if (!json_object_object_get_ex(cj, "iat", &iat) ||
-                 !json_object_object_get_ex(cj, "exp", &exp) ||
-                 llabs(json_object_get_int64(iat) - now) > 5 ||
-                 json_object_get_int64(exp) != json_object_get_int64(iat) + 3600)
+        else if (tj_int(cj, "iat") == TJ_ABSENT || tj_int(cj, "exp") == TJ_ABSENT ||
+                 llabs(tj_int(cj, "iat") - now) > 5 ||
+                 tj_int(cj, "exp") != tj_int(cj, "iat") + 3600)
             snprintf(ep->failure, sizeof ep->failure, "times %s", c.p);
         json_object_put(hj);
         json_object_put(cj);

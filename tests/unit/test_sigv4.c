@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sigv4.h"
+#include "tjson.h"
 #include "unit.h"
 
 #define R2_VECTORS 41
@@ -24,18 +25,6 @@ static json_object *load_vectors(const char *name)
                 "beside the repository)\n",
                 path);
     return j;
-}
-
-static const char *jstr(json_object *o, const char *k)
-{
-    json_object *v;
-    return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : NULL;
-}
-
-static long jlong(json_object *o, const char *k)
-{
-    json_object *v;
-    return json_object_object_get_ex(o, k, &v) ? (long)json_object_get_int64(v) : -1;
 }
 
 static time_t at(const char *amz)
@@ -70,29 +59,30 @@ static void test_r2_vectors(void)
     buf_t url = BUF_INIT;
     for (size_t i = 0; i < n; i++) {
         json_object *v = json_object_array_get_idx(all, i);
-        sig_signer *s = signer(jstr(v, "access_key"), jstr(v, "secret_key"), NULL,
-                               jstr(v, "region"), "s3", jstr(v, "endpoint"), jstr(v, "bucket"), 0);
+        sig_signer *s =
+            signer(tj_str(v, "access_key"), tj_str(v, "secret_key"), NULL, tj_str(v, "region"),
+                   "s3", tj_str(v, "endpoint"), tj_str(v, "bucket"), 0);
         CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-        const char *key = jstr(v, "key");
+        const char *key = tj_str(v, "key");
         sig_presign_req r = {.method = SIG_GET,
                              .key = key,
                              .key_len = strlen(key),
-                             .expires = jlong(v, "expires"),
-                             .when = at(jstr(v, "amz_date"))};
+                             .expires = (long)tj_int(v, "expires"),
+                             .when = at(tj_str(v, "amz_date"))};
         char err[256];
         buf_reset(&url);
         CU_ASSERT_EQUAL(sig_presign(s, &r, &url, err, sizeof err), CLIP_OK);
-        if (url.p && strcmp(url.p, jstr(v, "url")) == 0)
+        if (url.p && strcmp(url.p, tj_str(v, "url")) == 0)
             ok++;
         else
             fprintf(stderr, "vector %zu (key %s): got\n  %s\nwant\n  %s\n", i, key,
-                    url.p ? url.p : "", jstr(v, "url"));
+                    url.p ? url.p : "", tj_str(v, "url"));
 
         /* the general (slow) form gives the same canonical request and signature */
         buf_t path = BUF_INIT, canon = BUF_INIT, q = BUF_INIT;
-        buf_printf(&path, "/%s/", jstr(v, "bucket"));
+        buf_printf(&path, "/%s/", tj_str(v, "bucket"));
         sig_uri_encode(&path, key, strlen(key), 1);
-        const char *host = jstr(v, "endpoint") + strlen("https://");
+        const char *host = tj_str(v, "endpoint") + strlen("https://");
         sig_request g = {.method = "GET",
                          .host = host,
                          .canonical_uri = path.p,
@@ -102,8 +92,8 @@ static void test_r2_vectors(void)
                          .presign_expires = r.expires};
         sig_auth auth;
         CU_ASSERT_EQUAL(sig_sign_request(s, &g, &auth, &q, &canon, err, sizeof err), CLIP_OK);
-        UNIT_ASSERT_STR(canon.p, jstr(v, "canonical_request"));
-        UNIT_ASSERT_STR(auth.signature, jstr(v, "signature"));
+        UNIT_ASSERT_STR(canon.p, tj_str(v, "canonical_request"));
+        UNIT_ASSERT_STR(auth.signature, tj_str(v, "signature"));
         buf_free(&path);
         buf_free(&canon);
         buf_free(&q);
@@ -122,30 +112,31 @@ static void test_doc_example(void)
 {
     json_object *v = load_vectors("aws-s3-doc-presign-example.json");
     CU_ASSERT_PTR_NOT_NULL_FATAL(v);
-    sig_signer *s = signer(jstr(v, "access_key"), jstr(v, "secret_key"), NULL, jstr(v, "region"),
-                           "s3", "https://s3.amazonaws.com", jstr(v, "bucket"), 1);
+    sig_signer *s =
+        signer(tj_str(v, "access_key"), tj_str(v, "secret_key"), NULL, tj_str(v, "region"), "s3",
+               "https://s3.amazonaws.com", tj_str(v, "bucket"), 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     unsigned char key[32];
     char hex[65];
-    const char *secret = jstr(v, "secret_key");
+    const char *secret = tj_str(v, "secret_key");
     CU_ASSERT_EQUAL(sig_derive_key(secret, strlen(secret), "20130524", "us-east-1", "s3", key),
                     CLIP_OK);
     for (int i = 0; i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", key[i]);
-    UNIT_ASSERT_STR(hex, jstr(v, "signing_key_hex"));
-    const char *sts = jstr(v, "string_to_sign");
+    UNIT_ASSERT_STR(hex, tj_str(v, "signing_key_hex"));
+    const char *sts = tj_str(v, "string_to_sign");
     CU_ASSERT_EQUAL(sig_sign_string(s, "20130524", sts, strlen(sts), hex), CLIP_OK);
-    UNIT_ASSERT_STR(hex, jstr(v, "signature"));
+    UNIT_ASSERT_STR(hex, tj_str(v, "signature"));
 
     buf_t url = BUF_INIT;
     char err[256];
     sig_presign_req r = {.method = SIG_GET,
                          .key = "test.txt",
                          .key_len = 8,
-                         .expires = jlong(v, "expires"),
-                         .when = at(jstr(v, "amz_date"))};
+                         .expires = (long)tj_int(v, "expires"),
+                         .when = at(tj_str(v, "amz_date"))};
     CU_ASSERT_EQUAL(sig_presign(s, &r, &url, err, sizeof err), CLIP_OK);
-    UNIT_ASSERT_STR(url.p, jstr(v, "url"));
+    UNIT_ASSERT_STR(url.p, tj_str(v, "url"));
     buf_free(&url);
     sig_signer_free(s);
     json_object_put(v);
@@ -276,14 +267,14 @@ static void run_suite(int presign)
     const char *pfx = presign ? "query_" : "header_";
     for (size_t i = 0; i < n; i++) {
         json_object *c = json_object_array_get_idx(cases, i), *ctx, *cred, *o;
-        const char *name = jstr(c, "name");
+        const char *name = tj_str(c, "name");
         char k[64];
         snprintf(k, sizeof k, "%scanonical_request", pfx);
-        const char *want_canon = jstr(c, k);
+        const char *want_canon = tj_str(c, k);
         snprintf(k, sizeof k, "%ssignature", pfx);
-        const char *want_sig = jstr(c, k);
+        const char *want_sig = tj_str(c, k);
         suite_req r;
-        CU_ASSERT_EQUAL_FATAL(parse_suite_req(jstr(c, "request"), &r), 0);
+        CU_ASSERT_EQUAL_FATAL(parse_suite_req(tj_str(c, "request"), &r), 0);
         if (!want_canon || !want_sig || normalises_path(c, r.path)) {
             skipped++;
             free(r.mem);
@@ -292,14 +283,14 @@ static void run_suite(int presign)
         run++;
         json_object_object_get_ex(c, "context", &ctx);
         json_object_object_get_ex(ctx, "credentials", &cred);
-        const char *token = jstr(cred, "token");
+        const char *token = tj_str(cred, "token");
         if (json_object_object_get_ex(ctx, "omit_session_token", &o) && json_object_get_boolean(o))
             token = NULL; /* the token is added after signing: not part of the signature */
-        sig_signer *s = signer(jstr(cred, "access_key_id"), jstr(cred, "secret_access_key"), token,
-                               jstr(ctx, "region"), jstr(ctx, "service"), NULL, NULL, 0);
+        sig_signer *s = signer(tj_str(cred, "access_key_id"), tj_str(cred, "secret_access_key"),
+                               token, tj_str(ctx, "region"), tj_str(ctx, "service"), NULL, NULL, 0);
         CU_ASSERT_PTR_NOT_NULL_FATAL(s);
         /* timestamp 2015-08-30T12:36:00Z -> 20150830T123600Z */
-        const char *ts = jstr(ctx, "timestamp");
+        const char *ts = tj_str(ctx, "timestamp");
         char amz[17];
         snprintf(amz, sizeof amz, "%.4s%.2s%.2sT%.2s%.2s%.2sZ", ts, ts + 5, ts + 8, ts + 11,
                  ts + 14, ts + 17);
@@ -324,7 +315,8 @@ static void run_suite(int presign)
                            .payload_hash = body_hash,
                            .content_sha256_header = sign_body && !presign,
                            .when = at(amz),
-                           .presign_expires = presign ? jlong(ctx, "expiration_in_seconds") : 0};
+                           .presign_expires =
+                               presign ? (long)tj_int(ctx, "expiration_in_seconds") : 0};
         sig_auth auth;
         char err[256];
         CU_ASSERT_EQUAL(sig_sign_request(s, &req, &auth, &q, &canon, err, sizeof err), CLIP_OK);
@@ -335,12 +327,12 @@ static void run_suite(int presign)
             char line[SIG_AUTHORIZATION_MAX + 32];
             snprintf(line, sizeof line, "\nAuthorization:%s\n", auth.authorization);
             snprintf(k, sizeof k, "%ssigned_request", pfx);
-            good = strstr(jstr(c, k), line) != NULL;
+            good = strstr(tj_str(c, k), line) != NULL;
         }
         if (presign && good) {
             /* every parameter of the signed request's URL is in ours (order aside) */
             snprintf(k, sizeof k, "%ssigned_request", pfx);
-            char *sreq = strdup(jstr(c, k));
+            char *sreq = strdup(tj_str(c, k));
             char *qs = strchr(sreq, '?'), *sp = qs ? strchr(qs, ' ') : NULL;
             if (sp)
                 *sp = '\0';
