@@ -1151,6 +1151,50 @@ static void test_bodies(void)
     check("bodies", &c, NULL, nul2, sizeof nul2 - 1, 0);
 }
 
+/* What the strict reader (core/json) refuses: duplicate keys, invalid UTF-8 raw and as escapes
+ * (issue 16, defect 3). */
+static const hcase strict_bodies[] = {
+    {"PUT", VPUT, A_SERVICE, "{\"video_title\":\"a\",\"video_title\":\"b\"}", 400, INVALID,
+     "video_title: given twice"},
+    {"PUT", VPUT, A_SERVICE, "{\"video_title\":\"a\",\"video_\\u0074itle\":\"b\"}", 400, INVALID,
+     "video_title: given twice"},
+    {"PATCH", CPATCH, A_SERVICE, "{\"status\":\"completed\",\"status\":\"failed\"}", 400, INVALID,
+     "status: given twice"},
+    {"PUT", VPUT, A_SERVICE, "{\"video_title\":\"\xff\"}", 400, INVALID,
+     "video_title: not valid UTF-8"},
+    {"PUT", VPUT, A_SERVICE, "{\"video_title\":\"\xc0\xaf\"}", 400, INVALID,
+     "video_title: not valid UTF-8"},
+    {"PUT", VPUT, A_SERVICE, "{\"video_title\":\"\xed\xa0\x80\"}", 400, INVALID,
+     "video_title: not valid UTF-8"},
+    {"PUT", VPUT, A_SERVICE, "{\"video_title\":\"\xf4\x90\x80\x80\"}", 400, INVALID,
+     "video_title: not valid UTF-8"},
+    {"PUT", VPUT, A_SERVICE, "{\"video_title\":\"\\ud800\"}", 400, INVALID,
+     "video_title: not valid UTF-8"},
+    {"PUT", VPUT, A_SERVICE, "{\"video_title\":\"\\udc00\\ud800\"}", 400, INVALID,
+     "video_title: not valid UTF-8"},
+    {"PUT", VPUT, A_SERVICE, "{\"video_t\xc0\xafitle\":\"a\"}", 400, INVALID,
+     "body: not valid UTF-8"},
+    {"PUT", CPUT, A_SERVICE,
+     "{\"scene_id\":9,\"style\":\"vertical\",\"start_time\":\"5\",\"end_time\":\"35\",\"scene_"
+     "title\":\"\\udfff\"}",
+     400, INVALID, "scene_title: not valid UTF-8"},
+    {"PATCH", CPATCH, A_SERVICE, "{\"status\":\"failed\",\"error\":\"\xe0\x80\xaf\"}", 400, INVALID,
+     "error: not valid UTF-8"},
+    {"PUT", VPUT, A_SERVICE, "{\"video_title\":\"\\ud83d\\ude00 ok\"}", 200, NULL, NULL},
+};
+
+static void test_strict_bodies(void)
+{
+    RUN("strict json", strict_bodies);
+    /* nothing invalid was stored */
+    tp_http_resp r;
+    CU_ASSERT_EQUAL(fullstack_fs_get(&F, "users/alice/videos/hv1", &r), 0);
+    CU_ASSERT_PTR_NULL(strstr(r.body ? r.body : "", "\xef\xbf\xbd"));
+    CU_ASSERT_PTR_NULL(strstr(r.body ? r.body : "", "\\ufffd"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.body ? r.body : "", " ok"));
+    tp_http_free(&r);
+}
+
 /* ---- 2 MB bodies ----------------------------------------------------------------------------- */
 
 static void test_big_bodies(void)
@@ -1375,16 +1419,11 @@ static void test_no_leaks(void)
 
 int main(void)
 {
-    CU_TestInfo tests[] = {UNIT_TEST(test_tokens),
-                           UNIT_TEST(test_paths_and_queries),
-                           UNIT_TEST(test_cursors),
-                           UNIT_TEST(test_bodies),
-                           UNIT_TEST(test_big_bodies),
-                           UNIT_TEST(test_headers),
-                           UNIT_TEST(test_concurrency),
-                           UNIT_TEST(test_concurrent_writers),
-                           UNIT_TEST(test_firestore_down),
-                           UNIT_TEST(test_no_leaks),
-                           CU_TEST_INFO_NULL};
+    CU_TestInfo tests[] = {UNIT_TEST(test_tokens),        UNIT_TEST(test_paths_and_queries),
+                           UNIT_TEST(test_cursors),       UNIT_TEST(test_bodies),
+                           UNIT_TEST(test_big_bodies),    UNIT_TEST(test_headers),
+                           UNIT_TEST(test_concurrency),   UNIT_TEST(test_concurrent_writers),
+                           UNIT_TEST(test_strict_bodies), UNIT_TEST(test_firestore_down),
+                           UNIT_TEST(test_no_leaks),      CU_TEST_INFO_NULL};
     return unit_run("hostile", tests, start, stop);
 }
