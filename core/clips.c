@@ -85,40 +85,181 @@ static clip_err clip_path(arena_t *a, const char **out, const char *uid, const c
     return *out ? CLIP_OK : clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
 }
 
+/* The fields clips_from_doc reads, found in one pass over the document's fields (an fs_map_get
+ * for each scanned them all, eighteen times a clip). The strings come first: they are copied. */
+enum {
+    CF_FILENAME,
+    CF_SCENE_TITLE,
+    CF_SCENE_DESCRIPTION,
+    CF_STYLE,
+    CF_START_TIME,
+    CF_END_TIME,
+    CF_STATUS,
+    CF_ERROR,
+    CF_R2_KEY,
+    CF_THUMBNAIL_R2_KEY,
+    CF_STRINGS, /* the number of string fields */
+    CF_SCENE_ID = CF_STRINGS,
+    CF_PRIORITY,
+    CF_FILE_SIZE_BYTES,
+    CF_DURATION_SECONDS,
+    CF_FILE_SIZE_MB,
+    CF_HAS_THUMBNAIL,
+    CF_CREATED_AT,
+    CF_UPDATED_AT,
+    CF_COUNT
+};
+
+/* The CF_ index of the field named key (n bytes), or -1. Each name is told apart by its length
+ * and then by comparing a constant number of bytes, whatever order the fields come in. */
+static int clip_field_slot(const char *key, size_t n)
+{
+#define CF_IS(s) (memcmp(key, s, sizeof s - 1) == 0) /* n is sizeof s - 1 in its case */
+    switch (n) {
+    case 5:
+        return CF_IS("style") ? CF_STYLE : CF_IS("error") ? CF_ERROR : -1;
+    case 6:
+        return CF_IS("status") ? CF_STATUS : CF_IS("r2_key") ? CF_R2_KEY : -1;
+    case 8:
+        return CF_IS("filename")   ? CF_FILENAME
+               : CF_IS("scene_id") ? CF_SCENE_ID
+               : CF_IS("priority") ? CF_PRIORITY
+               : CF_IS("end_time") ? CF_END_TIME
+                                   : -1;
+    case 10:
+        return CF_IS("start_time")   ? CF_START_TIME
+               : CF_IS("created_at") ? CF_CREATED_AT
+               : CF_IS("updated_at") ? CF_UPDATED_AT
+                                     : -1;
+    case 11:
+        return CF_IS("scene_title") ? CF_SCENE_TITLE : -1;
+    case 12:
+        return CF_IS("file_size_mb") ? CF_FILE_SIZE_MB : -1;
+    case 13:
+        return CF_IS("has_thumbnail") ? CF_HAS_THUMBNAIL : -1;
+    case 15:
+        return CF_IS("file_size_bytes") ? CF_FILE_SIZE_BYTES : -1;
+    case 16:
+        return CF_IS("duration_seconds")   ? CF_DURATION_SECONDS
+               : CF_IS("thumbnail_r2_key") ? CF_THUMBNAIL_R2_KEY
+                                           : -1;
+    case 17:
+        return CF_IS("scene_description") ? CF_SCENE_DESCRIPTION : -1;
+    default:
+        return -1;
+    }
+#undef CF_IS
+}
+
+/* v[k] = the value of field k in m (the first such field, as fs_map_get finds it), or NULL. */
+static void clip_fields(const fs_value *m, const fs_value *v[CF_COUNT])
+{
+    for (int k = 0; k < CF_COUNT; k++)
+        v[k] = NULL;
+    if (m->type != FS_MAP)
+        return;
+    for (size_t i = 0; i < m->u.map.n; i++) {
+        const fs_field *f = &m->u.map.fields[i];
+        int k = clip_field_slot(f->key, f->key_len);
+        if (k >= 0 && !v[k])
+            v[k] = &f->value;
+    }
+}
+
+/* v's whole number (fs_get_int), else dflt. */
+static int64_t int_or(const fs_value *v, int64_t dflt)
+{
+    return v && v->type == FS_INT ? v->u.i : dflt;
+}
+
+/* v's number, a whole one too (fs_get_double); -1 when it is none. */
+static int double_of(const fs_value *v, double *out)
+{
+    if (v && v->type == FS_DOUBLE) {
+        *out = v->u.d;
+        return 0;
+    }
+    if (v && v->type == FS_INT) {
+        *out = (double)v->u.i;
+        return 0;
+    }
+    return -1;
+}
+
+/* Copies of the string fields v[0..CF_STRINGS) and of the id in one block of a: out[k] is the
+ * copy, or dflt[k] (a literal) when the field is absent, null or not a string, as fs_get_str_or
+ * reads it. -1 when a has no room. */
+static int copy_strings(arena_t *a, const fs_value *const v[CF_STRINGS],
+                        const char *const dflt[CF_STRINGS], const char *id, const char *out[],
+                        const char **id_out)
+{
+    size_t idn = id ? strlen(id) + 1 : 0, total = idn;
+    for (int k = 0; k < CF_STRINGS; k++)
+        if (v[k] && v[k]->type == FS_STRING) {
+            if (v[k]->u.s.n >= SIZE_MAX / 2 - total)
+                return -1;
+            total += v[k]->u.s.n + 1;
+        }
+    char *p = total ? arena_alloc(a, total) : NULL;
+    if (total && !p)
+        return -1;
+    *id_out = NULL;
+    if (id) {
+        memcpy(p, id, idn);
+        *id_out = p;
+        p += idn;
+    }
+    for (int k = 0; k < CF_STRINGS; k++) {
+        if (!v[k] || v[k]->type != FS_STRING) {
+            out[k] = dflt[k];
+            continue;
+        }
+        size_t n = v[k]->u.s.n;
+        if (n)
+            memcpy(p, v[k]->u.s.p, n);
+        p[n] = '\0';
+        out[k] = p;
+        p += n + 1;
+    }
+    return 0;
+}
+
 clip_err clips_from_doc(arena_t *a, const fs_doc *d, clip_rec *out, char *err, size_t errlen)
 {
-    (void)a;
-    (void)err;
-    (void)errlen;
-    const fs_value *m = &d->fields;
+    static const char *const dflt[CF_STRINGS] = {
+        [CF_FILENAME] = "",  [CF_SCENE_TITLE] = "", [CF_SCENE_DESCRIPTION] = NULL,
+        [CF_STYLE] = "",     [CF_START_TIME] = "",  [CF_END_TIME] = "",
+        [CF_STATUS] = "pending", [CF_ERROR] = NULL, [CF_R2_KEY] = "",
+        [CF_THUMBNAIL_R2_KEY] = NULL};
+    const fs_value *v[CF_COUNT];
+    const char *s[CF_STRINGS];
+    clip_fields(&d->fields, v);
     memset(out, 0, sizeof *out);
-    out->clip_id = d->id;
-    out->filename = fs_get_str_or(m, "filename", "");
-    out->scene_title = fs_get_str_or(m, "scene_title", "");
-    out->scene_description = fs_get_str_or(m, "scene_description", NULL);
-    out->style = fs_get_str_or(m, "style", "");
-    out->start_time = fs_get_str_or(m, "start_time", "");
-    out->end_time = fs_get_str_or(m, "end_time", "");
-    out->status = fs_get_str_or(m, "status", "pending");
-    out->error = fs_get_str_or(m, "error", NULL);
-    out->r2_key = fs_get_str_or(m, "r2_key", "");
-    out->thumbnail_r2_key = fs_get_str_or(m, "thumbnail_r2_key", NULL);
-    if (fs_get_int(m, "scene_id", &out->scene_id) != 0)
-        out->scene_id = 0;
-    if (fs_get_int(m, "priority", &out->priority) != 0)
-        out->priority = CLIPS_PRIORITY_DEFAULT;
-    if (fs_get_int(m, "file_size_bytes", &out->file_size_bytes) != 0)
-        out->file_size_bytes = 0;
-    if (fs_get_double(m, "duration_seconds", &out->duration_seconds) != 0)
+    if (copy_strings(a, v, dflt, d->id, s, &out->clip_id) != 0)
+        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    out->filename = s[CF_FILENAME];
+    out->scene_title = s[CF_SCENE_TITLE];
+    out->scene_description = s[CF_SCENE_DESCRIPTION];
+    out->style = s[CF_STYLE];
+    out->start_time = s[CF_START_TIME];
+    out->end_time = s[CF_END_TIME];
+    out->status = s[CF_STATUS];
+    out->error = s[CF_ERROR];
+    out->r2_key = s[CF_R2_KEY];
+    out->thumbnail_r2_key = s[CF_THUMBNAIL_R2_KEY];
+    out->scene_id = int_or(v[CF_SCENE_ID], 0);
+    out->priority = int_or(v[CF_PRIORITY], CLIPS_PRIORITY_DEFAULT);
+    out->file_size_bytes = int_or(v[CF_FILE_SIZE_BYTES], 0);
+    if (double_of(v[CF_DURATION_SECONDS], &out->duration_seconds) != 0)
         out->duration_seconds = 0;
-    if (fs_get_double(m, "file_size_mb", &out->file_size_mb) != 0)
+    if (double_of(v[CF_FILE_SIZE_MB], &out->file_size_mb) != 0)
         out->file_size_mb = (double)out->file_size_bytes / CLIPS_BYTES_PER_MB;
-    if (fs_get_bool(m, "has_thumbnail", &out->has_thumbnail) != 0)
-        out->has_thumbnail = 0;
-    if (fs_get_time(m, "created_at", &out->created_at) != 0)
-        out->created_at = d->create_time;
-    if (fs_get_time(m, "updated_at", &out->updated_at) != 0)
-        out->updated_at = d->update_time;
+    const fs_value *t = v[CF_HAS_THUMBNAIL];
+    out->has_thumbnail = t && t->type == FS_BOOL ? t->u.b : 0;
+    t = v[CF_CREATED_AT];
+    out->created_at = t && t->type == FS_TIMESTAMP ? t->u.ts : d->create_time;
+    t = v[CF_UPDATED_AT];
+    out->updated_at = t && t->type == FS_TIMESTAMP ? t->u.ts : d->update_time;
     return CLIP_OK;
 }
 

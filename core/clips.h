@@ -146,7 +146,8 @@ int clips_status_valid(const char *s);
 int clips_status_valid_n(const char *p, size_t n);
 /* Seconds of "HH:MM:SS(.fff)", "MM:SS(.fff)" or "SS(.fff)"; -1 when it is none of them. */
 double clips_parse_time(const char *s);
-/* The clip record of a Firestore document (strings copied into a). */
+/* The clip record of a Firestore document; its strings are copies in a, so the document may be
+ * freed before the record. */
 clip_err clips_from_doc(arena_t *a, const fs_doc *d, clip_rec *out, char *err, size_t errlen);
 
 #endif

@@ -1039,8 +1039,8 @@ clip_err fs_run_query(fs_client *c, arena_t *a, const char *parent, const fs_que
 }
 
 clip_err fs_get_and_run_query(fs_client *c, arena_t *a, const char *path, fs_doc *doc, int *found,
-                              const char *parent, const fs_query *q, fs_doc **docs, size_t *n,
-                              char *err, size_t errlen)
+                              const char *parent, const fs_query *q, arena_t *qa, fs_doc **docs,
+                              size_t *n, char *err, size_t errlen)
 {
     if (!c)
         return clip_fail(CLIP_EUNAVAILABLE, err, errlen, "firestore: not configured");
@@ -1069,7 +1069,7 @@ clip_err fs_get_and_run_query(fs_client *c, arena_t *a, const char *path, fs_doc
     buf_free(&qurl);
     buf_free(&body);
     clip_err ge = rcs[0] == CLIP_OK ? get_decode(a, &resps[0], doc, err, errlen) : rcs[0];
-    clip_err qe = rcs[1] == CLIP_OK ? query_decode(a, &resps[1], docs, n, qerr, sizeof qerr)
+    clip_err qe = rcs[1] == CLIP_OK ? query_decode(qa, &resps[1], docs, n, qerr, sizeof qerr)
                                     : rcs[1];
     if (ge == CLIP_ENOTFOUND) { /* whatever the query answered: there is nothing to query */
         *docs = NULL;

@@ -157,10 +157,11 @@ clip_err fs_run_query(fs_client *c, arena_t *a, const char *parent, const fs_que
 /* fs_get of path and fs_run_query of q under parent (typically the same document) in one round
  * trip: both requests go out together. CLIP_OK with *found 1 and the query's documents, or with
  * *found 0 (and no documents) when the document does not exist; otherwise the error of the get,
- * else of the query. */
+ * else of the query. The document comes from a, the query's documents from qa (which may be a:
+ * a caller that copies what it keeps out of them can free them sooner). */
 clip_err fs_get_and_run_query(fs_client *c, arena_t *a, const char *path, fs_doc *doc, int *found,
-                              const char *parent, const fs_query *q, fs_doc **docs, size_t *n,
-                              char *err, size_t errlen);
+                              const char *parent, const fs_query *q, arena_t *qa, fs_doc **docs,
+                              size_t *n, char *err, size_t errlen);
 
 /* A document GET made ready to go out with other backends' requests in one http_do_many (the
  * readiness probe sends Firestore's and R2's together): fs_prepare_get fills *req, which borrows
