@@ -29,6 +29,10 @@ void buf_reset(buf_t *b)
 
 int buf_reserve(buf_t *b, size_t extra)
 {
+    /* the common case first (every append asks): room already there, and within max, since the
+     * block never grows past max + 1 */
+    if (extra < b->cap - b->len && !b->oom)
+        return 0;
     if (b->oom)
         return -1;
     if (extra > (size_t)-1 - b->len - 1 || (b->max && b->len + extra > b->max)) {
@@ -41,6 +45,8 @@ int buf_reserve(buf_t *b, size_t extra)
     size_t cap = b->cap ? b->cap : 256;
     while (cap < need)
         cap = cap > ((size_t)-1) / 2 ? need : cap * 2;
+    if (b->max && cap > b->max + 1)
+        cap = b->max + 1; /* need <= max + 1 here */
     char *p = realloc(b->p, cap);
     if (!p) {
         b->oom = 1;
