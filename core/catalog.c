@@ -182,8 +182,8 @@ static clip_err legacy_list_videos_page(const catalog *c, arena_t *a, const char
  * and filters. */
 static clip_err legacy_list_clips_page(const catalog *c, arena_t *a, const char *uid,
                                        const char *video_id, const clips_filter *f, long limit,
-                                       const char *cursor, int fallback, clips_page *out,
-                                       char *err, size_t errlen)
+                                       const char *cursor, int fallback, clips_page *out, char *err,
+                                       size_t errlen)
 {
     const char *style = f ? f->style : NULL, *status = f ? f->status : NULL;
     long scene_id = f && f->has_scene_id ? (long)f->scene_id : -1;
@@ -372,7 +372,9 @@ clip_err catalog_get_video(const catalog *c, arena_t *a, const char *uid, const 
         return e;
     int found = 0;
     e = firestore_video(c, a, uid, video_id, out, &found, err, errlen);
-    if (firestore_down(c, e, err, "the info", video_id)) {
+    /* only when the document itself could not be read: a video whose document Firestore gave
+     * (its clips then failing) is Firestore's, and its error is answered, as before 29b0051 */
+    if (!found && firestore_down(c, e, err, "the info", video_id)) {
         e = CLIP_OK;
         found = 0;
     }
@@ -418,8 +420,8 @@ static clip_err clips_from_r2_while_down(const catalog *c, arena_t *a, const cha
 }
 
 clip_err catalog_list_clips(const catalog *c, arena_t *a, const char *uid, const char *video_id,
-                            const clips_filter *f, long limit, const char *cursor,
-                            clips_page *out, char *err, size_t errlen)
+                            const clips_filter *f, long limit, const char *cursor, clips_page *out,
+                            char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     cfg_source src = c->metadata_source;

@@ -1078,9 +1078,9 @@ clip_err fs_get_and_run_query(fs_client *c, arena_t *a, const char *path, fs_doc
     }
     if (ge != CLIP_OK)
         return ge;
+    *found = 1;
     if (qe != CLIP_OK)
         return clip_fail(qe, err, errlen, "%s", qerr);
-    *found = 1;
     return CLIP_OK;
 }
 

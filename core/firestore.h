@@ -156,9 +156,10 @@ clip_err fs_run_query(fs_client *c, arena_t *a, const char *parent, const fs_que
 
 /* fs_get of path and fs_run_query of q under parent (typically the same document) in one round
  * trip: both requests go out together. CLIP_OK with *found 1 and the query's documents, or with
- * *found 0 (and no documents) when the document does not exist; otherwise the error of the get,
- * else of the query. The document comes from a, the query's documents from qa (which may be a:
- * a caller that copies what it keeps out of them can free them sooner). */
+ * *found 0 (and no documents) when the document does not exist; otherwise the error of the get
+ * (*found 0), else of the query (*found 1: the document was read, *doc holds it). The document
+ * comes from a, the query's documents from qa (which may be a: a caller that copies what it keeps
+ * out of them can free them sooner). */
 clip_err fs_get_and_run_query(fs_client *c, arena_t *a, const char *path, fs_doc *doc, int *found,
                               const char *parent, const fs_query *q, arena_t *qa, fs_doc **docs,
                               size_t *n, char *err, size_t errlen);
