@@ -12,8 +12,16 @@
 #include "fullstack.h"
 #include "unit.h"
 
-#define READERS 2
+/* Each serving thread opens its own backend connections and curl multi handle the first time it
+ * serves, so a thread that first serves after the warm-up would look like fd growth: the pool runs
+ * THREADS threads per worker and more clients than threads in all, so that every thread has
+ * served before the fds are sampled. */
+#define THREADS 2
+#define READERS 4
 #define CLIP_IDS 200 /* the writer cycles through these: re-creates are idempotent */
+
+#define STR_(x) #x
+#define XSTR(x) STR_(x)
 
 static fullstack F;
 static char alice[4096], service[200];
@@ -117,7 +125,7 @@ static int start(void)
     if (s && atof(s) >= 5)
         soak_seconds = atof(s);
     setenv("STACK_RELEASE", "1", 1);
-    if (fullstack_start(&F, "soak", 2, "max_requests = 0") != 0 ||
+    if (fullstack_start(&F, "soak", 2, "max_requests = 0\nthreads = " XSTR(THREADS)) != 0 ||
         fullstack_auth_header(&F, "alice", alice, sizeof alice) != 0)
         return 1;
     snprintf(service, sizeof service, "Authorization: Bearer %s", F.internal_key);
