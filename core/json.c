@@ -107,6 +107,8 @@ static clip_err syntax(reader *r, const char *what, const char *at)
                      doc_name(r), what, (size_t)(at - r->start));
 }
 
+#define JSON_PATH_SHOWN 120
+
 static void put_path(const reader *r, buf_t *b, const frame *f)
 {
     if (!f)
@@ -136,6 +138,15 @@ static clip_err at_member(reader *r, const frame *f, const char *fmt, ...)
         buf_append(&named, path.p, path.len);
         buf_free(&path);
         path = named;
+    }
+    /* a deep path of long names is cut (never inside a UTF-8 sequence), so that the message
+     * keeps its ": what" within any error buffer */
+    if (!path.oom && path.len > JSON_PATH_SHOWN) {
+        size_t cut = JSON_PATH_SHOWN - 3;
+        while (cut > 0 && ((unsigned char)path.p[cut] & 0xC0) == 0x80)
+            cut--;
+        path.len = cut;
+        buf_puts(&path, "...");
     }
     char what[160];
     va_list ap;

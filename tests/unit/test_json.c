@@ -262,6 +262,20 @@ static int all_lower(const char *s, size_t n)
     return 1;
 }
 
+/* A deep path of long names is cut, so that the message still says what was wrong (a fuzz_json
+ * find: four 60-byte names made the path fill the 256-byte buffer before its ": "). */
+static void test_long_path_cut(void)
+{
+    char text[600], name[61];
+    memset(name, 'k', 60);
+    name[60] = '\0';
+    snprintf(text, sizeof text, "{\"%s\":{\"%s\":{\"%s\":{\"%s\":1,\"%s\":2}}}}", name, name, name,
+             name, name);
+    const char *m = refusal(text);
+    CU_ASSERT_PTR_NOT_NULL(strstr(m, "...: "));
+    CU_ASSERT_TRUE(strlen(m) < 256 && strstr(m, "given twice") != NULL);
+}
+
 static void test_getters(void)
 {
     arena_t a;
@@ -346,6 +360,7 @@ int main(void)
     CU_TestInfo tests[] = {UNIT_TEST(test_reads_json),     UNIT_TEST(test_numbers_as_json_c),
                            UNIT_TEST(test_refusals),       UNIT_TEST(test_utf8_named),
                            UNIT_TEST(test_duplicate_keys), UNIT_TEST(test_members),
-                           UNIT_TEST(test_getters),        CU_TEST_INFO_NULL};
+                           UNIT_TEST(test_getters),        UNIT_TEST(test_long_path_cut),
+                           CU_TEST_INFO_NULL};
     return unit_run("json", tests, NULL, NULL);
 }
