@@ -41,37 +41,8 @@ PUBLISHES=${EVENTS_BENCH_PUBLISHES:-2000}
 LIMIT=${EVENTS_BENCH_LIMIT:-300} # the whole run, seconds
 UID_=evbench
 
-. tests/support/poll.sh
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/events-bench.XXXXXX")
-declare -A pid=()
-keep=${EVENTS_BENCH_KEEP:-}
-say() { echo "events: $*" >&2; }
-fail() { say "$*"; keep=1; exit 1; } # keeps $tmp: the logs a failure names stay readable
-
-stop_one() { # name: SIGTERM, up to 5 s, then SIGKILL
-    local p=${pid[$1]:-}
-    [ -n "$p" ] || return 0
-    kill -TERM "$p" 2>/dev/null
-    poll_gone 5 "$p" || kill -KILL "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-    unset "pid[$1]"
-}
-cleanup() {
-    trap - EXIT INT TERM
-    for n in "${!pid[@]}"; do [ "$n" = watchdog ] || stop_one "$n"; done
-    stop_one watchdog
-    [ -n "$keep" ] && say "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-# the whole bench is bounded: the watchdog ends it (and cleanup stops everything) after LIMIT s
-(
-    trap 'kill "$s" 2>/dev/null; exit 0' TERM
-    sleep "$LIMIT" &
-    s=$!
-    wait "$s" && { say "over ${LIMIT}s, stopping"; kill -TERM $$; }
-) &
-pid[watchdog]=$!
+BENCH_NAME=events BENCH_TMP=events-bench keep=${EVENTS_BENCH_KEEP:-}
+. bench/procs.bash
 
 load0=$(cut -d' ' -f1 /proc/loadavg)
 for b in "$BUILD/clipapi-fcgi" "$BUILD/clipctl" "$BUILD/bench/events_load"; do

@@ -55,37 +55,8 @@ THREADS=${THREADS:-1} # a pool without the key serves one request per process
 PROJECT=demo-bench
 UID_=bench-user
 
-. tests/support/poll.sh
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/video-bench.XXXXXX")
-declare -A pid=()
-keep=${VIDEO_BENCH_KEEP:-}
-say() { echo "video-info: $*" >&2; }
-fail() { say "$*"; keep=1; exit 1; } # keeps $tmp: the logs a failure names stay readable
-
-stop_one() { # name: SIGTERM, up to 5 s, then SIGKILL
-    local p=${pid[$1]:-}
-    [ -n "$p" ] || return 0
-    kill -TERM "$p" 2>/dev/null
-    poll_gone 5 "$p" || kill -KILL "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-    unset "pid[$1]"
-}
-cleanup() {
-    trap - EXIT INT TERM
-    for n in "${!pid[@]}"; do [ "$n" = watchdog ] || stop_one "$n"; done
-    stop_one watchdog
-    [ -n "$keep" ] && say "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-# the whole bench is bounded: the watchdog ends it (and cleanup stops everything) after LIMIT s
-(
-    trap 'kill "$s" 2>/dev/null; exit 0' TERM
-    sleep "$LIMIT" &
-    s=$!
-    wait "$s" && { say "over ${LIMIT}s, stopping"; kill -TERM $$; }
-) &
-pid[watchdog]=$!
+BENCH_NAME=video-info BENCH_TMP=video-bench keep=${VIDEO_BENCH_KEEP:-}
+. bench/procs.bash
 
 # other work on the machine shows in the figures (above all in the p99s): say how busy it was
 load0=$(cut -d' ' -f1 /proc/loadavg)
