@@ -192,7 +192,12 @@ static void test_increment_never_double_counts(void)
                 (long long)counter(&a), (long long)expected, emu.proc.log);
     CU_ASSERT_TRUE(counter(&a) == expected);
     /* every commit went out exactly as often as the policy allows: no silent resend */
-    CU_ASSERT_EQUAL(fsemu_wait_requests(&emu, ":commit", sent, 2000), sent);
+    int seen = fsemu_wait_requests(&emu, ":commit", sent, 2000);
+    if (seen != sent) {
+        fprintf(stderr, "the emulator logged %d commits, not %d:\n", seen, sent);
+        fsemu_print_requests(&emu, ":commit", stderr);
+    }
+    CU_ASSERT_EQUAL(seen, sent);
 
     /* the contrast: an idempotent set is sent again after a drop, and lands */
     fs_value seven = fs_map();

@@ -149,25 +149,32 @@ int fsemu_clear_requests(fsemu *e)
     return admin(e, "DELETE", "/emulator/v1/requests", NULL, NULL);
 }
 
-int fsemu_count_requests(fsemu *e, const char *needle)
+/* The logged requests whose "METHOD path" contains needle: their number, and with to, one line
+ * each there ("seq method path status"). */
+static int scan_requests(fsemu *e, const char *needle, FILE *to)
 {
     tp_http_resp r;
-    if (!ours_admin(e, "fsemu_count_requests"))
-        return -1;
     if (admin(e, "GET", "/emulator/v1/requests", NULL, &r) != 0)
         return -1;
     json_object *j = json_tokener_parse(r.body), *reqs = NULL;
     int n = 0;
     if (j && json_object_object_get_ex(j, "requests", &reqs)) {
         for (size_t i = 0; i < json_object_array_length(reqs); i++) {
-            json_object *el = json_object_array_get_idx(reqs, i), *m = NULL, *p = NULL;
+            json_object *el = json_object_array_get_idx(reqs, i), *m = NULL, *p = NULL, *q = NULL,
+                        *st = NULL;
             json_object_object_get_ex(el, "method", &m);
             json_object_object_get_ex(el, "path", &p);
+            json_object_object_get_ex(el, "seq", &q);
+            json_object_object_get_ex(el, "status", &st);
             char line[2048];
             snprintf(line, sizeof line, "%s %s", m ? json_object_get_string(m) : "",
                      p ? json_object_get_string(p) : "");
-            if (strstr(line, needle))
-                n++;
+            if (!strstr(line, needle))
+                continue;
+            n++;
+            if (to)
+                fprintf(to, "  %d %s %d\n", q ? json_object_get_int(q) : -1, line,
+                        st ? json_object_get_int(st) : -1);
         }
     }
     json_object_put(j);
@@ -175,10 +182,25 @@ int fsemu_count_requests(fsemu *e, const char *needle)
     return n;
 }
 
+int fsemu_count_requests(fsemu *e, const char *needle)
+{
+    if (!ours_admin(e, "fsemu_count_requests"))
+        return -1;
+    return scan_requests(e, needle, NULL);
+}
+
+int fsemu_print_requests(fsemu *e, const char *needle, FILE *to)
+{
+    if (!ours_admin(e, "fsemu_print_requests"))
+        return -1;
+    return scan_requests(e, needle, to);
+}
+
 int fsemu_wait_requests(fsemu *e, const char *needle, int want, int timeout_ms)
 {
     int n = fsemu_count_requests(e, needle);
-    for (int waited = 0; n >= 0 && n < want && waited < timeout_ms; waited += 20) {
+    /* a failed look (-1, said on stderr) is looked at again until the deadline */
+    for (int waited = 0; n < want && waited < timeout_ms; waited += 20) {
         usleep(20 * 1000);
         n = fsemu_count_requests(e, needle);
     }

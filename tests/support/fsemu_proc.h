@@ -4,6 +4,8 @@
 #ifndef CLIP_TEST_FSEMU_PROC_H
 #define CLIP_TEST_FSEMU_PROC_H
 
+#include <stdio.h>
+
 #include "config.h"
 #include "testproc.h"
 
@@ -43,8 +45,11 @@ int fsemu_clear_faults(fsemu *e);
 /* Requests the emulator logged whose "METHOD path" contains needle (after a clear). */
 int fsemu_count_requests(fsemu *e, const char *needle);
 int fsemu_clear_requests(fsemu *e);
-/* The emulator logs a request after answering it, so a count taken right after an answer may
- * lag: waits (at most timeout_ms) until at least want requests match, then returns the count. */
+/* As fsemu_count_requests, and one line per request on to: "seq METHOD path status". */
+int fsemu_print_requests(fsemu *e, const char *needle, FILE *to);
+/* The emulator logs a request just before it writes the answer, so a count taken as soon as a
+ * delay rule's request was applied may lag: waits (at most timeout_ms) until at least want
+ * requests match, then returns the count. */
 int fsemu_wait_requests(fsemu *e, const char *needle, int want, int timeout_ms);
 
 #endif

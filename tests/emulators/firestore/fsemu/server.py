@@ -724,7 +724,8 @@ class Handler(BaseHTTPRequestHandler):
             return None
         return self.rfile.read(n)
 
-    def _send(self, status, payload, extra_headers=()):
+    def _encode(self, status, payload, extra_headers=()):
+        """The answer's bytes on the wire, and its body."""
         if isinstance(payload, bytes):
             data, ctype = payload, 'text/plain; charset=utf-8'
         else:
@@ -735,8 +736,23 @@ class Handler(BaseHTTPRequestHandler):
         head.extend(extra_headers)
         if self.close_connection:
             head.append('Connection: close')
-        self.wfile.write(('\r\n'.join(head) + '\r\n\r\n').encode('latin-1') + data)
+        return ('\r\n'.join(head) + '\r\n\r\n').encode('latin-1') + data, data
+
+    def _send(self, status, payload, extra_headers=()):
+        wire, data = self._encode(status, payload, extra_headers)
+        self.wfile.write(wire)
         return data
+
+    def _answer(self, method, target, body, status, payload, extra_headers=(), exchange=True):
+        """Records the request, then sends its answer: the request log holds every request that
+        arrived, also one whose client went away before its answer (e.g. its deadline passed
+        during a delay rule), whose write may then fail."""
+        emu = self.emulator
+        wire, data = self._encode(status, payload, extra_headers)
+        emu.record(method, target, status, body, data)
+        if exchange:
+            emu.record_exchange(method, target, self.headers, body, status, data)
+        self.wfile.write(wire)
 
     def _drop(self, reset):
         if reset:
@@ -768,8 +784,7 @@ class Handler(BaseHTTPRequestHandler):
         if body is None:
             self.close_connection = True
             err = invalid('Request payload size exceeds the limit: %d bytes.' % MAX_REQUEST_BYTES)
-            data = self._send(err.http, err.body())
-            emu.record(method, target, err.http, b'', data)
+            self._answer(method, target, b'', err.http, err.body(), exchange=False)
             return
         if not path.startswith('/emulator/'):
             rule = emu.faults.take(method, path)
@@ -786,29 +801,22 @@ class Handler(BaseHTTPRequestHandler):
                     err.status, err.message, err.http, err.details = (rule['grpcStatus'], rule['message'],
                                                                       rule['status'], None)
                     hdrs = ['Retry-After: %s' % rule['retryAfter']] if rule.get('retryAfter') is not None else []
-                    data = self._send(err.http, err.body(), hdrs)
-                    emu.record(method, target, err.http, body, data)
+                    self._answer(method, target, body, err.http, err.body(), hdrs, exchange=False)
                     return
         qs = parse_qs(query, keep_blank_values=True) if query else {}
         try:
             status, payload = emu.handle(method, path, qs, body,
                                          self.headers.get('authorization', '') == 'Bearer owner')
         except ApiError as e:
-            data = self._send(e.http, e.body())
-            emu.record(method, target, e.http, body, data)
-            emu.record_exchange(method, target, self.headers, body, e.http, data)
+            self._answer(method, target, body, e.http, e.body())
             return
         except Exception as e:  # noqa: BLE001 - a bug must answer 500, not kill the connection
             import traceback
             traceback.print_exc()
             err = ApiError('INTERNAL', 'Emulator internal error: %s: %s' % (type(e).__name__, e))
-            data = self._send(500, err.body())
-            emu.record(method, target, 500, body, data)
-            emu.record_exchange(method, target, self.headers, body, 500, data)
+            self._answer(method, target, body, 500, err.body())
             return
-        data = self._send(status, payload)
-        emu.record(method, target, status, body, None)
-        emu.record_exchange(method, target, self.headers, body, status, data)
+        self._answer(method, target, body, status, payload)
 
 
 
