@@ -25,6 +25,8 @@
 #     second from the first POST to the last event at the last subscriber (the write path's own rate
 #     is the Firestore emulator's, so it is printed apart as events_writes_per_s);
 # and every subscriber must get every event of its video, in order, and none of another.
+# EVENTS_BENCH_HOLD=S keeps every stream open and idle S more seconds after the memory figure (the
+# load log says "holding"), for a look at nginx's workers (pmap, /proc/PID/smaps).
 # Then the figures (`name: value`) and issue 17's targets as `target_*` beside `*_ok: yes|no`.
 # File descriptors: the client and nginx's workers get what the counts need (ulimit -n,
 # worker_rlimit_nofile, worker_connections in the bench's own nginx.conf); the bench fails with one
@@ -94,20 +96,24 @@ grep -q "^    worker_connections $ngx_conns;$" "$conf" || fail "worker_connectio
 grep -q "^worker_rlimit_nofile $ngx_files;$" "$conf" || fail "worker_rlimit_nofile was not set in $conf"
 grep -q "include clipapi/events.conf;" "$site" || fail "the site has no events.conf (no live updates)"
 # Experiments (the figures say which was used; unset: as shipped):
-# EVENTS_BENCH_FASTCGI_BUFFER_SIZE (e.g. 2k): the pool's answer buffer of every request, the
-# stream's authorize step included, instead of clipapi/fastcgi.conf's;
-# EVENTS_BENCH_SSL_BUFFER_SIZE (e.g. 4k): nginx's TLS send buffer of the site's HTTPS server.
-fcgi_buf=$(sed -nE 's/^fastcgi_buffer_size ([0-9]+[km]?);$/\1/p' "$run/conf/clipapi/fastcgi.conf")
+# EVENTS_BENCH_FASTCGI_BUFFER_SIZE (e.g. 16k): the buffer of the pool's answer to the stream's
+# authorize step (the site's location of /api/videos/{id}/events), instead of the site's;
+# EVENTS_BENCH_SSL_BUFFER_SIZE (e.g. 16k, nginx's default): nginx's TLS send buffer of the site's
+# HTTPS server, instead of the site's.
+evloc='/^    location ~ \^\/api\/videos\/\[\^\/\]\+\/events\$ \{$/,/^    \}$/'
+fcgi_buf=$(sed -nE "${evloc}s/^        fastcgi_buffer_size ([0-9]+[km]?);$/\1/p" "$site")
+[ -n "$fcgi_buf" ] || fail "the site has no fastcgi_buffer_size in the location of the event streams"
 if [ -n "${EVENTS_BENCH_FASTCGI_BUFFER_SIZE:-}" ]; then
     fcgi_buf=$EVENTS_BENCH_FASTCGI_BUFFER_SIZE
-    sed -i -E "s/^fastcgi_buffer_size [0-9]+[km]?;$/fastcgi_buffer_size $fcgi_buf;/" "$run/conf/clipapi/fastcgi.conf"
-    grep -q "^fastcgi_buffer_size $fcgi_buf;$" "$run/conf/clipapi/fastcgi.conf" ||
+    sed -i -E "${evloc}s/^        fastcgi_buffer_size [0-9]+[km]?;$/        fastcgi_buffer_size $fcgi_buf;/" "$site"
+    sed -nE "${evloc}p" "$site" | grep -q "^        fastcgi_buffer_size $fcgi_buf;$" ||
         fail "fastcgi_buffer_size was not set"
 fi
-ssl_buf="16k (nginx's default)"
+ssl_buf=$(sed -nE 's/^    ssl_buffer_size ([0-9]+[km]?);$/\1/p' "$site")
+[ -n "$ssl_buf" ] || ssl_buf="16k (nginx's default)"
 if [ -n "${EVENTS_BENCH_SSL_BUFFER_SIZE:-}" ]; then
     ssl_buf=$EVENTS_BENCH_SSL_BUFFER_SIZE
-    sed -i -E "s/^    ssl_session_timeout (.*);$/&\n    ssl_buffer_size $ssl_buf;/" "$site"
+    sed -i -E "/^    ssl_buffer_size /d; s/^    ssl_session_timeout (.*);$/&\n    ssl_buffer_size $ssl_buf;/" "$site"
     grep -q "^    ssl_buffer_size $ssl_buf;$" "$site" || fail "ssl_buffer_size was not set"
 fi
 pubsock=$run/events-pub.sock
@@ -179,9 +185,9 @@ for n in $COUNTS; do
         { keep=1; exit 1; }
     npids="$master $(ps -o pid= --ppid "$master" | tr '\n' ' ')"
     out=$tmp/load-$n.out
-    say "$n streams over $VIDEOS videos"
+    say "$n streams over $VIDEOS videos (nginx $npids, log $tmp/load-$n.log)"
     load run --tickets "$tmp/tickets" --subs "$n" --writes "$WRITES" --publishes "$PUBLISHES" \
-        --pub-sock "$pubsock" --pids "$npids" >"$out" 2>"$tmp/load-$n.log" || {
+        --pub-sock "$pubsock" --pids "$npids" --hold-seconds "${EVENTS_BENCH_HOLD:-0}" >"$out" 2>"$tmp/load-$n.log" || {
         cat "$out" >&2
         fail "$n streams: $(tail -1 "$tmp/load-$n.log") (log: $tmp/load-$n.log, nginx: $run/logs/error.log)"
     }

@@ -12,6 +12,8 @@
  *     error field; the latency percentiles of each round and their median), then M publishes
  *     straight to nchan's publisher on the unix socket (4 threads, each owning the videos v % 4 == its number, marked "evbench-p<k>"), and checks
  *     that every stream got every event of its video in order and nothing else.
+ *     --hold-seconds S keeps every stream open and idle S s after the memory figure (a look at
+ *     nginx with pmap or heaptrack meanwhile).
  *     Prints `name value` lines on stdout; exits 1 (one line on stderr) when a phase fails.
  * Times are CLOCK_MONOTONIC of this one process: a write's answer and its events share one clock. */
 #include <arpa/inet.h>
@@ -47,7 +49,7 @@ static struct {
     int port;
     const char *ca, *uid, *key, *tickets, *pub_sock, *pids;
     int videos, subs, writes, rounds, publishes, concurrency;
-    int connect_s, phase_s;
+    int connect_s, phase_s, hold_s;
 } opt = {.videos = 100, .rounds = 3, .concurrency = 64, .connect_s = 120, .phase_s = 60};
 
 static int64_t now_ns(void)
@@ -885,6 +887,13 @@ static int run(void)
     printf("kib_per_sub %.2f\n", (double)(pss1.all - pss0.all) / nsubs);
     printf("kib_per_sub_shared %.2f\n", (double)(pss1.shared - pss0.shared) / nsubs);
     fflush(stdout);
+    /* --hold-seconds: the streams stay open and idle that long, for a look at nginx (pmap) */
+    if (opt.hold_s > 0) {
+        fprintf(stderr, "events_load: holding %d streams for %d s\n", nsubs, opt.hold_s);
+        for (int64_t hd = now_ns() + (int64_t)opt.hold_s * 1000000000; now_ns() < hd;)
+            loop_once(100);
+        fprintf(stderr, "events_load: held\n");
+    }
 
     /* 3. writes through the internal API: --rounds rounds of --writes, one after another */
     nwrites = opt.writes * opt.rounds;
@@ -1008,6 +1017,7 @@ int main(int argc, char **argv)
         {"pids", required_argument, NULL, 'p'},       {"concurrency", required_argument, NULL, 'C'},
         {"connect-seconds", required_argument, NULL, 'D'},
         {"phase-seconds", required_argument, NULL, 'E'}, {"rounds", required_argument, NULL, 'R'},
+        {"hold-seconds", required_argument, NULL, 'H'},
         {NULL, 0, NULL, 0}};
     if (argc < 2)
         die("usage: events_load seed|run OPTIONS (see the source)");
@@ -1031,6 +1041,7 @@ int main(int argc, char **argv)
         case 'D': opt.connect_s = atoi(optarg); break;
         case 'E': opt.phase_s = atoi(optarg); break;
         case 'R': opt.rounds = atoi(optarg); break;
+        case 'H': opt.hold_s = atoi(optarg); break;
         default: die("unknown option");
         }
     }
