@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,101 @@ int cli_parse_long(const char *s, long min, long max, long *out)
     return 0;
 }
 
+void cli_options_begin(void)
+{
+    optind = 0;
+    opterr = 0;
+}
+
+int cli_bad_option(const char *cmd, int c, char *const *argv)
+{
+    if (c == ':')
+        return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
+    return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+}
+
+int cli_option_other(const char *cmd, int c, char *const *argv, void (*usage)(FILE *))
+{
+    if (c != 'h')
+        return cli_bad_option(cmd, c, argv);
+    usage(stdout);
+    return CLI_EXIT_OK;
+}
+
+int cli_no_operands(const char *cmd, int argc, char *const *argv)
+{
+    if (optind < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    return CLI_EXIT_OK;
+}
+
+int cli_run_subcommand(const cli_ctx *ctx, const char *cmd, int argc, char **argv,
+                       void (*usage)(FILE *), const cli_cmd *subs, const char *names)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    for (const cli_cmd *s = subs; s->name; s++)
+        if (strcmp(argv[1], s->name) == 0)
+            return s->run(ctx, argc - 1, argv + 1);
+    return cli_usage_error(cmd, "unknown subcommand '%s' (%s)", argv[1], names);
+}
+
+int cli_flush_stdout(const char *cmd, const char *message)
+{
+    if (fflush(stdout) != 0 || ferror(stdout))
+        return cli_fail(cmd, "%s", message);
+    return CLI_EXIT_OK;
+}
+
+/* libcurl for this process; CLI_EXIT_OK or the exit code after printing why. */
+static int open_http(const char *cmd, cli_env *env)
+{
+    if (http_global_init() != CLIP_OK) {
+        cli_close(env);
+        return cli_fail(cmd, "cannot initialise libcurl");
+    }
+    env->http_init = 1;
+    return CLI_EXIT_OK;
+}
+
+/* The Firestore client; CLI_EXIT_OK or the exit code after printing why. */
+static int open_firestore(const char *cmd, cli_env *env)
+{
+    char err[CFG_ERR_MAX];
+    if (fs_client_new(env->cfg, &env->fs, err, sizeof err) != CLIP_OK) {
+        env->fs = NULL;
+        cli_close(env);
+        return cli_fail(cmd, "firestore is not configured: %s", err);
+    }
+    return CLI_EXIT_OK;
+}
+
+int cli_open_stores(const cli_ctx *ctx, const char *cmd, cli_env *env)
+{
+    memset(env, 0, sizeof *env);
+    arena_init(&env->arena, CLI_ARENA_MAX);
+    char err[CFG_ERR_MAX];
+    int rc;
+    if (cli_load_config(ctx, &env->cfg, err, sizeof err) != CLIP_OK) {
+        cli_close(env);
+        return cli_fail(cmd, "%s", err);
+    }
+    if ((rc = open_http(cmd, env)) != CLI_EXIT_OK || (rc = open_firestore(cmd, env)) != CLI_EXIT_OK)
+        return rc;
+    if (r2_client_new(env->cfg, &env->r2, err, sizeof err) != CLIP_OK) {
+        env->r2 = NULL;
+        cli_close(env);
+        return cli_fail(cmd, "R2 is not configured: %s", err);
+    }
+    return CLI_EXIT_OK;
+}
+
 int cli_open(const cli_ctx *ctx, const char *cmd, int need_fs, cli_env *env)
 {
     memset(env, 0, sizeof *env);
@@ -80,16 +176,9 @@ int cli_open(const cli_ctx *ctx, const char *cmd, int need_fs, cli_env *env)
     }
     if (!need_fs)
         return CLI_EXIT_OK;
-    if (http_global_init() != CLIP_OK) {
-        cli_close(env);
-        return cli_fail(cmd, "cannot initialise libcurl");
-    }
-    env->http_init = 1;
-    if (fs_client_new(env->cfg, &env->fs, err, sizeof err) != CLIP_OK) {
-        env->fs = NULL;
-        cli_close(env);
-        return cli_fail(cmd, "firestore is not configured: %s", err);
-    }
+    int rc;
+    if ((rc = open_http(cmd, env)) != CLI_EXIT_OK || (rc = open_firestore(cmd, env)) != CLI_EXIT_OK)
+        return rc;
     if (events_pub_new(env->cfg, &env->events, err, sizeof err) != CLIP_OK) {
         cli_close(env);
         return cli_fail(cmd, "%s", err);
@@ -115,6 +204,8 @@ void cli_close(cli_env *env)
 {
     fs_client_free(env->fs);
     env->fs = NULL;
+    r2_client_free(env->r2);
+    env->r2 = NULL;
     events_pub_free(env->events);
     env->events = NULL;
     sig_signer_free(env->signer);
@@ -186,9 +277,7 @@ int cli_fail_err(const char *cmd, clip_err e, const char *err)
 
 static int flush_out(const char *cmd)
 {
-    if (fflush(stdout) != 0 || ferror(stdout))
-        return cli_fail(cmd, "cannot write to stdout");
-    return CLI_EXIT_OK;
+    return cli_flush_stdout(cmd, "cannot write to stdout");
 }
 
 #define CLI_ANSWER_DEPTH 32 /* nesting of an answer printed as a table */
@@ -285,6 +374,30 @@ int cli_print_rows(const char *cmd, const char *json, size_t len, const char *co
     }
     json_object_put(j);
     return flush_out(cmd);
+}
+
+int cli_positional_ids(const char *cmd, int argc, char *const *argv, int with_clip,
+                       const char **uid, const char **vid, const char **clip)
+{
+    int rc;
+    *uid = optind < argc ? argv[optind] : NULL;
+    *vid = optind + 1 < argc ? argv[optind + 1] : NULL;
+    *clip = with_clip && optind + 2 < argc ? argv[optind + 2] : NULL;
+    if ((rc = cli_check_id(cmd, "UID", *uid)) != CLI_EXIT_OK ||
+        (rc = cli_check_id(cmd, "VIDEO_ID", *vid)) != CLI_EXIT_OK ||
+        (with_clip && (rc = cli_check_id(cmd, "CLIP_ID", *clip)) != CLI_EXIT_OK))
+        return rc;
+    return CLI_EXIT_OK;
+}
+
+int cli_video_ids_only(const char *cmd, int argc, char *const *argv, const char **uid,
+                       const char **vid)
+{
+    const char *none;
+    int rc = cli_positional_ids(cmd, argc, argv, 0, uid, vid, &none);
+    if (rc == CLI_EXIT_OK && optind + 2 < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 2]);
+    return rc;
 }
 
 int cli_check_id(const char *cmd, const char *what, const char *s)

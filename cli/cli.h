@@ -3,6 +3,7 @@
 #define CLIP_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "arena.h"
 #include "body.h"
@@ -11,6 +12,7 @@
 #include "err.h"
 #include "events.h"
 #include "firestore.h"
+#include "r2.h"
 
 /* Exit codes of every clipctl command. */
 #define CLI_EXIT_OK 0
@@ -53,6 +55,25 @@ int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 clip_err cli_load_config(const cli_ctx *ctx, cfg_t **out, char *err, size_t errlen);
 /* Parses a whole decimal number in [min, max]; 0 on success. */
 int cli_parse_long(const char *s, long min, long max, long *out);
+/* Before a command's getopt_long loop: GNU getopt fully re-initialised (optind 0), its own
+ * messages off (the command words its usage errors). */
+void cli_options_begin(void);
+/* The usage error for an option getopt_long refused (c ':' = its value is missing, else an
+ * unknown option); returns CLI_EXIT_USAGE. */
+int cli_bad_option(const char *cmd, int c, char *const *argv);
+/* What getopt_long's answer c means when the command's own cases did not take it: 'h' prints
+ * the usage on stdout and returns CLI_EXIT_OK (the command returns at once), anything else is
+ * cli_bad_option's usage error. */
+int cli_option_other(const char *cmd, int c, char *const *argv, void (*usage)(FILE *));
+/* CLI_EXIT_OK when no argument follows the options, else the usage error naming the first. */
+int cli_no_operands(const char *cmd, int argc, char *const *argv);
+/* A command of subcommands (clipctl video put|get, clip put|status|list): runs the one argv[1]
+ * names from subs (ended by a NULL name); none prints usage on stderr (exit 2), --help or -h on
+ * stdout (exit 0), another "unknown subcommand 'X' (names)" (exit 2). */
+int cli_run_subcommand(const cli_ctx *ctx, const char *cmd, int argc, char **argv,
+                       void (*usage)(FILE *), const cli_cmd *subs, const char *names);
+/* Flushes stdout: CLI_EXIT_OK, or CLI_EXIT_FAIL after "clipctl CMD: MESSAGE". */
+int cli_flush_stdout(const char *cmd, const char *message);
 
 /* ---- what the workflow commands (video, clip, stats, upload-urls) share ---------------------- */
 
@@ -66,11 +87,16 @@ typedef struct {
     int http_init;
     events_pub *events; /* with fs: nchan's publisher when events_publish_url is set */
     sig_signer *signer; /* with fs: R2's signer when R2 is configured (thumbnails of events) */
+    r2_client *r2;      /* NULL unless opened by cli_open_stores */
 } cli_env;
 
 /* Loads the configuration and, when need_fs, makes the Firestore client. CLI_EXIT_OK or the exit
  * code after printing why. */
 int cli_open(const cli_ctx *ctx, const char *cmd, int need_fs, cli_env *env);
+/* What the migration commands (migrate, verify) need: the configuration, libcurl, the Firestore
+ * client and the R2 client (no cursor keys, no events). CLI_EXIT_OK or the exit code after
+ * printing why ("firestore is not configured: ...", "R2 is not configured: ..."). */
+int cli_open_stores(const cli_ctx *ctx, const char *cmd, cli_env *env);
 void cli_close(cli_env *env);
 
 /* The live-update event of a write the command made, as the pool publishes it (core/events):
@@ -97,5 +123,12 @@ int cli_print_rows(const char *cmd, const char *json, size_t len, const char *co
 
 /* Checks that a positional argument is an id (uid, video_id, clip_id); CLI_EXIT_OK or usage. */
 int cli_check_id(const char *cmd, const char *what, const char *s);
+/* UID VIDEO_ID [CLIP_ID] (with_clip) from argv[optind], argv[optind + 1], ..., each checked by
+ * cli_check_id; CLI_EXIT_OK or usage. Arguments after them are the caller's. */
+int cli_positional_ids(const char *cmd, int argc, char *const *argv, int with_clip,
+                       const char **uid, const char **vid, const char **clip);
+/* UID VIDEO_ID as cli_positional_ids, and nothing after them. */
+int cli_video_ids_only(const char *cmd, int argc, char *const *argv, const char **uid,
+                       const char **vid);
 
 #endif

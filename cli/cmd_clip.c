@@ -57,6 +57,7 @@ typedef struct {
     int table, all, help;
 } clip_opts;
 
+/* The options of put, status and list (is_list); --help prints the usage and sets o->help. */
 static int parse(const char *cmd, int argc, char **argv, clip_opts *o, int is_list)
 {
     static const struct option opts[] = {
@@ -68,18 +69,16 @@ static int parse(const char *cmd, int argc, char **argv, clip_opts *o, int is_li
     };
     memset(o, 0, sizeof *o);
     o->scene_id = -1;
-    optind = 0;
-    opterr = 0;
+    cli_options_begin();
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'h') {
+            usage(stdout);
             o->help = 1;
             return CLI_EXIT_OK;
         }
-        if (c == ':')
-            return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
-        if (c == '?')
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        if (c == ':' || c == '?')
+            return cli_bad_option(cmd, c, argv);
         if (c == 't') {
             o->table = 1;
             continue;
@@ -120,26 +119,11 @@ static int parse(const char *cmd, int argc, char **argv, clip_opts *o, int is_li
             o->all = 1;
             break;
         default:
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+            return cli_bad_option(cmd, '?', argv);
         }
     }
     if (o->all && o->cursor)
         return cli_usage_error(cmd, "--all and --cursor do not go together");
-    return CLI_EXIT_OK;
-}
-
-/* UID VIDEO_ID [CLIP_ID] from the positional arguments. */
-static int ids(const char *cmd, int argc, char **argv, int with_clip, const char **uid,
-               const char **vid, const char **clip)
-{
-    int rc;
-    *uid = optind < argc ? argv[optind] : NULL;
-    *vid = optind + 1 < argc ? argv[optind + 1] : NULL;
-    *clip = with_clip && optind + 2 < argc ? argv[optind + 2] : NULL;
-    if ((rc = cli_check_id(cmd, "UID", *uid)) != CLI_EXIT_OK ||
-        (rc = cli_check_id(cmd, "VIDEO_ID", *vid)) != CLI_EXIT_OK ||
-        (with_clip && (rc = cli_check_id(cmd, "CLIP_ID", *clip)) != CLI_EXIT_OK))
-        return rc;
     return CLI_EXIT_OK;
 }
 
@@ -152,27 +136,36 @@ static int print_clip(const char *cmd, const clip_rec *c, int table)
     return rc;
 }
 
+/* What put and status read before their body is parsed: the options, UID VIDEO_ID CLIP_ID and
+ * the body (--json and the FIELD arguments). CLI_EXIT_OK with o->help when the usage was asked. */
+static int write_args(const char *cmd, body_kind kind, int argc, char **argv, clip_opts *o,
+                      const char **uid, const char **vid, const char **cid, buf_t *body)
+{
+    int rc = parse(cmd, argc, argv, o, 0);
+    if (rc != CLI_EXIT_OK || o->help)
+        return rc;
+    if ((rc = cli_positional_ids(cmd, argc, argv, 1, uid, vid, cid)) != CLI_EXIT_OK)
+        return rc;
+    return cli_body(cmd, kind, o->json, argv + optind + 3, argc - optind - 3, body);
+}
+
 static int clip_put(const cli_ctx *ctx, int argc, char **argv)
 {
     const char *cmd = "clip put", *uid, *vid, *cid;
     clip_opts o;
-    int rc = parse(cmd, argc, argv, &o, 0);
+    buf_t body = BUF_INIT;
+    int rc = write_args(cmd, BODY_CLIP, argc, argv, &o, &uid, &vid, &cid, &body);
     if (rc != CLI_EXIT_OK || o.help) {
-        if (o.help)
-            usage(stdout);
+        buf_free(&body);
         return rc;
     }
-    if ((rc = ids(cmd, argc, argv, 1, &uid, &vid, &cid)) != CLI_EXIT_OK)
-        return rc;
-    buf_t body = BUF_INIT;
-    rc = cli_body(cmd, BODY_CLIP, o.json, argv + optind + 3, argc - optind - 3, &body);
     arena_t pa;
     arena_init(&pa, CLI_ARENA_MAX);
     clip_create_input in;
     char err[512];
     clip_err e = CLIP_OK;
-    if (rc == CLI_EXIT_OK && (e = body_parse_clip(&pa, uid, vid, cid, body.p, body.len, &in, err,
-                                                   sizeof err)) != CLIP_OK)
+    if ((e = body_parse_clip(&pa, uid, vid, cid, body.p, body.len, &in, err, sizeof err)) !=
+        CLIP_OK)
         rc = cli_fail_err(cmd, e, err);
     buf_free(&body);
     cli_env env;
@@ -194,23 +187,18 @@ static int clip_status(const cli_ctx *ctx, int argc, char **argv)
 {
     const char *cmd = "clip status", *uid, *vid, *cid;
     clip_opts o;
-    int rc = parse(cmd, argc, argv, &o, 0);
+    buf_t body = BUF_INIT;
+    int rc = write_args(cmd, BODY_STATUS, argc, argv, &o, &uid, &vid, &cid, &body);
     if (rc != CLI_EXIT_OK || o.help) {
-        if (o.help)
-            usage(stdout);
+        buf_free(&body);
         return rc;
     }
-    if ((rc = ids(cmd, argc, argv, 1, &uid, &vid, &cid)) != CLI_EXIT_OK)
-        return rc;
-    buf_t body = BUF_INIT;
-    rc = cli_body(cmd, BODY_STATUS, o.json, argv + optind + 3, argc - optind - 3, &body);
     arena_t pa;
     arena_init(&pa, CLI_ARENA_MAX);
     clip_status_update u;
     char err[512];
     clip_err e = CLIP_OK;
-    if (rc == CLI_EXIT_OK &&
-        (e = body_parse_status(&pa, body.p, body.len, &u, err, sizeof err)) != CLIP_OK)
+    if ((e = body_parse_status(&pa, body.p, body.len, &u, err, sizeof err)) != CLIP_OK)
         rc = cli_fail_err(cmd, e, err);
     buf_free(&body);
     cli_env env;
@@ -232,18 +220,13 @@ static int clip_list(const cli_ctx *ctx, int argc, char **argv)
         "clip_id",         "scene_id",      "style",    "status",
         "priority",        "start_time",    "end_time", "duration_seconds",
         "file_size_bytes", "has_thumbnail", NULL};
-    const char *cmd = "clip list", *uid, *vid, *cid;
+    const char *cmd = "clip list", *uid, *vid;
     clip_opts o;
     int rc = parse(cmd, argc, argv, &o, 1);
-    if (rc != CLI_EXIT_OK || o.help) {
-        if (o.help)
-            usage(stdout);
+    if (rc != CLI_EXIT_OK || o.help)
         return rc;
-    }
-    if ((rc = ids(cmd, argc, argv, 0, &uid, &vid, &cid)) != CLI_EXIT_OK)
+    if ((rc = cli_video_ids_only(cmd, argc, argv, &uid, &vid)) != CLI_EXIT_OK)
         return rc;
-    if (optind + 2 < argc)
-        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 2]);
     cli_env env;
     if ((rc = cli_open(ctx, cmd, 1, &env)) != CLI_EXIT_OK)
         return rc;
@@ -306,19 +289,7 @@ static int clip_list(const cli_ctx *ctx, int argc, char **argv)
 
 int cmd_clip(const cli_ctx *ctx, int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return CLI_EXIT_USAGE;
-    }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(stdout);
-        return CLI_EXIT_OK;
-    }
-    if (strcmp(argv[1], "put") == 0)
-        return clip_put(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "status") == 0)
-        return clip_status(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "list") == 0)
-        return clip_list(ctx, argc - 1, argv + 1);
-    return cli_usage_error("clip", "unknown subcommand '%s' (put, status or list)", argv[1]);
+    static const cli_cmd subs[] = {
+        {"put", NULL, clip_put}, {"status", NULL, clip_status}, {"list", NULL, clip_list}, {NULL}};
+    return cli_run_subcommand(ctx, "clip", argc, argv, usage, subs, "put, status or list");
 }

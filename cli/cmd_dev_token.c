@@ -59,8 +59,7 @@ int cmd_dev_token(const cli_ctx *ctx, int argc, char **argv)
     devtok_keyset_fmt fmt = DEVTOK_KEYSET_X509;
     char err[CFG_ERR_MAX];
 
-    optind = 0; /* full re-initialisation of GNU getopt */
-    opterr = 0;
+    cli_options_begin();
     int c;
     while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
         switch (c) {
@@ -92,17 +91,13 @@ int cmd_dev_token(const cli_ctx *ctx, int argc, char **argv)
             else
                 return cli_usage_error(cmd, "--format: '%s' is not x509 or jwks", optarg);
             break;
-        case 'h':
-            usage(stdout);
-            return CLI_EXIT_OK;
-        case ':':
-            return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
         default:
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+            return cli_option_other(cmd, c, argv, usage);
         }
     }
-    if (optind < argc)
-        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    int operands = cli_no_operands(cmd, argc, argv);
+    if (operands != CLI_EXIT_OK)
+        return operands;
     if (print_keyset && uid)
         return cli_usage_error(cmd, "--print-keyset and --uid exclude each other");
     if (!print_keyset && format_given)
@@ -162,7 +157,5 @@ int cmd_dev_token(const cli_ctx *ctx, int argc, char **argv)
     if (!print_keyset)
         fputc('\n', stdout);
     buf_free(&out);
-    if (fflush(stdout) != 0 || ferror(stdout))
-        return cli_fail(cmd, "cannot write to stdout");
-    return CLI_EXIT_OK;
+    return cli_flush_stdout(cmd, "cannot write to stdout");
 }

@@ -38,8 +38,7 @@ int cmd_events_ticket(const cli_ctx *ctx, int argc, char **argv)
     const char *cmd = "events-ticket";
     long expires = -1;
     int as_url = 0;
-    optind = 0;
-    opterr = 0;
+    cli_options_begin();
     int c;
     while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
         switch (c) {
@@ -51,13 +50,8 @@ int cmd_events_ticket(const cli_ctx *ctx, int argc, char **argv)
         case 'u':
             as_url = 1;
             break;
-        case 'h':
-            usage(stdout);
-            return CLI_EXIT_OK;
-        case ':':
-            return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
         default:
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+            return cli_option_other(cmd, c, argv, usage);
         }
     }
     if (argc - optind != 2)
@@ -95,7 +89,5 @@ int cmd_events_ticket(const cli_ctx *ctx, int argc, char **argv)
     else
         printf("%s\n", t.p);
     buf_free(&t);
-    if (fflush(stdout) != 0 || ferror(stdout))
-        return cli_fail(cmd, "cannot write the ticket to stdout");
-    return CLI_EXIT_OK;
+    return cli_flush_stdout(cmd, "cannot write the ticket to stdout");
 }

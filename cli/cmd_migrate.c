@@ -311,8 +311,7 @@ static int parse(int argc, char **argv, opts *o, int *help)
     const char *cmd = "migrate";
     memset(o, 0, sizeof *o);
     o->concurrency = 1;
-    optind = 0;
-    opterr = 0;
+    cli_options_begin();
     int c;
     while ((c = getopt_long(argc, argv, ":h", lopts, NULL)) != -1) {
         switch (c) {
@@ -336,14 +335,13 @@ static int parse(int argc, char **argv, opts *o, int *help)
         case 'h':
             *help = 1;
             return CLI_EXIT_OK;
-        case ':':
-            return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
         default:
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+            return cli_bad_option(cmd, c, argv);
         }
     }
-    if (optind < argc)
-        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    int rc = cli_no_operands(cmd, argc, argv);
+    if (rc != CLI_EXIT_OK)
+        return rc;
     if (o->all == (o->uid != NULL))
         return cli_usage_error(cmd, "give either --user UID or --all");
     if (o->video_id && !o->uid)
@@ -520,16 +518,13 @@ int cmd_migrate(const cli_ctx *ctx, int argc, char **argv)
             usage(stdout);
         return rc;
     }
-    cfg_t *cfg = NULL;
+    cli_env env;
+    if ((rc = cli_open_stores(ctx, cmd, &env)) != CLI_EXIT_OK)
+        return rc;
+    const cfg_t *cfg = env.cfg;
+    fs_client *fs = env.fs;
+    r2_client *r2 = env.r2;
     char err[CFG_ERR_MAX];
-    if (cli_load_config(ctx, &cfg, err, sizeof err) != CLIP_OK)
-        return cli_fail(cmd, "%s", err);
-    if (http_global_init() != CLIP_OK) {
-        cfg_free(cfg);
-        return cli_fail(cmd, "cannot initialise libcurl");
-    }
-    fs_client *fs = NULL;
-    r2_client *r2 = NULL;
     arena_t a;
     arena_init(&a, 0);
     totals t;
@@ -543,14 +538,6 @@ int cmd_migrate(const cli_ctx *ctx, int argc, char **argv)
     legacy_report_init(&trep, &a);
     mig_target *targets = NULL;
     size_t n = 0;
-    if (fs_client_new(cfg, &fs, err, sizeof err) != CLIP_OK) {
-        rc = cli_fail(cmd, "firestore is not configured: %s", err);
-        goto out;
-    }
-    if (r2_client_new(cfg, &r2, err, sizeof err) != CLIP_OK) {
-        rc = cli_fail(cmd, "R2 is not configured: %s", err);
-        goto out;
-    }
     clip_err e =
         mig_legacy_targets(r2, &a, o.uid, o.video_id, &targets, &n, &trep, err, sizeof err);
     if (e != CLIP_OK) {
@@ -573,9 +560,6 @@ out:
     buf_free(&t.issues);
     buf_free(&t.skips);
     arena_free(&a);
-    fs_client_free(fs);
-    r2_client_free(r2);
-    http_global_cleanup();
-    cfg_free(cfg);
+    cli_close(&env);
     return rc;
 }

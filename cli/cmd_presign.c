@@ -48,8 +48,7 @@ int cmd_presign(const cli_ctx *ctx, int argc, char **argv)
     const char *at = NULL;
     char err[CFG_ERR_MAX];
 
-    optind = 0; /* full re-initialisation of GNU getopt */
-    opterr = 0;
+    cli_options_begin();
     int c;
     while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
         switch (c) {
@@ -83,13 +82,8 @@ int cmd_presign(const cli_ctx *ctx, int argc, char **argv)
             req.response_content_type = optarg;
             req.response_content_type_len = strlen(optarg);
             break;
-        case 'h':
-            usage(stdout);
-            return CLI_EXIT_OK;
-        case ':':
-            return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
         default:
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+            return cli_option_other(cmd, c, argv, usage);
         }
     }
     /* options may also follow the key (GNU style), but never after "--" */
@@ -134,7 +128,5 @@ int cmd_presign(const cli_ctx *ctx, int argc, char **argv)
     }
     printf("%s\n", url.p);
     buf_free(&url);
-    if (fflush(stdout) != 0 || ferror(stdout))
-        return cli_fail(cmd, "cannot write the URL to stdout");
-    return CLI_EXIT_OK;
+    return cli_flush_stdout(cmd, "cannot write the URL to stdout");
 }

@@ -33,22 +33,15 @@ int cmd_stats(const cli_ctx *ctx, int argc, char **argv)
     };
     const char *cmd = "stats";
     int table = 0, c, rc;
-    optind = 0;
-    opterr = 0;
+    cli_options_begin();
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == 't') {
+        if (c == 't')
             table = 1;
-        } else if (c == 'h') {
-            usage(stdout);
-            return CLI_EXIT_OK;
-        } else {
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-        }
+        else /* no option takes a value: whatever else is unknown */
+            return cli_option_other(cmd, c == 'h' ? 'h' : '?', argv, usage);
     }
-    const char *uid = optind < argc ? argv[optind] : NULL;
-    const char *vid = optind + 1 < argc ? argv[optind + 1] : NULL;
-    if ((rc = cli_check_id(cmd, "UID", uid)) != CLI_EXIT_OK ||
-        (rc = cli_check_id(cmd, "VIDEO_ID", vid)) != CLI_EXIT_OK)
+    const char *uid, *vid, *none;
+    if ((rc = cli_positional_ids(cmd, argc, argv, 0, &uid, &vid, &none)) != CLI_EXIT_OK)
         return rc;
     if (optind + 2 < argc)
         return cli_usage_error(cmd, "unexpected argument '%s' (stats takes no fields)",

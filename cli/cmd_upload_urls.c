@@ -46,8 +46,7 @@ int cmd_upload_urls(const cli_ctx *ctx, int argc, char **argv)
     int table = 0, c, rc;
     time_t when = 0;
     char err[512];
-    optind = 0;
-    opterr = 0;
+    cli_options_begin();
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'j':
@@ -60,21 +59,12 @@ int cmd_upload_urls(const cli_ctx *ctx, int argc, char **argv)
             if (sig_parse_amz_date(optarg, &when, err, sizeof err) != CLIP_OK)
                 return cli_usage_error(cmd, "--at: %s", err);
             break;
-        case 'h':
-            usage(stdout);
-            return CLI_EXIT_OK;
-        case ':':
-            return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
         default:
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+            return cli_option_other(cmd, c, argv, usage);
         }
     }
-    const char *uid = optind < argc ? argv[optind] : NULL;
-    const char *vid = optind + 1 < argc ? argv[optind + 1] : NULL;
-    const char *cid = optind + 2 < argc ? argv[optind + 2] : NULL;
-    if ((rc = cli_check_id(cmd, "UID", uid)) != CLI_EXIT_OK ||
-        (rc = cli_check_id(cmd, "VIDEO_ID", vid)) != CLI_EXIT_OK ||
-        (rc = cli_check_id(cmd, "CLIP_ID", cid)) != CLI_EXIT_OK)
+    const char *uid, *vid, *cid;
+    if ((rc = cli_positional_ids(cmd, argc, argv, 1, &uid, &vid, &cid)) != CLI_EXIT_OK)
         return rc;
     buf_t body = BUF_INIT;
     rc = cli_body(cmd, BODY_UPLOAD, json, argv + optind + 3, argc - optind - 3, &body);

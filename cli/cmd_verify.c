@@ -95,9 +95,8 @@ int cmd_verify(const cli_ctx *ctx, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *cmd = "verify", *uid = NULL, *vid = NULL;
-    int all = 0, c;
-    optind = 0;
-    opterr = 0;
+    int all = 0, c, rc;
+    cli_options_begin();
     while ((c = getopt_long(argc, argv, ":h", lopts, NULL)) != -1) {
         switch (c) {
         case 'u':
@@ -109,17 +108,12 @@ int cmd_verify(const cli_ctx *ctx, int argc, char **argv)
         case 'a':
             all = 1;
             break;
-        case 'h':
-            usage(stdout);
-            return CLI_EXIT_OK;
-        case ':':
-            return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
         default:
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+            return cli_option_other(cmd, c, argv, usage);
         }
     }
-    if (optind < argc)
-        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if ((rc = cli_no_operands(cmd, argc, argv)) != CLI_EXIT_OK)
+        return rc;
     if (all == (uid != NULL))
         return cli_usage_error(cmd, "give either --user UID or --all");
     if (vid && !uid)
@@ -127,34 +121,20 @@ int cmd_verify(const cli_ctx *ctx, int argc, char **argv)
     if ((uid && !ids_valid_id(uid, strlen(uid))) || (vid && !ids_valid_id(vid, strlen(vid))))
         return cli_usage_error(cmd, "--user / --video: not an id (1-128 bytes of [A-Za-z0-9_-])");
 
-    cfg_t *cfg = NULL;
+    cli_env env;
+    if ((rc = cli_open_stores(ctx, cmd, &env)) != CLI_EXIT_OK)
+        return rc;
+    fs_client *fs = env.fs;
+    r2_client *r2 = env.r2;
     char err[CFG_ERR_MAX];
-    if (cli_load_config(ctx, &cfg, err, sizeof err) != CLIP_OK)
-        return cli_fail(cmd, "%s", err);
-    if (http_global_init() != CLIP_OK) {
-        cfg_free(cfg);
-        return cli_fail(cmd, "cannot initialise libcurl");
-    }
-    fs_client *fs = NULL;
-    r2_client *r2 = NULL;
     arena_t a, va;
     arena_init(&a, 0);
     arena_init(&va, 0);
-    int rc = CLI_EXIT_OK;
     legacy_report trep;
     legacy_report_init(&trep, &a);
     mig_target *lt = NULL, *ft = NULL;
     size_t nl = 0, nf = 0, ndiff = 0, nissues = 0, nvideos = 0;
-    clip_err e;
-    if (fs_client_new(cfg, &fs, err, sizeof err) != CLIP_OK) {
-        rc = cli_fail(cmd, "firestore is not configured: %s", err);
-        goto out;
-    }
-    if (r2_client_new(cfg, &r2, err, sizeof err) != CLIP_OK) {
-        rc = cli_fail(cmd, "R2 is not configured: %s", err);
-        goto out;
-    }
-    e = mig_legacy_targets(r2, &a, uid, vid, &lt, &nl, &trep, err, sizeof err);
+    clip_err e = mig_legacy_targets(r2, &a, uid, vid, &lt, &nl, &trep, err, sizeof err);
     if (e == CLIP_OK && !vid)
         e = mig_firestore_targets(fs, &a, uid, &ft, &nf, err, sizeof err);
     if (e != CLIP_OK) {
@@ -208,9 +188,6 @@ out:
     fflush(stdout);
     arena_free(&va);
     arena_free(&a);
-    fs_client_free(fs);
-    r2_client_free(r2);
-    http_global_cleanup();
-    cfg_free(cfg);
+    cli_close(&env);
     return rc;
 }

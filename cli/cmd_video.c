@@ -37,6 +37,7 @@ static void usage(FILE *f)
         "Exit status: 0 done, 1 failed (Firestore, not found), 2 bad usage or a refused field.\n");
 }
 
+/* The options of put and get (allow_json: put); --help prints the usage and sets *help. */
 static int parse(int argc, char **argv, const char **json, int *table, int allow_json, int *help)
 {
     static const struct option opts[] = {
@@ -45,8 +46,7 @@ static int parse(int argc, char **argv, const char **json, int *table, int allow
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    optind = 0;
-    opterr = 0;
+    cli_options_begin();
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
@@ -59,12 +59,11 @@ static int parse(int argc, char **argv, const char **json, int *table, int allow
             *table = 1;
             break;
         case 'h':
+            usage(stdout);
             *help = 1;
             return CLI_EXIT_OK;
-        case ':':
-            return cli_usage_error("video", "%s needs a value", argv[optind - 1]);
         default:
-            return cli_usage_error("video", "unknown option '%s'", argv[optind - 1]);
+            return cli_bad_option("video", c, argv);
         }
     }
     return CLI_EXIT_OK;
@@ -75,15 +74,10 @@ static int video_put(const cli_ctx *ctx, int argc, char **argv)
     const char *cmd = "video put", *json = NULL;
     int table = 0, help = 0;
     int rc = parse(argc, argv, &json, &table, 1, &help);
-    if (rc != CLI_EXIT_OK || help) {
-        if (help)
-            usage(stdout);
+    if (rc != CLI_EXIT_OK || help)
         return rc;
-    }
-    const char *uid = optind < argc ? argv[optind] : NULL;
-    const char *vid = optind + 1 < argc ? argv[optind + 1] : NULL;
-    if ((rc = cli_check_id(cmd, "UID", uid)) != CLI_EXIT_OK ||
-        (rc = cli_check_id(cmd, "VIDEO_ID", vid)) != CLI_EXIT_OK)
+    const char *uid, *vid, *none;
+    if ((rc = cli_positional_ids(cmd, argc, argv, 0, &uid, &vid, &none)) != CLI_EXIT_OK)
         return rc;
     buf_t body = BUF_INIT;
     rc = cli_body(cmd, BODY_VIDEO, json, argv + optind + 2, argc - optind - 2, &body);
@@ -129,18 +123,11 @@ static int video_get(const cli_ctx *ctx, int argc, char **argv)
     const char *cmd = "video get", *json = NULL;
     int table = 0, help = 0;
     int rc = parse(argc, argv, &json, &table, 0, &help);
-    if (rc != CLI_EXIT_OK || help) {
-        if (help)
-            usage(stdout);
+    if (rc != CLI_EXIT_OK || help)
         return rc;
-    }
-    const char *uid = optind < argc ? argv[optind] : NULL;
-    const char *vid = optind + 1 < argc ? argv[optind + 1] : NULL;
-    if ((rc = cli_check_id(cmd, "UID", uid)) != CLI_EXIT_OK ||
-        (rc = cli_check_id(cmd, "VIDEO_ID", vid)) != CLI_EXIT_OK)
+    const char *uid, *vid;
+    if ((rc = cli_video_ids_only(cmd, argc, argv, &uid, &vid)) != CLI_EXIT_OK)
         return rc;
-    if (optind + 2 < argc)
-        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 2]);
     cli_env env;
     if ((rc = cli_open(ctx, cmd, 1, &env)) != CLI_EXIT_OK)
         return rc;
@@ -161,17 +148,6 @@ static int video_get(const cli_ctx *ctx, int argc, char **argv)
 
 int cmd_video(const cli_ctx *ctx, int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return CLI_EXIT_USAGE;
-    }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(stdout);
-        return CLI_EXIT_OK;
-    }
-    if (strcmp(argv[1], "put") == 0)
-        return video_put(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "get") == 0)
-        return video_get(ctx, argc - 1, argv + 1);
-    return cli_usage_error("video", "unknown subcommand '%s' (put or get)", argv[1]);
+    static const cli_cmd subs[] = {{"put", NULL, video_put}, {"get", NULL, video_get}, {NULL}};
+    return cli_run_subcommand(ctx, "video", argc, argv, usage, subs, "put or get");
 }
