@@ -91,6 +91,15 @@ static int is(const char *key, const char *name)
     return strcmp(key, name) == 0;
 }
 
+/* A member of a video or clip body that is none of its fields: the server's own times, or
+ * unknown. */
+static clip_err not_a_field(pctx *c, const char *key)
+{
+    if (is(key, "created_at") || is(key, "updated_at"))
+        return server_set(c, key, "the server");
+    return unknown(c, NULL, key);
+}
+
 /* ---- create_or_update_video ------------------------------------------------------------------ */
 
 static clip_err parse_summary(pctx *c, json_object *v, video_rec *out)
@@ -270,10 +279,8 @@ static clip_err video_fields(pctx *c, json_object *j, const char *uid, const cha
             have_raw = 1;
         } else if (is(key, "clip_stats")) {
             e = server_set(c, key, "the stats call (POST .../stats)");
-        } else if (is(key, "created_at") || is(key, "updated_at")) {
-            e = server_set(c, key, "the server");
         } else {
-            e = unknown(c, NULL, key);
+            e = not_a_field(c, key);
         }
         if (e != CLIP_OK)
             return e;
@@ -440,10 +447,8 @@ static clip_err clip_fields(pctx *c, json_object *j, const char *uid, const char
         } else if (is(key, "thumbnail_r2_key")) {
             e = get_str(c, key, v, SIG_KEY_MAX, 1, &given_thumb);
             have_thumb_key = 1;
-        } else if (is(key, "created_at") || is(key, "updated_at")) {
-            e = server_set(c, key, "the server");
         } else {
-            e = unknown(c, NULL, key);
+            e = not_a_field(c, key);
         }
         if (e != CLIP_OK)
             return e;

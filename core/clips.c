@@ -10,23 +10,16 @@
 #include "layout.h"
 
 static const char *const statuses[] = {"pending", "processing", "completed", "failed"};
+#define NSTATUSES (sizeof statuses / sizeof statuses[0])
 
 int clips_status_valid(const char *s)
 {
-    if (!s)
-        return 0;
-    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
-        if (strcmp(s, statuses[i]) == 0)
-            return 1;
-    return 0;
+    return s && ids_one_of(s, strlen(s), statuses, NSTATUSES);
 }
 
 int clips_status_valid_n(const char *p, size_t n)
 {
-    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
-        if (strlen(statuses[i]) == n && memcmp(p, statuses[i], n) == 0)
-            return 1;
-    return 0;
+    return ids_one_of(p, n, statuses, NSTATUSES);
 }
 
 double clips_parse_time(const char *s)

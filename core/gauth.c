@@ -313,6 +313,22 @@ static clip_err token_refused(const http_resp *resp, const char *what, char *err
     return e;
 }
 
+/* A call to where access tokens come from (the service account's token endpoint, the GCE
+ * metadata server): one header, the token answer's cap, retried, counted as backend "token". */
+static http_req token_request(const char *method, const char *url, const char *const *header,
+                              long deadline_ms)
+{
+    http_req req = {.method = method,
+                    .url = url,
+                    .headers = header,
+                    .nheaders = 1,
+                    .deadline_ms = deadline_ms,
+                    .max_response = GAUTH_TOKEN_RESPONSE_MAX,
+                    .retry = HTTP_RETRY_IDEMPOTENT,
+                    .backend = "token"};
+    return req;
+}
+
 static clip_err fetch_service_account(const gauth *g, fresh_token *t, long deadline_ms, char *err,
                                       size_t errlen)
 {
@@ -326,16 +342,9 @@ static clip_err fetch_service_account(const gauth *g, fresh_token *t, long deadl
     buf_append(&body, jwt.p, jwt.len); /* base64url and dots need no form encoding */
     buf_free(&jwt);
     const char *hdrs[] = {"Content-Type: application/x-www-form-urlencoded"};
-    http_req req = {.method = "POST",
-                    .url = g->token_uri,
-                    .headers = hdrs,
-                    .nheaders = 1,
-                    .body = body.p,
-                    .body_len = body.len,
-                    .deadline_ms = deadline_ms,
-                    .max_response = GAUTH_TOKEN_RESPONSE_MAX,
-                    .retry = HTTP_RETRY_IDEMPOTENT,
-                    .backend = "token"};
+    http_req req = token_request("POST", g->token_uri, hdrs, deadline_ms);
+    req.body = body.p;
+    req.body_len = body.len;
     http_resp resp;
     char herr[256] = "";
     char what[GAUTH_FIELD_MAX];
@@ -359,14 +368,7 @@ static clip_err fetch_metadata(const gauth *g, fresh_token *t, long deadline_ms,
                                size_t errlen)
 {
     const char *hdrs[] = {"Metadata-Flavor: Google"};
-    http_req req = {.method = "GET",
-                    .url = g->metadata_url,
-                    .headers = hdrs,
-                    .nheaders = 1,
-                    .deadline_ms = deadline_ms,
-                    .max_response = GAUTH_TOKEN_RESPONSE_MAX,
-                    .retry = HTTP_RETRY_IDEMPOTENT,
-                    .backend = "token"};
+    http_req req = token_request("GET", g->metadata_url, hdrs, deadline_ms);
     http_resp resp;
     char herr[256] = "";
     char what[GAUTH_FIELD_MAX];

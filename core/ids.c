@@ -47,3 +47,11 @@ int ids_valid_style(const char *p, size_t n)
     }
     return 1;
 }
+
+int ids_one_of(const char *p, size_t n, const char *const *words, size_t nwords)
+{
+    for (size_t i = 0; i < nwords; i++)
+        if (strlen(words[i]) == n && memcmp(p, words[i], n) == 0)
+            return 1;
+    return 0;
+}

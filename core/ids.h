@@ -15,6 +15,9 @@ int ids_valid_style(const char *p, size_t n);
 
 #define IDS_STYLE_MAX 64
 
+/* p (n bytes) is one of the nwords words (a status of CONTRACT section 2). */
+int ids_one_of(const char *p, size_t n, const char *const *words, size_t nwords);
+
 #define IDS_STR_(x) #x
 #define IDS_STR(x) IDS_STR_(x)
 /* What a refusal says of each kind, from the limits above. */

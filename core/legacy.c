@@ -591,11 +591,16 @@ typedef struct {
     size_t n, cap;
 } obj_list;
 
-/* Every object under prefix (paged), names relative to it. */
-static clip_err list_all(r2_client *r2, arena_t *a, const char *prefix, size_t max, obj_list *out,
-                         legacy_report *rep, char *err, size_t errlen)
+/* One object of a listing walk, its key starting with the walk's prefix (plen bytes): CLIP_OK to
+ * go on (*stop set: the rest of the listing is ignored), or the error that ends the walk. */
+typedef clip_err (*list_visit_fn)(void *ctx, const r2_object *o, size_t plen, int *stop,
+                                  char *err, size_t errlen);
+
+/* Every object under prefix, page by page (more than LEGACY_LIST_PAGES_MAX pages are reported
+ * and not read), each handed to visit. */
+static clip_err list_walk(r2_client *r2, const char *prefix, legacy_report *rep,
+                          list_visit_fn visit, void *ctx, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
     size_t plen = strlen(prefix);
     char *token = NULL;
     clip_err rc = CLIP_OK;
@@ -609,41 +614,15 @@ static clip_err list_all(r2_client *r2, arena_t *a, const char *prefix, size_t m
         rc = r2_list_objects(r2, prefix, NULL, token, 0, &l, err, errlen);
         free(token);
         token = NULL;
-        for (size_t i = 0; rc == CLIP_OK && i < l.nobjects; i++) {
+        int stop = 0;
+        for (size_t i = 0; rc == CLIP_OK && !stop && i < l.nobjects; i++) {
             const r2_object *o = &l.objects[i];
             if (o->key_len <= plen || memcmp(o->key, prefix, plen) != 0)
                 continue; /* a store that ignores the prefix: not ours */
-            if (out->n >= max) {
-                legacy_report_add(rep, LEGACY_TRUNCATED, prefix, plen,
-                                  "more objects than the listing limit: the rest are ignored");
-                l.truncated = 0;
-                break;
-            }
-            if (out->n == out->cap) {
-                size_t cap = out->cap ? out->cap * 2 : 64;
-                legacy_obj *items = arena_calloc(a, cap, sizeof *items);
-                if (!items) {
-                    rc = clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
-                    break;
-                }
-                if (out->n)
-                    memcpy(items, out->items, out->n * sizeof *items);
-                out->items = items;
-                out->cap = cap;
-            }
-            legacy_obj *lo = &out->items[out->n];
-            lo->name_len = o->key_len - plen;
-            lo->name = arena_strndup(a, o->key + plen, lo->name_len);
-            if (!lo->name) {
-                rc = clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
-                break;
-            }
-            lo->size = o->size;
-            if (!o->last_modified ||
-                fs_time_parse(o->last_modified, strlen(o->last_modified), &lo->modified) != 0)
-                lo->modified = (fs_time){0, 0};
-            out->n++;
+            rc = visit(ctx, o, plen, &stop, err, errlen);
         }
+        if (stop)
+            l.truncated = 0;
         if (rc == CLIP_OK && l.truncated && l.next_token && !(token = strdup(l.next_token)))
             rc = clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
         int more = l.truncated;
@@ -653,6 +632,58 @@ static clip_err list_all(r2_client *r2, arena_t *a, const char *prefix, size_t m
     }
     free(token);
     return rc;
+}
+
+typedef struct {
+    arena_t *a;
+    const char *prefix;
+    size_t max;
+    obj_list *out;
+    legacy_report *rep;
+} objects_walk;
+
+/* list_all's visit: the object kept, its name relative to the prefix. */
+static clip_err keep_object(void *ctx, const r2_object *o, size_t plen, int *stop, char *err,
+                            size_t errlen)
+{
+    objects_walk *w = ctx;
+    obj_list *out = w->out;
+    if (out->n >= w->max) {
+        legacy_report_add(w->rep, LEGACY_TRUNCATED, w->prefix, plen,
+                          "more objects than the listing limit: the rest are ignored");
+        *stop = 1;
+        return CLIP_OK;
+    }
+    if (out->n == out->cap) {
+        size_t cap = out->cap ? out->cap * 2 : 64;
+        legacy_obj *items = arena_calloc(w->a, cap, sizeof *items);
+        if (!items)
+            return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+        if (out->n)
+            memcpy(items, out->items, out->n * sizeof *items);
+        out->items = items;
+        out->cap = cap;
+    }
+    legacy_obj *lo = &out->items[out->n];
+    lo->name_len = o->key_len - plen;
+    lo->name = arena_strndup(w->a, o->key + plen, lo->name_len);
+    if (!lo->name)
+        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    lo->size = o->size;
+    if (!o->last_modified ||
+        fs_time_parse(o->last_modified, strlen(o->last_modified), &lo->modified) != 0)
+        lo->modified = (fs_time){0, 0};
+    out->n++;
+    return CLIP_OK;
+}
+
+/* Every object under prefix (paged), names relative to it. */
+static clip_err list_all(r2_client *r2, arena_t *a, const char *prefix, size_t max, obj_list *out,
+                         legacy_report *rep, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    objects_walk w = {a, prefix, max, out, rep};
+    return list_walk(r2, prefix, rep, keep_object, &w, err, errlen);
 }
 
 /* GETs and parses {uid}/{video_id}/highlights.json: *hp is h when usable, NULL otherwise
@@ -745,6 +776,16 @@ static legacy_folder *scan_folder(arena_t *a, legacy_folder **items, size_t *n, 
     return f->video_id ? f : NULL;
 }
 
+/* The legacy layout's folder of user uid ("{uid}/"), the uid checked. */
+static clip_err user_prefix(arena_t *a, const char *uid, const char **prefix, char *err,
+                            size_t errlen)
+{
+    if (!uid || !ids_valid_id(uid, strlen(uid)))
+        return clip_fail(CLIP_EINVAL, err, errlen, "bad uid");
+    *prefix = layout_user_prefix(a, uid);
+    return *prefix ? CLIP_OK : clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+}
+
 static int time_before_or_zero(fs_time t, fs_time cur)
 {
     return time_zero(cur) || time_before(t, cur);
@@ -755,11 +796,10 @@ clip_err legacy_scan_user(r2_client *r2, arena_t *a, const char *uid, legacy_fol
 {
     *out = NULL;
     *n = 0;
-    if (!uid || !ids_valid_id(uid, strlen(uid)))
-        return clip_fail(CLIP_EINVAL, err, errlen, "bad uid");
-    const char *prefix = layout_user_prefix(a, uid);
-    if (!prefix)
-        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    const char *prefix;
+    clip_err pe = user_prefix(a, uid, &prefix, err, errlen);
+    if (pe != CLIP_OK)
+        return pe;
     obj_list all;
     clip_err rc = list_all(r2, a, prefix, LEGACY_USER_OBJECTS_MAX, &all, rep, err, errlen);
     if (rc != CLIP_OK)
@@ -853,6 +893,54 @@ clip_err legacy_read_folder(r2_client *r2, arena_t *a, const char *uid, const le
                        rep, err, errlen);
 }
 
+typedef struct {
+    arena_t *a;
+    const char ***ids;
+    size_t *n, cap;
+    char lastseg[1100]; /* the folder seen last (keys of one folder are contiguous) */
+    size_t lastn;       /* its length, (size_t)-1 for none */
+    legacy_report *rep;
+} folders_walk;
+
+/* list_folders' visit: the key's next path segment, once per folder, when it is an id. */
+static clip_err keep_folder(void *ctx, const r2_object *o, size_t plen, int *stop, char *err,
+                            size_t errlen)
+{
+    folders_walk *w = ctx;
+    (void)stop;
+    const char *k = o->key;
+    size_t kn = o->key_len;
+    const char *name = k + plen;
+    const char *slash = memchr(name, '/', kn - plen);
+    if (!slash)
+        return CLIP_OK; /* an object directly under prefix, not a folder */
+    size_t nn = (size_t)(slash - name);
+    if (nn == w->lastn && memcmp(name, w->lastseg, nn) == 0)
+        return CLIP_OK;
+    w->lastn = nn < sizeof w->lastseg ? nn : (size_t)-1;
+    if (w->lastn != (size_t)-1)
+        memcpy(w->lastseg, name, nn);
+    if (!ids_valid_id(name, nn)) {
+        legacy_report_add(w->rep, LEGACY_BAD_ID, k, plen + nn + 1,
+                          "folder name is not 1-128 bytes of [A-Za-z0-9_-]: not read");
+        return CLIP_OK;
+    }
+    if (*w->n == w->cap) {
+        size_t nc = w->cap ? w->cap * 2 : 64;
+        const char **grown = arena_calloc(w->a, nc, sizeof *grown);
+        if (!grown)
+            return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+        if (*w->n)
+            memcpy(grown, *w->ids, *w->n * sizeof *grown);
+        *w->ids = grown;
+        w->cap = nc;
+    }
+    if (!((*w->ids)[*w->n] = arena_strndup(w->a, name, nn)))
+        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    (*w->n)++;
+    return CLIP_OK;
+}
+
 /* The folder names under prefix, valid ids only. They come from a full listing of the keys (a
  * key's next path segment), not from a delimiter listing: S3 emulators (s3rver) leave out of
  * CommonPrefixes every folder that holds no object directly, and a full listing costs one call
@@ -863,68 +951,8 @@ static clip_err list_folders(r2_client *r2, arena_t *a, const char *prefix, cons
 {
     *ids = NULL;
     *n = 0;
-    size_t cap = 0, plen = strlen(prefix);
-    char *token = NULL;
-    char lastseg[1100] = "";
-    size_t lastn = (size_t)-1;
-    clip_err rc = CLIP_OK;
-    for (int page = 0; rc == CLIP_OK; page++) {
-        if (page >= LEGACY_LIST_PAGES_MAX) {
-            legacy_report_add(rep, LEGACY_TRUNCATED, prefix, plen,
-                              "more pages than the listing limit");
-            break;
-        }
-        r2_list l;
-        rc = r2_list_objects(r2, prefix, NULL, token, 0, &l, err, errlen);
-        free(token);
-        token = NULL;
-        for (size_t i = 0; rc == CLIP_OK && i < l.nobjects; i++) {
-            const char *k = l.objects[i].key;
-            size_t kn = l.objects[i].key_len;
-            if (kn <= plen || memcmp(k, prefix, plen) != 0)
-                continue;
-            const char *name = k + plen;
-            const char *slash = memchr(name, '/', kn - plen);
-            if (!slash)
-                continue; /* an object directly under prefix, not a folder */
-            size_t nn = (size_t)(slash - name);
-            if (nn == lastn && memcmp(name, lastseg, nn) == 0)
-                continue;
-            lastn = nn < sizeof lastseg ? nn : (size_t)-1;
-            if (lastn != (size_t)-1)
-                memcpy(lastseg, name, nn);
-            if (!ids_valid_id(name, nn)) {
-                legacy_report_add(rep, LEGACY_BAD_ID, k, plen + nn + 1,
-                                  "folder name is not 1-128 bytes of [A-Za-z0-9_-]: not read");
-                continue;
-            }
-            if (*n == cap) {
-                size_t nc = cap ? cap * 2 : 64;
-                const char **grown = arena_calloc(a, nc, sizeof *grown);
-                if (!grown) {
-                    rc = clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
-                    break;
-                }
-                if (*n)
-                    memcpy(grown, *ids, *n * sizeof *grown);
-                *ids = grown;
-                cap = nc;
-            }
-            if (!((*ids)[*n] = arena_strndup(a, name, nn))) {
-                rc = clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
-                break;
-            }
-            (*n)++;
-        }
-        if (rc == CLIP_OK && l.truncated && l.next_token && !(token = strdup(l.next_token)))
-            rc = clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
-        int more = l.truncated;
-        r2_list_free(&l);
-        if (!more)
-            break;
-    }
-    free(token);
-    return rc;
+    folders_walk w = {a, ids, n, 0, "", (size_t)-1, rep};
+    return list_walk(r2, prefix, rep, keep_folder, &w, err, errlen);
 }
 
 clip_err legacy_list_videos(r2_client *r2, arena_t *a, const char *uid, const char ***ids,
@@ -932,11 +960,10 @@ clip_err legacy_list_videos(r2_client *r2, arena_t *a, const char *uid, const ch
 {
     *ids = NULL;
     *n = 0;
-    if (!uid || !ids_valid_id(uid, strlen(uid)))
-        return clip_fail(CLIP_EINVAL, err, errlen, "bad uid");
-    const char *prefix = layout_user_prefix(a, uid);
-    if (!prefix)
-        return clip_fail(CLIP_ENOMEM, err, errlen, "out of memory");
+    const char *prefix;
+    clip_err pe = user_prefix(a, uid, &prefix, err, errlen);
+    if (pe != CLIP_OK)
+        return pe;
     return list_folders(r2, a, prefix, ids, n, rep, err, errlen);
 }
 

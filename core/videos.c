@@ -13,12 +13,7 @@ static const char *const statuses[] = {"queued", "processing", "completed", "fai
 
 int videos_status_valid(const char *s)
 {
-    if (!s)
-        return 0;
-    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
-        if (strcmp(s, statuses[i]) == 0)
-            return 1;
-    return 0;
+    return s && ids_one_of(s, strlen(s), statuses, sizeof statuses / sizeof statuses[0]);
 }
 
 static int id_ok(const char *s)
