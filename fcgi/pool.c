@@ -142,25 +142,34 @@ static int listen_unix(pool_t *p, const char *path)
     return fd;
 }
 
-static int listen_tcp(const char *hostport)
+int pool_split_hostport(const char *hostport, char *host, size_t hostlen, const char **port)
 {
     const char *colon = strrchr(hostport, ':');
-    char host[256];
-    size_t hn = (size_t)(colon - hostport);
-    if (hn >= sizeof host)
+    if (!colon || (size_t)(colon - hostport) >= hostlen)
         return -1;
+    size_t hn = (size_t)(colon - hostport);
     memcpy(host, hostport, hn);
     host[hn] = '\0';
     if (hn >= 2 && host[0] == '[' && host[hn - 1] == ']') {
         memmove(host, host + 1, hn - 2);
         host[hn - 2] = '\0';
     }
+    *port = colon + 1;
+    return 0;
+}
+
+static int listen_tcp(const char *hostport)
+{
+    char host[256];
+    const char *port;
+    if (pool_split_hostport(hostport, host, sizeof host, &port) != 0)
+        return -1;
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    int gai = getaddrinfo(*host ? host : NULL, colon + 1, &hints, &res);
+    int gai = getaddrinfo(*host ? host : NULL, port, &hints, &res);
     if (gai != 0) {
         log_error("listen", "listen: cannot resolve %s: %s", hostport, gai_strerror(gai));
         return -1;

@@ -18,6 +18,11 @@ typedef struct {
     long workers;            /* --workers, overrides the config; 0: from the config */
 } pool_opts;
 
+/* The HOST of a listen address HOST:PORT (split at the last ':'; "[v6]" loses its brackets) into
+ * host (hostlen bytes, NUL included); *port points into hostport. 0, or -1 without a ':' or when
+ * HOST does not fit. The FastCGI test client reads the same form. */
+int pool_split_hostport(const char *hostport, char *host, size_t hostlen, const char **port);
+
 /* Runs the pool until SIGTERM/SIGINT; takes ownership of cfg. Returns the exit code. */
 int pool_run(const pool_opts *opts, cfg_t *cfg);
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "pool.h"
 
 /* The protocol's constants (FastCGI specification 1.0, section 8). */
 enum {
@@ -320,24 +321,17 @@ int fcgic_connect(const char *addr, int timeout_ms)
         memcpy(su->sun_path, path, strlen(path));
         sl = (socklen_t)sizeof *su;
     } else {
-        const char *colon = strrchr(addr, ':');
         char host[FCGIC_ADDR_MAX];
-        if (!colon || (size_t)(colon - addr) >= sizeof host) {
+        const char *port;
+        if (pool_split_hostport(addr, host, sizeof host, &port) != 0) {
             errno = EINVAL;
             return -1;
-        }
-        size_t hn = (size_t)(colon - addr);
-        memcpy(host, addr, hn);
-        host[hn] = '\0';
-        if (hn >= 2 && host[0] == '[' && host[hn - 1] == ']') {
-            memmove(host, host + 1, hn - 2);
-            host[hn - 2] = '\0';
         }
         struct addrinfo hints, *res = NULL;
         memset(&hints, 0, sizeof hints);
         hints.ai_socktype = SOCK_STREAM;
         hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-        if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || !res) {
+        if (getaddrinfo(host, port, &hints, &res) != 0 || !res) {
             errno = EINVAL;
             return -1;
         }
