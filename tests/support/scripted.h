@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "arena.h"
 #include "config.h"
 #include "firestore.h"
 #include "minihttpd.h"
@@ -28,6 +29,11 @@ typedef struct {
     const char *body;
     const char *headers; /* extra "Name: value\r\n" lines, or NULL */
 } sc_rule;
+/* A match "TARGET#BODY" also needs the request body to contain BODY (two commits to one target
+ * told apart by their precondition); a request target never holds a '#'. */
+#define SC_BODY_SEP '#'
+/* A status that is no answer at all: the connection is held open (a deadline passes). */
+#define SC_HANG 0
 
 typedef struct {
     minihttpd *m;
@@ -40,18 +46,41 @@ typedef struct {
     sc_rule rules[SC_RULES_MAX];
     size_t nrules;
     char log[SC_LOG_MAX][256]; /* "METHOD target" of the requests, in arrival order */
+    char *bodies[SC_LOG_MAX];  /* their bodies (malloc'd copies) */
     size_t nlog;
 } scripted;
 
 /* Starts the server and makes both clients. 0 ok. */
 int sc_start(scripted *s);
 void sc_stop(scripted *s);
+/* sc_start, and the keys that sign page cursors (a random one, as the pool has without
+ * cursor_key_file), for tests of listings that page. 0 ok. */
+int sc_start_paging(scripted *s);
+
+/* The fixture of a unit test file (unit_run's init and clean): one scripted server for all its
+ * tests, started with sc_start_paging, and one arena for what they read, freed at the end. */
+extern scripted sc_fixture;
+extern arena_t sc_fixture_arena;
+int sc_fixture_init(void);
+int sc_fixture_clean(void);
 
 /* Replaces the table (copied; the strings must outlive the calls) and forgets the request log. */
 void sc_script(scripted *s, const sc_rule *rules, size_t n);
 
+/* Scripts an outage: every request is answered 503 UNAVAILABLE. */
+void sc_script_down(scripted *s);
+/* Scripts a backend that is not Firestore: every request is answered 200 with an HTML page. */
+void sc_script_garbage(scripted *s);
+
 /* How many requests so far had method and a target containing match. */
 size_t sc_count(scripted *s, const char *method, const char *match);
+
+/* The body of the last request so far with method and a target containing match, or NULL; valid
+ * until the next sc_script or sc_stop. */
+const char *sc_body(scripted *s, const char *method, const char *match);
+
+/* 1 when that last request's body contains want; else 0, after printing what it sent. */
+int sc_sent(scripted *s, const char *method, const char *match, const char *want);
 
 /* The Firestore answer of a missing document, for rules. */
 #define SC_NOT_FOUND "{\"error\":{\"code\":404,\"message\":\"not found\",\"status\":\"NOT_FOUND\"}}"
