@@ -6,6 +6,7 @@
 
 #include "clips.h"
 #include "fullstack.h"
+#include "seed.h"
 #include "tjson.h"
 #include "unit.h"
 #include "videos.h"
@@ -15,21 +16,16 @@
 static fullstack F;
 static char alice[4096];
 
-static int seed(void)
+/* A video of NCLIPS clips, committed FS_COMMIT_WRITES_MAX at a time. */
+static int fill(fs_client *fs, arena_t *a, char *err, size_t errlen)
 {
-    arena_t a;
-    arena_init(&a, 0);
-    fs_client *fs = NULL;
-    char err[512] = "";
-    int rc = -1;
     video_rec v;
     memset(&v, 0, sizeof v);
     v.video_title = "A long talk";
     v.status = "completed";
-    if (fs_client_new(F.cfg, &fs, err, sizeof err) != CLIP_OK ||
-        videos_create_or_update(fs, &a, "alice", "big", &v, VIDEO_F_TITLE | VIDEO_F_STATUS, NULL,
-                                NULL, err, sizeof err) != CLIP_OK)
-        goto out;
+    if (videos_create_or_update(fs, a, "alice", "big", &v, VIDEO_F_TITLE | VIDEO_F_STATUS, NULL,
+                                NULL, err, errlen) != CLIP_OK)
+        return -1;
     fs_write w[FS_COMMIT_WRITES_MAX];
     size_t nw = 0;
     for (int i = 0; i < NCLIPS; i++) {
@@ -39,7 +35,7 @@ static int seed(void)
         clip_create_input n;
         memset(&n, 0, sizeof n);
         n.scene_id = i + 1;
-        n.scene_title = arena_strdup(&a, title);
+        n.scene_title = arena_strdup(a, title);
         n.style = "vertical";
         n.start_time = "00:00:01.5";
         n.end_time = "00:00:09.25";
@@ -48,22 +44,16 @@ static int seed(void)
         n.status = "completed";
         n.file_size_bytes = 1000 + i;
         n.has_thumbnail = 1;
-        if (clips_create_write(&a, "alice", "big", arena_strdup(&a, id), &n, 0, &w[nw++], err,
-                               sizeof err) != CLIP_OK)
-            goto out;
+        if (clips_create_write(a, "alice", "big", arena_strdup(a, id), &n, 0, &w[nw++], err,
+                               errlen) != CLIP_OK)
+            return -1;
         if (nw == FS_COMMIT_WRITES_MAX || i == NCLIPS - 1) {
-            if (fs_commit(fs, &a, w, nw, NULL, err, sizeof err) != CLIP_OK)
-                goto out;
+            if (fs_commit(fs, a, w, nw, NULL, err, errlen) != CLIP_OK)
+                return -1;
             nw = 0;
         }
     }
-    rc = 0;
-out:
-    if (rc)
-        fprintf(stderr, "seed failed: %s\n", err);
-    fs_client_free(fs);
-    arena_free(&a);
-    return rc;
+    return 0;
 }
 
 static int start(void)
@@ -71,7 +61,7 @@ static int start(void)
     if (fullstack_start(&F, "bigans", 1, NULL) != 0 ||
         fullstack_auth_header(&F, "alice", alice, sizeof alice) != 0)
         return 1;
-    return seed() == 0 ? 0 : 1;
+    return seed_run(F.cfg, fill) == 0 ? 0 : 1;
 }
 
 static int stop(void)

@@ -36,16 +36,7 @@ static int run(const char *env, const char *args, buf_t *out)
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "env -u CLIPAPI_DEV_KEY_FILE %s '%s' --config '%s' %s 2>&1", env,
              clipctl, conf, args);
-    buf_reset(out);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
-        buf_append(out, chunk, n);
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return tp_run_shell(cmd, out);
 }
 
 static void chomp(buf_t *b)

@@ -20,6 +20,7 @@
 #include "clips.h"
 #include "firestore.h"
 #include "fullstack.h"
+#include "seed.h"
 #include "unit.h"
 #include "videos.h"
 
@@ -177,25 +178,19 @@ static int leak_selftest(void)
 
 /* ---- set-up ---------------------------------------------------------------------------------- */
 
-static int seed(void)
+/* Two videos of alice (three clips in vid1), one of bob with a clip. */
+static int fill(fs_client *fs, arena_t *a, char *err, size_t errlen)
 {
-    char err[256] = "";
-    fs_client *fs = NULL;
-    arena_t a;
-    arena_init(&a, 0);
-    int rc = -1;
-    if (fs_client_new(F.cfg, &fs, err, sizeof err) != CLIP_OK)
-        goto out;
     video_rec v;
     memset(&v, 0, sizeof v);
     v.video_url = "https://youtube.com/watch?v=abc";
     v.video_title = "A talk";
     v.status = "completed";
     unsigned mask = VIDEO_F_URL | VIDEO_F_TITLE | VIDEO_F_STATUS;
-    if (videos_create_or_update(fs, &a, "alice", "vid1", &v, mask, NULL, NULL, err, sizeof err) ||
-        videos_create_or_update(fs, &a, "alice", "vid2", &v, mask, NULL, NULL, err, sizeof err) ||
-        videos_create_or_update(fs, &a, "bob", "vidb", &v, mask, NULL, NULL, err, sizeof err))
-        goto out;
+    if (videos_create_or_update(fs, a, "alice", "vid1", &v, mask, NULL, NULL, err, errlen) ||
+        videos_create_or_update(fs, a, "alice", "vid2", &v, mask, NULL, NULL, err, errlen) ||
+        videos_create_or_update(fs, a, "bob", "vidb", &v, mask, NULL, NULL, err, errlen))
+        return -1;
     const char *uids[] = {"alice", "alice", "alice", "bob"},
                *vids[] = {"vid1", "vid1", "vid1", "vidb"};
     const char *ids[] = {"clip_1_vertical", "clip_2_vertical", "clip_3_vertical",
@@ -211,16 +206,10 @@ static int seed(void)
         n.has_priority = 1;
         n.priority = 1;
         n.status = "completed";
-        if (clips_create(fs, &a, uids[i], vids[i], ids[i], &n, NULL, NULL, err, sizeof err))
-            goto out;
+        if (clips_create(fs, a, uids[i], vids[i], ids[i], &n, NULL, NULL, err, errlen))
+            return -1;
     }
-    rc = 0;
-out:
-    if (rc)
-        fprintf(stderr, "seed failed: %s\n", err);
-    fs_client_free(fs);
-    arena_free(&a);
-    return rc;
+    return 0;
 }
 
 static int start(void)
@@ -254,7 +243,7 @@ static int start(void)
     }
     json_object_put(ks);
     now = (long long)time(NULL);
-    return seed() == 0 ? 0 : 1;
+    return seed_run(F.cfg, fill) == 0 ? 0 : 1;
 }
 
 static int stop(void)

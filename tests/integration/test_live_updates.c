@@ -796,17 +796,7 @@ static void test_demo_page_in_a_browser(void)
 
 static long long metric(const char *name)
 {
-    tp_http_resp r;
-    long long n = -1;
-    char pat[128];
-    snprintf(pat, sizeof pat, "\n%s ", name);
-    if (stack_http(&F.st, "GET", "/metrics", NULL, NULL, 0, &r) == 0 && r.body) {
-        const char *p = strstr(r.body, pat);
-        if (p)
-            n = strtoll(p + strlen(pat), NULL, 10);
-    }
-    tp_http_free(&r);
-    return n;
+    return stack_metric(&F.st, name);
 }
 
 /* Four writes (video, clip create, clip status, stats); the slowest answer in ms. */

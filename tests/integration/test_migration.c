@@ -149,18 +149,10 @@ static int run(const char *args, buf_t *out)
 {
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "'%s' --config '%s' %s 2>&1", clipctl, conf, args);
-    buf_reset(out);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
-        buf_append(out, chunk, n);
-    int st = pclose(p);
+    int rc = tp_run_shell(cmd, out);
     /* the sanitizer build: any report fails the test */
     CU_ASSERT_FALSE(out->p && (strstr(out->p, "Sanitizer") || strstr(out->p, "runtime error")));
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return rc;
 }
 
 /* The value of a "name: value" line of out, or -1. */
@@ -681,17 +673,7 @@ static void test_api_same_in_both_phases(void)
 
 static long long metric(const char *name)
 {
-    tp_http_resp r;
-    long long n = -1;
-    char pat[128];
-    snprintf(pat, sizeof pat, "\n%s ", name);
-    if (stack_http(&F.st, "GET", "/metrics", NULL, NULL, 0, &r) == 0 && r.body) {
-        const char *p = strstr(r.body, pat);
-        if (p)
-            n = strtoll(p + strlen(pat), NULL, 10);
-    }
-    tp_http_free(&r);
-    return n;
+    return stack_metric(&F.st, name);
 }
 
 static long long fallbacks(void)

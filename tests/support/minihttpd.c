@@ -64,10 +64,22 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
+/* Appends what fd has next to in (waiting while the server runs); 1 read, 0 closed/stop. */
+static int read_more(minihttpd *m, int fd, buf_t *in)
+{
+    char chunk[16384];
+    if (!wait_readable(m, fd))
+        return 0;
+    ssize_t r = recv(fd, chunk, sizeof chunk, 0);
+    if (r <= 0)
+        return 0;
+    buf_append(in, chunk, (size_t)r);
+    return 1;
+}
+
 /* Reads one request from fd with carry-over bytes in in; 1 read, 0 closed/stop/bad. */
 static int read_request(minihttpd *m, int fd, buf_t *in, mh_request *req)
 {
-    char chunk[16384];
     for (;;) {
         char *hend = in->p ? strstr(in->p, "\r\n\r\n") : NULL;
         if (hend) {
@@ -85,14 +97,9 @@ static int read_request(minihttpd *m, int fd, buf_t *in, mh_request *req)
                 clen = strtoul(v, NULL, 10);
             if (clen > MH_REQUEST_MAX)
                 return 0;
-            while (in->len < hlen + clen) {
-                if (!wait_readable(m, fd))
+            while (in->len < hlen + clen)
+                if (!read_more(m, fd, in))
                     return 0;
-                ssize_t r = recv(fd, chunk, sizeof chunk, 0);
-                if (r <= 0)
-                    return 0;
-                buf_append(in, chunk, (size_t)r);
-            }
             buf_reset(&req->body);
             buf_append(&req->body, in->p + hlen, clen);
             size_t rest = in->len - hlen - clen;
@@ -103,12 +110,8 @@ static int read_request(minihttpd *m, int fd, buf_t *in, mh_request *req)
         }
         if (in->len > MH_REQUEST_MAX)
             return 0;
-        if (!wait_readable(m, fd))
+        if (!read_more(m, fd, in))
             return 0;
-        ssize_t r = recv(fd, chunk, sizeof chunk, 0);
-        if (r <= 0)
-            return 0;
-        buf_append(in, chunk, (size_t)r);
     }
 }
 

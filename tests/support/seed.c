@@ -76,3 +76,19 @@ int seed_clips(const cfg_t *cfg, const char *uid, const char *vid, const seed_cl
 {
     return seed(cfg, uid, vid, NULL, 0, clips, nclips, stats);
 }
+
+int seed_run(const cfg_t *cfg, seed_fill_fn fill)
+{
+    char err[512] = "";
+    fs_client *fs = NULL;
+    arena_t a;
+    arena_init(&a, 0);
+    int rc = -1;
+    if (fs_client_new(cfg, &fs, err, sizeof err) == CLIP_OK)
+        rc = fill(fs, &a, err, sizeof err) == 0 ? 0 : -1;
+    if (rc)
+        fprintf(stderr, "seed failed: %s\n", err);
+    fs_client_free(fs);
+    arena_free(&a);
+    return rc;
+}

@@ -4,7 +4,9 @@
 
 #include <stddef.h>
 
+#include "arena.h"
 #include "config.h"
+#include "firestore.h"
 #include "videos.h"
 
 /* One clip of a seeded video. */
@@ -32,5 +34,11 @@ int seed_video(const cfg_t *cfg, const char *uid, const char *vid, const video_r
 /* The clips alone (and the statistics call), into a video seeded before. */
 int seed_clips(const cfg_t *cfg, const char *uid, const char *vid, const seed_clip *clips,
                size_t nclips, int stats);
+
+/* A test's own seeding: fill writes with fs and allocates from a; 0 ok, else -1 with err set. */
+typedef int (*seed_fill_fn)(fs_client *fs, arena_t *a, char *err, size_t errlen);
+/* Runs fill with a Firestore client on cfg and an arena, both freed after. 0 ok; -1 with one
+ * "seed failed: ..." line on stderr. */
+int seed_run(const cfg_t *cfg, seed_fill_fn fill);
 
 #endif

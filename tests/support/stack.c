@@ -146,3 +146,18 @@ int stack_nginx_workers(const tstack *s, int *pids, int max)
 {
     return children_of(s->nginx.pid, pids, max);
 }
+
+long long stack_metric(const tstack *s, const char *name)
+{
+    tp_http_resp r;
+    long long n = -1;
+    char pat[128];
+    snprintf(pat, sizeof pat, "\n%s ", name);
+    if (stack_http(s, "GET", "/metrics", NULL, NULL, 0, &r) == 0 && r.body) {
+        const char *p = strstr(r.body, pat);
+        if (p)
+            n = strtoll(p + strlen(pat), NULL, 10);
+    }
+    tp_http_free(&r);
+    return n;
+}

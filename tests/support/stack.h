@@ -28,6 +28,9 @@ void stack_stop(tstack *s);
 int stack_http(const tstack *s, const char *method, const char *path, char *const headers[],
                const char *body, size_t body_len, tp_http_resp *out);
 
+/* The value of metric name (a sample without labels) in the pool's /metrics, or -1. */
+long long stack_metric(const tstack *s, const char *name);
+
 /* The pids of the pool's workers (children of the master); returns their count. */
 int stack_workers(const tstack *s, int *pids, int max);
 /* The pids of nginx's worker processes; returns their count. */

@@ -326,3 +326,17 @@ void tp_http_free(tp_http_resp *r)
     free(r->headers);
     memset(r, 0, sizeof *r);
 }
+
+int tp_run_shell(const char *cmd, buf_t *out)
+{
+    buf_reset(out);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
+        buf_append(out, chunk, n);
+    int st = pclose(p);
+    return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "buf.h"
+
 typedef struct {
     pid_t pid;
     char log[512]; /* stdout and stderr of the process */
@@ -56,6 +58,10 @@ int tp_http(const char *method, const char *url, char *const headers[], const ch
  * 0 when an answer began (a stream cut by the timer is one). */
 int tp_http_stream(const char *url, char *const headers[], long ms, tp_http_resp *out);
 void tp_http_free(tp_http_resp *r);
+
+/* Runs cmd with sh -c (popen), its stdout into out (emptied first); returns its exit status, -1
+ * when it could not run or did not exit. */
+int tp_run_shell(const char *cmd, buf_t *out);
 
 /* Prints the last lines of a process's log to stderr (for failing tests). */
 void tp_dump_log(const tp_proc *p, int lines);
