@@ -1,6 +1,7 @@
 /* buf: growable buffers and JSON string escaping. */
 #include "buf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +28,8 @@ void buf_reset(buf_t *b)
         b->p[0] = '\0';
 }
 
-int buf_reserve(buf_t *b, size_t extra)
+int buf_grow(buf_t *b, size_t extra)
 {
-    /* the common case first (every append asks): room already there, and within max, since the
-     * block never grows past max + 1 */
-    if (extra < b->cap - b->len && !b->oom)
-        return 0;
     if (b->oom)
         return -1;
     if (extra > (size_t)-1 - b->len - 1 || (b->max && b->len + extra > b->max)) {
@@ -55,27 +52,6 @@ int buf_reserve(buf_t *b, size_t extra)
     b->p = p;
     b->cap = cap;
     return 0;
-}
-
-int buf_append(buf_t *b, const void *p, size_t n)
-{
-    if (buf_reserve(b, n) != 0)
-        return -1;
-    if (n)
-        memcpy(b->p + b->len, p, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
-}
-
-int buf_puts(buf_t *b, const char *s)
-{
-    return buf_append(b, s, strlen(s));
-}
-
-int buf_putc(buf_t *b, char c)
-{
-    return buf_append(b, &c, 1);
 }
 
 int buf_vprintf(buf_t *b, const char *fmt, va_list ap)
@@ -137,28 +113,62 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
+#define JS_ONES 0x0101010101010101ULL
+#define JS_HIGH 0x8080808080808080ULL
+
+/* The high bit of some byte of w when any byte of it is not copied as it is: below 0x20, '"',
+ * a backslash, DEL or >= 0x80 (borrows may flag more bytes above a real one, never a word that
+ * has none). */
+static uint64_t json_special(uint64_t w)
+{
+    uint64_t q = w ^ (JS_ONES * '"'), bs = w ^ (JS_ONES * '\\'), del = w ^ (JS_ONES * 0x7F);
+    return (((q - JS_ONES) & ~q) | ((bs - JS_ONES) & ~bs) | ((del - JS_ONES) & ~del) |
+            ((w - JS_ONES * 0x20) & ~w) | w) &
+           JS_HIGH;
+}
+
+/* 1 for the bytes a JSON string holds as they are: 0x20..0x7E but '"' (0x22) and '\\' (0x5C) */
+static const unsigned char json_plain[256] = {
+    [0x20 ... 0x21] = 1,
+    [0x23 ... 0x5B] = 1,
+    [0x5D ... 0x7E] = 1,
+};
+
 int buf_json_str(buf_t *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *u = (const unsigned char *)s;
     if (buf_reserve(b, n + 2) != 0)
         return -1;
-    buf_putc(b, '"');
-    size_t run = 0; /* start of the pending run of bytes copied as they are */
+    b->p[b->len++] = '"';
     size_t i = 0;
-    while (i < n) {
+    for (;;) {
+        /* the run of bytes copied as they are: eight at a time, then one by one */
+        size_t run = i;
+        while (n - i >= 8) {
+            uint64_t w;
+            memcpy(&w, u + i, 8);
+            if (json_special(w))
+                break;
+            i += 8;
+        }
+        while (i < n && json_plain[u[i]])
+            i++;
+        if (i > run)
+            buf_append(b, s + run, i - run);
+        if (i >= n)
+            break;
         unsigned char c = u[i];
-        const char *esc = NULL;
         char tmp[7];
-        size_t step = 1;
+        const char *esc;
         if (c >= 0x80) {
-            step = utf8_len(u + i, n - i);
+            size_t step = utf8_len(u + i, n - i);
             if (step) {
+                buf_append(b, s + i, step);
                 i += step;
                 continue;
             }
             esc = "\xEF\xBF\xBD";
-            step = 1;
         } else if (c == '"') {
             esc = "\\\"";
         } else if (c == '\\') {
@@ -169,20 +179,14 @@ int buf_json_str(buf_t *b, const char *s, size_t n)
             esc = "\\r";
         } else if (c == '\t') {
             esc = "\\t";
-        } else if (c < 0x20 || c == 0x7F) {
+        } else { /* below 0x20, or DEL */
             tmp[0] = '\\', tmp[1] = 'u', tmp[2] = '0', tmp[3] = '0';
             tmp[4] = hex[c >> 4], tmp[5] = hex[c & 15], tmp[6] = '\0';
             esc = tmp;
-        } else {
-            i++;
-            continue;
         }
-        buf_append(b, s + run, i - run);
         buf_puts(b, esc);
-        i += step;
-        run = i;
+        i++;
     }
-    buf_append(b, s + run, n - run);
     return buf_putc(b, '"');
 }
 
@@ -208,8 +212,8 @@ int buf_put_i64(buf_t *b, long long v)
 
 /* Powers of ten exactly representable as doubles. */
 static const double pow10_exact[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
-#define FAST_FRACTION_MAX 6    /* decimals the fast path tries */
-#define FAST_INT_LIMIT 1e15    /* below it, %.15g writes a whole number without exponent */
+#define FAST_FRACTION_MAX 6 /* decimals the fast path tries */
+#define FAST_INT_LIMIT 1e15 /* below it, %.15g writes a whole number without exponent */
 
 /* The fast path of buf_json_double: a value that is m / 10^k for a whole m of at most 15 digits
  * and k <= FAST_FRACTION_MAX (28.5, 12.3, 210) is written as those digits, which is exactly what

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef struct {
     char *p;     /* always NUL-terminated when len > 0 or after any append */
@@ -18,10 +19,44 @@ typedef struct {
 void buf_init(buf_t *b, size_t max);
 void buf_free(buf_t *b);
 void buf_reset(buf_t *b); /* len = 0, keeps the memory */
-int buf_reserve(buf_t *b, size_t extra); /* 0 ok, -1 oom */
-int buf_append(buf_t *b, const void *p, size_t n);
-int buf_puts(buf_t *b, const char *s);
-int buf_putc(buf_t *b, char c);
+/* The slow path of buf_reserve: grows the block (or sets oom). */
+int buf_grow(buf_t *b, size_t extra);
+
+/* The appends are inline (every answer makes hundreds of thousands of them): the room-already-there
+ * case is one comparison, and strlen of a literal is folded by the compiler. */
+static inline int buf_reserve(buf_t *b, size_t extra) /* 0 ok, -1 oom */
+{
+    /* the block never grows past max + 1, so room within cap is within max */
+    if (extra < b->cap - b->len && !b->oom)
+        return 0;
+    return buf_grow(b, extra);
+}
+
+static inline int buf_append(buf_t *b, const void *p, size_t n)
+{
+    if (buf_reserve(b, n) != 0)
+        return -1;
+    if (n)
+        memcpy(b->p + b->len, p, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+static inline int buf_puts(buf_t *b, const char *s)
+{
+    return buf_append(b, s, strlen(s));
+}
+
+static inline int buf_putc(buf_t *b, char c)
+{
+    if (buf_reserve(b, 1) != 0)
+        return -1;
+    b->p[b->len++] = c;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
 int buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(buf_t *b, const char *fmt, va_list ap);
 /* Appends a JSON string literal (with quotes), escaping per RFC 8259; invalid UTF-8 becomes U+FFFD. */

@@ -38,7 +38,10 @@ static void test_cap_sets_oom(void)
 static void test_json_escape(void)
 {
     buf_t b = BUF_INIT;
-    const char in[] = "a\"b\\c\n\t\x01\x7f" "\xc3\xa9" "\xff" "z";
+    const char in[] = "a\"b\\c\n\t\x01\x7f"
+                      "\xc3\xa9"
+                      "\xff"
+                      "z";
     buf_json_str(&b, in, sizeof in - 1);
     UNIT_ASSERT_STR(b.p, "\"a\\\"b\\\\c\\n\\t\\u0001\\u007f\xc3\xa9\xef\xbf\xbdz\"");
     buf_reset(&b);
@@ -49,6 +52,64 @@ static void test_json_escape(void)
     buf_json_str(&b, "\xc0\xaf\xed\xa0\x80", 5);
     UNIT_ASSERT_STR(b.p, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
     buf_free(&b);
+}
+
+/* The escape of one byte that is not part of a valid UTF-8 sequence, as JSON text. */
+static const char *one_byte_json(unsigned char c, char tmp[8])
+{
+    if (c >= 0x80)
+        return "\xef\xbf\xbd";
+    if (c == '"')
+        return "\\\"";
+    if (c == '\\')
+        return "\\\\";
+    if (c == '\n')
+        return "\\n";
+    if (c == '\r')
+        return "\\r";
+    if (c == '\t')
+        return "\\t";
+    if (c < 0x20 || c == 0x7f) {
+        snprintf(tmp, 8, "\\u%04x", c);
+        return tmp;
+    }
+    tmp[0] = (char)c;
+    tmp[1] = '\0';
+    return tmp;
+}
+
+/* The block scan (eight bytes a step) finds every byte that needs care wherever it stands in a
+ * run of plain text, before, inside and after a block, and a UTF-8 sequence across a block's
+ * edge is kept whole. */
+static void test_json_escape_blocks(void)
+{
+    size_t checked = 0;
+    for (unsigned c = 0; c < 256; c++)
+        for (size_t at = 0; at < 19; at++) {
+            char in[19], want[64], tmp[8];
+            memset(in, 'a', sizeof in);
+            in[at] = (char)c;
+            snprintf(want, sizeof want, "\"%.*s%s%.*s\"", (int)at, in,
+                     one_byte_json((unsigned char)c, tmp), (int)(sizeof in - at - 1), in + at + 1);
+            buf_t b = BUF_INIT;
+            buf_json_str(&b, in, sizeof in);
+            if (strcmp(b.p, want) == 0)
+                checked++;
+            else
+                UNIT_ASSERT_STR(b.p, want);
+            buf_free(&b);
+        }
+    CU_ASSERT_EQUAL(checked, 256 * 19);
+    for (size_t at = 0; at + 4 <= 19; at++) {
+        char in[19], want[64];
+        memset(in, 'b', sizeof in);
+        memcpy(in + at, "\xf0\x9f\x98\x80", 4); /* U+1F600 */
+        snprintf(want, sizeof want, "\"%.19s\"", in);
+        buf_t b = BUF_INIT;
+        buf_json_str(&b, in, sizeof in);
+        UNIT_ASSERT_STR(b.p, want);
+        buf_free(&b);
+    }
 }
 
 static void test_take(void)
@@ -102,14 +163,30 @@ static void test_double_fast_path_is_exact(void)
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         double d;
         switch (i % 8) {
-        case 0: d = (double)(long long)(x % 2000000); break;                /* whole */
-        case 1: d = (double)(long long)(x % 2000000) / 10; break;           /* 12.3 */
-        case 2: d = (double)(long long)(x % 20000000) / 100; break;         /* 0.25, 99.99 */
-        case 3: d = (double)(long long)(x % 200000000) / 1000; break;       /* 12.345 */
-        case 4: d = (double)(long long)(x % 1000000000000000ull) / 1e6; break;
-        case 5: d = (double)(x >> 11) / 9007199254740992.0 * 1e6; break;   /* any double */
-        case 6: d = (double)(long long)(x % 100000) / 7.0; break;           /* no short form */
-        default: d = -(double)(long long)(x % 999999999999999ull) / 1e3; break;
+        case 0:
+            d = (double)(long long)(x % 2000000);
+            break; /* whole */
+        case 1:
+            d = (double)(long long)(x % 2000000) / 10;
+            break; /* 12.3 */
+        case 2:
+            d = (double)(long long)(x % 20000000) / 100;
+            break; /* 0.25, 99.99 */
+        case 3:
+            d = (double)(long long)(x % 200000000) / 1000;
+            break; /* 12.345 */
+        case 4:
+            d = (double)(long long)(x % 1000000000000000ull) / 1e6;
+            break;
+        case 5:
+            d = (double)(x >> 11) / 9007199254740992.0 * 1e6;
+            break; /* any double */
+        case 6:
+            d = (double)(long long)(x % 100000) / 7.0;
+            break; /* no short form */
+        default:
+            d = -(double)(long long)(x % 999999999999999ull) / 1e3;
+            break;
         }
         char want[64];
         reference_double(d, want, sizeof want);
@@ -122,8 +199,8 @@ static void test_double_fast_path_is_exact(void)
         }
         buf_free(&b);
     }
-    const double edge[] = {0.0, -0.0, 1e-4, 9.9999e-5, 1e15, 999999999999999.0, 0.1, 1e-7, 5e-324,
-                           123456.789012, 0.3, 2.5e-3};
+    const double edge[] = {0.0, -0.0, 1e-4,   9.9999e-5,     1e15, 999999999999999.0,
+                           0.1, 1e-7, 5e-324, 123456.789012, 0.3,  2.5e-3};
     for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
         char want[64];
         reference_double(edge[i], want, sizeof want);
@@ -139,8 +216,8 @@ static void test_double_fast_path_is_exact(void)
 
 static void test_put_i64(void)
 {
-    const long long in[] = {0, 7, -7, 1234567890123LL, -9223372036854775807LL - 1,
-                            9223372036854775807LL};
+    const long long in[] = {
+        0, 7, -7, 1234567890123LL, -9223372036854775807LL - 1, 9223372036854775807LL};
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
         char want[32];
         snprintf(want, sizeof want, "%lld", in[i]);
@@ -153,9 +230,14 @@ static void test_put_i64(void)
 
 int main(void)
 {
-    CU_TestInfo tests[] = {UNIT_TEST(test_append_and_printf), UNIT_TEST(test_cap_sets_oom),
-                           UNIT_TEST(test_json_escape), UNIT_TEST(test_take), UNIT_TEST(test_arena),
-                           UNIT_TEST(test_double_fast_path_is_exact), UNIT_TEST(test_put_i64),
+    CU_TestInfo tests[] = {UNIT_TEST(test_append_and_printf),
+                           UNIT_TEST(test_cap_sets_oom),
+                           UNIT_TEST(test_json_escape),
+                           UNIT_TEST(test_json_escape_blocks),
+                           UNIT_TEST(test_take),
+                           UNIT_TEST(test_arena),
+                           UNIT_TEST(test_double_fast_path_is_exact),
+                           UNIT_TEST(test_put_i64),
                            CU_TEST_INFO_NULL};
     return unit_run("buf", tests, NULL, NULL);
 }
