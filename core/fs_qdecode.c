@@ -19,6 +19,7 @@
 #define QD_DOUBLE_INT_DIGITS 15 /* an integer token this short is the same double either way */
 #define QD_EXP_DIGITS_MAX 2     /* 1e999 and 1e-999: out of range, json-c decides */
 #define QD_STACK_MIN 64
+#define FS_QDECODE_KEYS_SHARED 32 /* field positions whose keys are shared across documents */
 
 typedef struct {
     const char *p, *end;
@@ -27,6 +28,10 @@ typedef struct {
     size_t fn, fcap;
     fs_value *vs; /* items of the arrays being decoded, innermost last */
     size_t vn, vcap;
+    /* the keys of the last document's fields by position: the next document's same key (they
+     * come in the same order, document after document) shares the copy instead of making one */
+    fs_field *keys;
+    size_t nkeys;
 } qd;
 
 typedef struct {
@@ -47,13 +52,16 @@ static uint64_t special(uint64_t w)
     return (((q - QD_ONES) & ~q) | ((b - QD_ONES) & ~b) | ((w - QD_ONES * 0x20) & ~w)) & QD_HIGH;
 }
 
-static void ws(qd *q)
+static inline void ws(qd *q)
 {
+    /* compact JSON (what Firestore and our emulator send) has none: one test */
+    if (q->p < q->end && (unsigned char)*q->p > ' ')
+        return;
     while (q->p < q->end && (*q->p == ' ' || *q->p == '\n' || *q->p == '\r' || *q->p == '\t'))
         q->p++;
 }
 
-static int eat(qd *q, char c)
+static inline int eat(qd *q, char c)
 {
     ws(q);
     if (q->p < q->end && *q->p == c) {
@@ -71,19 +79,27 @@ static int str_tok(qd *q, qd_str *s)
     if (q->p >= q->end || *q->p != '"')
         return -1;
     const char *b = ++q->p;
-    uint64_t hi = 0;
     s->esc = 0;
-    /* eight bytes at a time while none of them is special */
-    while (q->end - q->p >= 8) {
-        uint64_t w;
-        memcpy(&w, q->p, 8);
-        if (special(w))
-            break;
-        hi |= w;
-        q->p += 8;
-    }
-    s->hi = (hi & QD_HIGH) != 0;
-    while (q->p < q->end) {
+    s->hi = 0;
+    for (;;) {
+        /* eight bytes at a time up to the first special one (the lowest flag is always a real
+         * one: borrows only flag bytes above it) */
+        while (q->end - q->p >= 8) {
+            uint64_t w;
+            memcpy(&w, q->p, 8);
+            uint64_t m = special(w);
+            if (m) {
+                unsigned k = (unsigned)__builtin_ctzll(m) >> 3;
+                if (k)
+                    s->hi |= (w & ((1ULL << (8 * k)) - 1) & QD_HIGH) != 0;
+                q->p += k;
+                break;
+            }
+            s->hi |= (w & QD_HIGH) != 0;
+            q->p += 8;
+        }
+        if (q->p >= q->end)
+            return -1;
         unsigned char c = (unsigned char)*q->p;
         if (c == '"') {
             s->p = b;
@@ -110,7 +126,6 @@ static int str_tok(qd *q, qd_str *s)
         }
         q->p++;
     }
-    return -1;
 }
 
 /* The string's text, unescaped and UTF-8 checked, NUL-terminated in the arena; -1 for anything
@@ -287,13 +302,33 @@ static int fields(qd *q, fs_value *out, int depth)
     if (!eat(q, '{'))
         return -1;
     size_t base = q->fn;
+    int same = depth == 0; /* every key so far the last document's at its position */
     if (!eat(q, '}')) {
         do {
             qd_str ks;
             fs_field f;
-            if (str_tok(q, &ks) != 0 || str_dup(q, &ks, &f.key, &f.key_len) != 0 || !eat(q, ':'))
+            size_t at = q->fn - base;
+            if (str_tok(q, &ks) != 0)
                 return -1;
-            for (size_t i = base; i < q->fn; i++) /* a duplicate key: the tree decoder refuses it */
+            if (depth == 0 && at < q->nkeys && !ks.esc && q->keys[at].key_len == ks.n &&
+                memcmp(q->keys[at].key, ks.p, ks.n) == 0) {
+                f.key = q->keys[at].key;
+                f.key_len = ks.n;
+            } else {
+                if (str_dup(q, &ks, &f.key, &f.key_len) != 0)
+                    return -1;
+                same = 0;
+                if (depth == 0 && at < FS_QDECODE_KEYS_SHARED) {
+                    if (!q->keys && !(q->keys = calloc(FS_QDECODE_KEYS_SHARED, sizeof *q->keys)))
+                        return -1;
+                    q->keys[at] = f;
+                }
+            }
+            if (!eat(q, ':'))
+                return -1;
+            /* a duplicate key: the tree decoder refuses it. Keys that are so far the last
+             * document's, position by position, are distinct as its were. */
+            for (size_t i = base; !same && i < q->fn; i++)
                 if (q->fs[i].key_len == f.key_len && memcmp(q->fs[i].key, f.key, f.key_len) == 0)
                     return -1;
             if (value(q, &f.value, depth + 1) != 0)
@@ -312,6 +347,8 @@ static int fields(qd *q, fs_value *out, int depth)
             return -1;
     }
     size_t n = q->fn - base;
+    if (depth == 0) /* the keys of this document are the ones shared with the next */
+        q->nkeys = !q->keys ? 0 : n < FS_QDECODE_KEYS_SHARED ? n : FS_QDECODE_KEYS_SHARED;
     if (n) {
         out->u.map.fields = arena_alloc(q->a, n * sizeof(fs_field));
         if (!out->u.map.fields)
@@ -627,5 +664,6 @@ done:
     free(out);
     free(q.fs);
     free(q.vs);
+    free(q.keys);
     return r;
 }
