@@ -246,6 +246,56 @@ static int lit(qd *q, const char *w, size_t n)
     return 0;
 }
 
+/* Room for one more item on a stack of the decoder (items of n in *cap, each of size bytes). */
+static int stack_room(void **items, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : QD_STACK_MIN;
+    void *p = realloc(*items, c * size);
+    if (!p)
+        return -1;
+    *items = p;
+    *cap = c;
+    return 0;
+}
+
+/* f onto the stack of the fields of the maps being read. */
+static int push_field(qd *q, const fs_field *f)
+{
+    void *items = q->fs;
+    int r = stack_room(&items, q->fn, &q->fcap, sizeof *q->fs);
+    q->fs = items;
+    if (r != 0)
+        return -1;
+    q->fs[q->fn++] = *f;
+    return 0;
+}
+
+/* v onto the stack of the items of the arrays being read. */
+static int push_value(qd *q, const fs_value *v)
+{
+    void *items = q->vs;
+    int r = stack_room(&items, q->vn, &q->vcap, sizeof *q->vs);
+    q->vs = items;
+    if (r != 0)
+        return -1;
+    q->vs[q->vn++] = *v;
+    return 0;
+}
+
+/* A key of an object whose members are not kept, once: -1 when the object (its keys on the
+ * fields stack from base) had it already, as the tree decoder refuses a duplicate key anywhere;
+ * else it joins them. key is the key's text as it reads (escapes undone). */
+static int key_once(qd *q, size_t base, const char *key, size_t len)
+{
+    for (size_t i = base; i < q->fn; i++)
+        if (q->fs[i].key_len == len && memcmp(q->fs[i].key, key, len) == 0)
+            return -1;
+    fs_field f = {.key = key, .key_len = len};
+    return push_field(q, &f);
+}
+
 /* Any JSON value, not kept. */
 static int skip(qd *q, int depth)
 {
@@ -261,15 +311,30 @@ static int skip(qd *q, int depth)
     switch (*q->p) {
     case '"':
         return str_tok(q, &s);
-    case '{':
+    case '{': {
         q->p++;
         if (eat(q, '}'))
             return 0;
+        /* its keys on the fields stack for the duplicate check the tree decoder makes
+         * everywhere, skipped members too (the text as it reads, escapes undone) */
+        size_t base = q->fn;
+        int r = 0;
         do {
-            if (str_tok(q, &s) != 0 || !eat(q, ':') || skip(q, depth + 1) != 0)
-                return -1;
+            if (str_tok(q, &s) != 0 || !eat(q, ':')) {
+                r = -1;
+                break;
+            }
+            const char *key = s.p;
+            size_t len = s.n;
+            if ((s.esc && str_dup(q, &s, &key, &len) != 0) || key_once(q, base, key, len) != 0 ||
+                skip(q, depth + 1) != 0) {
+                r = -1;
+                break;
+            }
         } while (eat(q, ','));
-        return eat(q, '}') ? 0 : -1;
+        q->fn = base;
+        return r == 0 && eat(q, '}') ? 0 : -1;
+    }
     case '[':
         q->p++;
         if (eat(q, ']'))
@@ -333,15 +398,8 @@ static int fields(qd *q, fs_value *out, int depth)
                     return -1;
             if (value(q, &f.value, depth + 1) != 0)
                 return -1;
-            if (q->fn == q->fcap) {
-                size_t cap = q->fcap ? q->fcap * 2 : QD_STACK_MIN;
-                fs_field *nf = realloc(q->fs, cap * sizeof *nf);
-                if (!nf)
-                    return -1;
-                q->fs = nf;
-                q->fcap = cap;
-            }
-            q->fs[q->fn++] = f;
+            if (push_field(q, &f) != 0)
+                return -1;
         } while (eat(q, ','));
         if (!eat(q, '}'))
             return -1;
@@ -374,15 +432,8 @@ static int array_values(qd *q, fs_value *out, int depth)
             fs_value v;
             if (value(q, &v, depth + 1) != 0)
                 return -1;
-            if (q->vn == q->vcap) {
-                size_t cap = q->vcap ? q->vcap * 2 : QD_STACK_MIN;
-                fs_value *nv = realloc(q->vs, cap * sizeof *nv);
-                if (!nv)
-                    return -1;
-                q->vs = nv;
-                q->vcap = cap;
-            }
-            q->vs[q->vn++] = v;
+            if (push_value(q, &v) != 0)
+                return -1;
         } while (eat(q, ','));
         if (!eat(q, ']'))
             return -1;
@@ -562,13 +613,16 @@ static int document(qd *q, fs_doc *d)
     if (!eat(q, '{') || eat(q, '}'))
         return -1;
     unsigned seen = 0;
+    size_t base = q->fn; /* the unknown members' keys */
     do {
         qd_str k, s;
         size_t n;
         unsigned bit;
         int r;
-        if (str_tok(q, &k) != 0 || k.esc || !eat(q, ':'))
+        if (str_tok(q, &k) != 0 || k.esc || !eat(q, ':')) {
+            q->fn = base;
             return -1;
+        }
         if (KEY(&k, "name")) {
             bit = 1;
             r = str_tok(q, &s) == 0 && str_dup(q, &s, &d->name, &n) == 0 ? 0 : -1;
@@ -583,12 +637,15 @@ static int document(qd *q, fs_doc *d)
             r = doc_time(q, &d->update_time);
         } else {
             bit = 0;
-            r = skip(q, 2);
+            r = key_once(q, base, k.p, k.n) == 0 ? skip(q, 2) : -1;
         }
-        if (r != 0 || (seen & bit))
+        if (r != 0 || (seen & bit)) {
+            q->fn = base;
             return -1;
+        }
         seen |= bit;
     } while (eat(q, ','));
+    q->fn = base;
     if (!eat(q, '}') || !(seen & 1))
         return -1;
     const char *slash = strrchr(d->name, '/');
@@ -616,6 +673,8 @@ int fs_qdecode(arena_t *a, const char *p, size_t n, fs_doc **docs, size_t *ndocs
             int has_doc = 0;
             fs_doc d;
             if (!eat(&q, '}')) {
+                /* the keys of the members other than "document" (readTime, ...), once each */
+                q.fn = 0;
                 do {
                     qd_str k;
                     if (str_tok(&q, &k) != 0 || k.esc || !eat(&q, ':') || KEY(&k, "error"))
@@ -623,10 +682,11 @@ int fs_qdecode(arena_t *a, const char *p, size_t n, fs_doc **docs, size_t *ndocs
                     if (KEY(&k, "document")) {
                         if (has_doc++ || document(&q, &d) != 0)
                             goto done;
-                    } else if (skip(&q, 1) != 0) {
+                    } else if (key_once(&q, 0, k.p, k.n) != 0 || skip(&q, 1) != 0) {
                         goto done;
                     }
                 } while (eat(&q, ','));
+                q.fn = 0;
                 if (!eat(&q, '}'))
                     goto done;
             }

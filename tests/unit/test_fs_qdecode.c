@@ -188,6 +188,15 @@ static void test_handed_back(void)
          CLIP_EBACKEND}, /* a lone surrogate escape */
         {"{}", CLIP_EBACKEND},
         {"", CLIP_EBACKEND},
+        /* a duplicate key inside a member neither decoder keeps: refused by both */
+        {"[{\"document\":{\"name\":\"p/d\",\"fiel\":{\"a\":1,\"b\":[],\"a\":2}}}]",
+         CLIP_EBACKEND},
+        {"[{\"document\":{\"name\":\"p/d\",\"fiel\":{\"a\":1,\"\\u0061\":2}}}]",
+         CLIP_EBACKEND}, /* the same key, once escaped */
+        {"[{\"readTime\":\"t\",\"x\":{\"k\":{\"k\":1,\"j\":{\"k\":1,\"k\":1}}}}]",
+         CLIP_EBACKEND}, /* deeper, the same key at other levels is no duplicate */
+        {"[{\"document\":{\"name\":\"p/d\",\"x\":1,\"x\":[]}}]", CLIP_EBACKEND},
+        {"[{\"readTime\":\"t\",\"skippedResults\":1,\"readTime\":\"t\"}]", CLIP_EBACKEND},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         arena_t a;
@@ -214,6 +223,11 @@ static void test_handed_back(void)
     buf_puts(&b, "}}}]");
     CU_ASSERT_EQUAL(compare(b.p, b.len), 0);
     buf_free(&b);
+    /* distinct keys in skipped members, the same names at other levels: taken, as json-c does */
+    static const char skipped[] =
+        "[{\"document\":{\"name\":\"p/d\",\"fiel\":{\"a\":{\"a\":1},\"\\u0062\":2,\"b2\":3}},"
+        "\"x\":{\"k\":{\"k\":[{\"k\":1,\"j\":2}]}}}]";
+    CU_ASSERT_EQUAL(compare(skipped, strlen(skipped)), 1);
 }
 
 /* ---- generated answers ------------------------------------------------------------------------
