@@ -256,8 +256,12 @@ static void test_worker_killed_under_load(void)
     CU_ASSERT_TRUE(back); /* the pool is whole again within 1 s */
     pthread_join(th[0], NULL);
     pthread_join(th[1], NULL);
-    /* only the killed worker's in-flight request may fail */
-    CU_ASSERT_TRUE(l.fail + l2.fail <= 1);
+    /* only what was in flight in the killed worker may fail: a worker serves several requests at
+     * once (threads), so both clients' requests can be in it, but each client has one request in
+     * flight at a time, so each loses at most one */
+    if (l.fail > 1 || l2.fail > 1)
+        fprintf(stderr, "failed answers per client: %d and %d (pool log %s)\n", l.fail, l2.fail, F.st.pool.log);
+    CU_ASSERT_TRUE(l.fail <= 1 && l2.fail <= 1);
     CU_ASSERT_EQUAL(l.ok + l2.ok + l.fail + l2.fail, 600);
 }
 
