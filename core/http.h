@@ -69,6 +69,10 @@ typedef struct {
 /* Process-wide set-up; call in each worker after fork(), never in the master. */
 clip_err http_global_init(void);
 void http_global_cleanup(void);
+/* How many calls this process makes at once at most (the pool: its threads' calls): connections
+ * and idle handles are kept for that many, so that concurrent calls reuse connections instead of
+ * each opening its own. Call before the first call of a thread; 8 unless set. */
+void http_set_parallel(int calls);
 
 /* Sends req. CLIP_OK means an HTTP answer arrived (any status: the caller interprets it);
  * transport failures map to CLIP_EUNAVAILABLE (could not connect / reset), CLIP_ETIMEOUT

@@ -70,6 +70,8 @@ void app_init(app_t *app, const cfg_t *cfg, int index, int generation)
     _Static_assert(sizeof app->fs_err >= sizeof err + 40, "room for the reason");
     if (http_global_init() != CLIP_OK)
         log_error("worker_init", "http_global_init failed");
+    /* a video info makes two Firestore calls at once, on each serving thread */
+    http_set_parallel(2 * (cfg->threads > 0 ? (int)cfg->threads : 1));
     if (fs_client_new(cfg, &app->fs, err, sizeof err) != CLIP_OK) {
         app->fs = NULL;
         snprintf(app->fs_err, sizeof app->fs_err, "firestore is not configured: %s", err);

@@ -1,5 +1,6 @@
 /* Tests of core/http: answers, keep-alive, retries per policy, deadline, size cap, back-off, fork.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,6 +325,70 @@ static void test_many_at_once(void)
         fprintf(stderr, "http_do_many took %.0f ms\n", took);
     for (int i = 0; i < 3; i++)
         http_resp_free(&resps[i]);
+    mh_stop(m);
+}
+
+/* Many threads calling at once, two calls each (as the pool's threads make a video info's):
+ * the process keeps a connection per call in flight and reuses them, instead of libcurl's
+ * default limit of four per multi handle closing every connection returned beyond it, so that
+ * nearly every call connected again. */
+#define PAR_THREADS 16
+#define PAR_ROUNDS 20
+typedef struct {
+    const char *url;
+    int ok;
+} par_arg;
+
+static void *par_caller(void *p)
+{
+    par_arg *a = p;
+    for (int r = 0; r < PAR_ROUNDS; r++) {
+        http_req reqs[2] = {
+            {.method = "GET", .url = a->url, .deadline_ms = 5000, .retry = HTTP_RETRY_IDEMPOTENT},
+            {.method = "GET", .url = a->url, .deadline_ms = 5000, .retry = HTTP_RETRY_IDEMPOTENT},
+        };
+        http_resp resps[2];
+        clip_err rcs[2];
+        char e0[256] = "", e1[256] = "";
+        char *errs[2] = {e0, e1};
+        http_do_many(2, reqs, resps, rcs, errs, sizeof e0);
+        for (int i = 0; i < 2; i++) {
+            a->ok += rcs[i] == CLIP_OK && resps[i].status == 200;
+            http_resp_free(&resps[i]);
+        }
+    }
+    return NULL;
+}
+
+static void test_parallel_calls_reuse_connections(void)
+{
+    script s = {.delay_ms = 2}; /* the calls overlap */
+    minihttpd *m;
+    char url[128];
+    CU_ASSERT_EQUAL_FATAL(start(&s, &m, url, sizeof url, "/x"), 0);
+    http_set_parallel(2 * PAR_THREADS);
+    pthread_t th[PAR_THREADS];
+    par_arg args[PAR_THREADS];
+    int started = 0;
+    for (; started < PAR_THREADS; started++) {
+        args[started] = (par_arg){url, 0};
+        if (pthread_create(&th[started], NULL, par_caller, &args[started]) != 0)
+            break;
+    }
+    CU_ASSERT_EQUAL(started, PAR_THREADS);
+    int ok = 0;
+    for (int i = 0; i < started; i++) {
+        pthread_join(th[i], NULL);
+        ok += args[i].ok;
+    }
+    CU_ASSERT_EQUAL(ok, 2 * PAR_ROUNDS * started);
+    /* at most one connection per call in flight (and the spare ones), never one per call */
+    int conns = mh_connections(m);
+    if (conns > 2 * PAR_THREADS + 8)
+        fprintf(stderr, "%d connections for %d calls of %d threads\n", conns, 2 * PAR_ROUNDS * started,
+                started);
+    CU_ASSERT_TRUE(conns <= 2 * PAR_THREADS + 8);
+    http_set_parallel(0); /* back to the default for the other tests */
     mh_stop(m);
 }
 
@@ -679,6 +744,7 @@ int main(void)
                            UNIT_TEST(test_response_cap),
                            UNIT_TEST(test_refused_is_unavailable),
                            UNIT_TEST(test_classify_hook), UNIT_TEST(test_many_at_once),
+                           UNIT_TEST(test_parallel_calls_reuse_connections),
                            UNIT_TEST(test_backoff_schedule),
                            UNIT_TEST(test_after_fork),
                            UNIT_TEST(test_breaker_stops_retries),
