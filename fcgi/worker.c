@@ -112,13 +112,22 @@ static void access_log(const request_t *rq, const response_t *rs, double ms, siz
 
 /* Writes the answer as FCGI_STDOUT records of up to 64 KiB straight to the connection, in as few
  * writev calls as the socket takes (libfcgi's stream would cut it into 8 KiB records, one write
- * each); FCGX_Finish_r then ends the stream and the request. The stream itself holds nothing:
- * this is the only writer of the answer. 0 ok, -1 when the connection failed (logged). */
+ * each), and in the same writev the records that end the request: the empty FCGI_STDOUT and
+ * FCGI_END_REQUEST (application status 0, FCGI_REQUEST_COMPLETE) that FCGX_Finish_r would write
+ * in one more write, after the access log line. The streams themselves hold nothing: this is the
+ * only writer of the answer. 0 ok (the caller then marks libfcgi's streams closed), -1 when the
+ * connection failed (logged). */
 static int write_stdout(const FCGX_Request *fr, const char *const *parts, const size_t *lens,
                         size_t nparts)
 {
     struct iovec iov[WORKER_IOV_MAX];
     unsigned char hdrs[WORKER_IOV_MAX / 2][8];
+    unsigned char end[24] = {1, 6, 0, 0, 0, 0, 0, 0,  /* FCGI_STDOUT, empty: the stream ends */
+                             1, 3, 0, 0, 0, 8, 0, 0,  /* FCGI_END_REQUEST, 8 bytes */
+                             0, 0, 0, 0, 0, 0, 0, 0}; /* appStatus 0, FCGI_REQUEST_COMPLETE */
+    end[2] = end[10] = (unsigned char)(fr->requestId >> 8);
+    end[3] = end[11] = (unsigned char)fr->requestId;
+    int end_sent = 0;
     size_t part = 0, off = 0;
     for (;;) {
         /* one batch of records, each a header and the pieces of the parts it spans */
@@ -158,6 +167,13 @@ static int write_stdout(const FCGX_Request *fr, const char *const *parts, const 
             iov[hi].iov_base = h;
             iov[hi].iov_len = 8;
             batch += 8 + len;
+        }
+        if (part == nparts && !end_sent && niov < WORKER_IOV_MAX) {
+            iov[niov].iov_base = end;
+            iov[niov].iov_len = sizeof end;
+            niov++;
+            batch += sizeof end;
+            end_sent = 1;
         }
         if (niov == 0)
             return 0;
@@ -217,7 +233,10 @@ static void serve_one(const app_t *app, FCGX_Request *fr, arena_t *arena)
     resp_head(&rs, &rq, &head);
     const char *parts[2] = {head.p ? head.p : "", rs.body.p ? rs.body.p : ""};
     size_t lens[2] = {head.len, resp_has_body(&rs) ? rs.body.len : 0};
-    write_stdout(fr, parts, lens, 2);
+    if (write_stdout(fr, parts, lens, 2) == 0) {
+        /* the request is ended on the wire: FCGX_Finish_r must not end it again */
+        fr->out->wasFCloseCalled = fr->err->wasFCloseCalled = 1;
+    }
     double ms = now_ms() - t0;
     metrics_request(rq.route, rs.status, ms);
     access_log(&rq, &rs, ms, rs.body.len);
