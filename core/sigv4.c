@@ -68,6 +68,11 @@ static _Thread_local struct {
     key_cache kc;
     time_t amz_t; /* amz_date is the formatting of this instant */
     char amz_date[SIG_AMZ_DATE_LEN + 1];
+    /* the HMAC inner state run through the string to sign up to its hash, for sts_signer at
+     * sts_amz (a presign then hashes only the 64 hex digits in the inner pass) */
+    unsigned long sts_signer; /* 0: empty */
+    char sts_amz[SIG_AMZ_DATE_LEN];
+    SHA256_CTX sts_inner;
 } tcache;
 static atomic_ulong signer_ids;
 
@@ -212,6 +217,25 @@ static void sign_hex(const key_cache *kc, const char *sts, size_t n, char hex[SI
     SHA256_Update(&c, h, 32);
     SHA256_Final(h, &c);
     hex32(h, hex);
+}
+
+/* The inner HMAC state of kc (the key of s at amz) after "ALGO\n<amz>\n<scope>\n": one per
+ * second and thread; the prefix is a whole SHA-256 block for a region like "auto". */
+static const SHA256_CTX *sts_state(const sig_signer *s, const key_cache *kc, const char *amz)
+{
+    if (tcache.sts_signer == s->id && memcmp(tcache.sts_amz, amz, SIG_AMZ_DATE_LEN) == 0)
+        return &tcache.sts_inner;
+    char pre[STS_MAX], *t = pre;
+    t = PUTLIT(t, ALGO "\n");
+    t = put(t, amz, SIG_AMZ_DATE_LEN);
+    *t++ = '\n';
+    t = put(t, amz, 8);
+    t = put(t, s->scope_suffix, s->scope_suffix_len);
+    tcache.sts_inner = kc->inner;
+    SHA256_Update(&tcache.sts_inner, pre, (size_t)(t - pre));
+    memcpy(tcache.sts_amz, amz, SIG_AMZ_DATE_LEN);
+    tcache.sts_signer = s->id;
+    return &tcache.sts_inner;
 }
 
 static char *put2(char *d, int v)
@@ -699,16 +723,17 @@ clip_err sig_presign(sig_signer *s, const sig_presign_req *r, buf_t *out, char *
         SHA256_Update(&c, "host\n" SIG_UNSIGNED_PAYLOAD, 21);
     SHA256_Final(h, &c);
 
-    char sts[STS_MAX], *t = sts;
-    t = PUTLIT(t, ALGO "\n");
-    t = put(t, amz, SIG_AMZ_DATE_LEN);
-    *t++ = '\n';
-    t = put(t, amz, 8);
-    t = put(t, s->scope_suffix, s->scope_suffix_len);
-    hex32(h, t);
-    t += SIG_HEX_LEN;
+    /* string to sign: its prefix is in the cached inner state, only the hash varies */
+    char hh[SIG_HEX_LEN + 1];
+    hex32(h, hh);
+    SHA256_CTX ic = *sts_state(s, kc, amz);
+    SHA256_Update(&ic, hh, SIG_HEX_LEN);
+    SHA256_Final(h, &ic);
+    ic = kc->outer;
+    SHA256_Update(&ic, h, 32);
+    SHA256_Final(h, &ic);
     d = PUTLIT(d, "&X-Amz-Signature=");
-    sign_hex(kc, sts, (size_t)(t - sts), d);
+    hex32(h, d);
     d += SIG_HEX_LEN;
     *d = '\0';
     out->len += (size_t)(d - base);

@@ -594,6 +594,44 @@ static void test_key_cache_and_no_realloc(void)
     sig_signer_free(a);
 }
 
+/* Back-to-back presigns with one signer on one thread, a second, a day and a region apart, match
+ * a fresh signer's: the cached string-to-sign state follows the date to the second and the
+ * signer (the wanted URLs are made first, so nothing between a's presigns clears the caches). */
+static void test_sts_cache_follows_second_and_signer(void)
+{
+    sig_signer *a = signer(AK, SK, NULL, "auto", "s3", "https://e.example.com", "b", 0);
+    sig_signer *e = signer(AK, SK, NULL, "eu-west-1", "s3", "https://e.example.com", "b", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    time_t when[6] = {at("20250115T123456Z"), at("20250115T123456Z"), at("20250115T123457Z"),
+                      at("20250116T123457Z"), at("20250116T123457Z"), at("20250116T123457Z")};
+    sig_signer *use[6] = {a, a, a, a, e, a};
+    char *want[6];
+    for (int i = 0; i < 6; i++) {
+        sig_signer *fresh = signer(AK, SK, NULL, use[i] == a ? "auto" : "eu-west-1", "s3",
+                                   "https://e.example.com", "b", 0);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(fresh);
+        sig_presign_req r = {
+            .method = SIG_GET, .key = "x", .key_len = 1, .expires = 60, .when = when[i]};
+        want[i] = presign1(fresh, &r);
+        sig_signer_free(fresh);
+    }
+    buf_t out;
+    buf_init(&out, 0);
+    char err[128];
+    for (int i = 0; i < 6; i++) {
+        sig_presign_req r = {
+            .method = SIG_GET, .key = "x", .key_len = 1, .expires = 60, .when = when[i]};
+        buf_reset(&out);
+        CU_ASSERT_EQUAL(sig_presign(use[i], &r, &out, err, sizeof err), CLIP_OK);
+        UNIT_ASSERT_STR(out.p, want[i]);
+        free(want[i]);
+    }
+    buf_free(&out);
+    sig_signer_free(a);
+    sig_signer_free(e);
+}
+
 static void test_uri_encode(void)
 {
     buf_t b = BUF_INIT;
@@ -778,6 +816,7 @@ int main(void)
                            UNIT_TEST(test_botocore_examples),
                            UNIT_TEST(test_fast_equals_general),
                            UNIT_TEST(test_key_cache_and_no_realloc),
+                           UNIT_TEST(test_sts_cache_follows_second_and_signer),
                            UNIT_TEST(test_uri_encode),
                            UNIT_TEST(test_bad_inputs),
                            CU_TEST_INFO_NULL};
