@@ -3,6 +3,7 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "clips.h"
 #include "fullstack.h"
@@ -74,6 +75,7 @@ static void test_thousands_of_clips_arrive_whole(void)
 {
     char *hdrs[] = {alice, NULL};
     tp_http_resp r;
+    time_t t0 = time(NULL); /* the first request's signing window starts no later */
     CU_ASSERT_EQUAL_FATAL(stack_http(&F.st, "GET", "/api/videos/big", hdrs, NULL, 0, &r), 0);
     CU_ASSERT_EQUAL(r.status, 200);
     CU_ASSERT_TRUE(r.len > 1000000); /* megabytes: many 64 KiB records */
@@ -103,17 +105,32 @@ static void test_thousands_of_clips_arrive_whole(void)
     CU_ASSERT_TRUE(ordered);
     CU_ASSERT_TRUE(titled);
     json_object_put(j);
-    /* the same bytes again: its ETag answers 304 */
-    const char *et = r.headers ? strstr(r.headers, "etag: ") : NULL; /* HTTP/2 lower case */
-    char inm[128] = "";
-    if (et)
-        snprintf(inm, sizeof inm, "If-None-Match: %.*s", (int)strcspn(et + 6, "\r\n"), et + 6);
-    CU_ASSERT_PTR_NOT_NULL(et);
-    tp_http_free(&r);
-    char *hdrs2[] = {alice, inm, NULL};
-    CU_ASSERT_EQUAL_FATAL(stack_http(&F.st, "GET", "/api/videos/big", hdrs2, NULL, 0, &r), 0);
-    CU_ASSERT_EQUAL(r.status, 304);
-    CU_ASSERT_EQUAL(r.len, 0);
+    /* the same bytes again: its ETag answers 304. The presigned URLs are signed at the start of
+     * their window (presign_expires / 2, 1800 s by default), so a pair of requests across a
+     * window's start legitimately gets new URLs and a new ETag: then the pair is made once more,
+     * in the new window. */
+    for (int pair = 0; pair < 2; pair++) {
+        if (pair) {
+            tp_http_free(&r);
+            t0 = time(NULL);
+            CU_ASSERT_EQUAL_FATAL(stack_http(&F.st, "GET", "/api/videos/big", hdrs, NULL, 0, &r), 0);
+            CU_ASSERT_EQUAL(r.status, 200);
+        }
+        const char *et = r.headers ? strstr(r.headers, "etag: ") : NULL; /* HTTP/2 lower case */
+        char inm[128] = "";
+        if (et)
+            snprintf(inm, sizeof inm, "If-None-Match: %.*s", (int)strcspn(et + 6, "\r\n"), et + 6);
+        CU_ASSERT_PTR_NOT_NULL(et);
+        tp_http_free(&r);
+        char *hdrs2[] = {alice, inm, NULL};
+        CU_ASSERT_EQUAL_FATAL(stack_http(&F.st, "GET", "/api/videos/big", hdrs2, NULL, 0, &r), 0);
+        time_t t1 = time(NULL);
+        if (r.status == 200 && pair == 0 && t0 / 1800 != t1 / 1800)
+            continue; /* a window started between the two */
+        CU_ASSERT_EQUAL(r.status, 304);
+        CU_ASSERT_EQUAL(r.len, 0);
+        break;
+    }
     tp_http_free(&r);
 }
 
