@@ -206,17 +206,34 @@ static const key_cache *use_key(const sig_signer *s, const char *date8)
     return kc;
 }
 
-/* HMAC-SHA256 with the cached key: two state copies, no allocation. */
-static void sign_hex(const key_cache *kc, const char *sts, size_t n, char hex[SIG_HEX_LEN + 1])
+/* HMAC-SHA256 with the cached key, its inner pass continued from inner (kc->inner, or a state
+ * that has already taken a prefix of the message): two state copies, no allocation. */
+static void sign_hex_from(const key_cache *kc, const SHA256_CTX *inner, const char *msg, size_t n,
+                          char hex[SIG_HEX_LEN + 1])
 {
-    SHA256_CTX c = kc->inner;
+    SHA256_CTX c = *inner;
     unsigned char h[32];
-    SHA256_Update(&c, sts, n);
+    SHA256_Update(&c, msg, n);
     SHA256_Final(h, &c);
     c = kc->outer;
     SHA256_Update(&c, h, 32);
     SHA256_Final(h, &c);
     hex32(h, hex);
+}
+
+static void sign_hex(const key_cache *kc, const char *sts, size_t n, char hex[SIG_HEX_LEN + 1])
+{
+    sign_hex_from(kc, &kc->inner, sts, n, hex);
+}
+
+/* Writes the string to sign up to its hash, "ALGO\n<amz>\n<date8><scope>\n", at t; the end. */
+static char *sts_prefix(char *t, const sig_signer *s, const char *amz)
+{
+    t = PUTLIT(t, ALGO "\n");
+    t = put(t, amz, SIG_AMZ_DATE_LEN);
+    *t++ = '\n';
+    t = put(t, amz, 8);
+    return put(t, s->scope_suffix, s->scope_suffix_len);
 }
 
 /* The inner HMAC state of kc (the key of s at amz) after "ALGO\n<amz>\n<scope>\n": one per
@@ -225,12 +242,8 @@ static const SHA256_CTX *sts_state(const sig_signer *s, const key_cache *kc, con
 {
     if (tcache.sts_signer == s->id && memcmp(tcache.sts_amz, amz, SIG_AMZ_DATE_LEN) == 0)
         return &tcache.sts_inner;
-    char pre[STS_MAX], *t = pre;
-    t = PUTLIT(t, ALGO "\n");
-    t = put(t, amz, SIG_AMZ_DATE_LEN);
-    *t++ = '\n';
-    t = put(t, amz, 8);
-    t = put(t, s->scope_suffix, s->scope_suffix_len);
+    char pre[STS_MAX];
+    char *t = sts_prefix(pre, s, amz);
     tcache.sts_inner = kc->inner;
     SHA256_Update(&tcache.sts_inner, pre, (size_t)(t - pre));
     memcpy(tcache.sts_amz, amz, SIG_AMZ_DATE_LEN);
@@ -726,14 +739,8 @@ clip_err sig_presign(sig_signer *s, const sig_presign_req *r, buf_t *out, char *
     /* string to sign: its prefix is in the cached inner state, only the hash varies */
     char hh[SIG_HEX_LEN + 1];
     hex32(h, hh);
-    SHA256_CTX ic = *sts_state(s, kc, amz);
-    SHA256_Update(&ic, hh, SIG_HEX_LEN);
-    SHA256_Final(h, &ic);
-    ic = kc->outer;
-    SHA256_Update(&ic, h, 32);
-    SHA256_Final(h, &ic);
     d = PUTLIT(d, "&X-Amz-Signature=");
-    hex32(h, d);
+    sign_hex_from(kc, sts_state(s, kc, amz), hh, SIG_HEX_LEN, d);
     d += SIG_HEX_LEN;
     *d = '\0';
     out->len += (size_t)(d - base);
@@ -982,12 +989,8 @@ clip_err sig_sign_request(sig_signer *s, const sig_request *r, sig_auth *auth, b
     }
     unsigned char hash[32];
     SHA256((const unsigned char *)cr.p, cr.len, hash);
-    char sts[STS_MAX], *t = sts;
-    t = PUTLIT(t, ALGO "\n");
-    t = put(t, auth->amz_date, SIG_AMZ_DATE_LEN);
-    *t++ = '\n';
-    t = put(t, auth->amz_date, 8);
-    t = put(t, s->scope_suffix, s->scope_suffix_len);
+    char sts[STS_MAX];
+    char *t = sts_prefix(sts, s, auth->amz_date);
     hex32(hash, t);
     t += SIG_HEX_LEN;
     sign_hex(use_key(s, auth->amz_date), sts, (size_t)(t - sts), auth->signature);
