@@ -37,14 +37,11 @@ static struct {
     CURLSH *share;
     CURL *idle[HTTP_POOL_MAX];
     int nidle;
-    int idle_max;  /* idle handles kept: http_set_parallel's calls, within the bounds above */
-    long conn_max; /* connections the process keeps open: idle_max + HTTP_CONN_SPARE */
+    int idle_max; /* idle handles kept: http_set_parallel's calls, within the bounds above */
     uint64_t rng;
     pthread_mutex_t lock; /* guards idle[] and rng */
     pthread_mutex_t share_lock[CURL_LOCK_DATA_LAST];
-} g = {.lock = PTHREAD_MUTEX_INITIALIZER,
-       .idle_max = HTTP_POOL_MIN,
-       .conn_max = HTTP_POOL_MIN + HTTP_CONN_SPARE};
+} g = {.lock = PTHREAD_MUTEX_INITIALIZER, .idle_max = HTTP_POOL_MIN};
 
 void http_set_parallel(int calls)
 {
@@ -54,7 +51,6 @@ void http_set_parallel(int calls)
         calls = HTTP_POOL_MAX;
     pthread_mutex_lock(&g.lock);
     g.idle_max = calls;
-    g.conn_max = calls + HTTP_CONN_SPARE;
     pthread_mutex_unlock(&g.lock);
 }
 
@@ -663,9 +659,9 @@ static CURLM *thread_multi_get(void)
          * handle in that multi handle, i.e. 4-8 for a thread's one or two calls. With more
          * threads than that calling at once, every returned connection beyond it was closed and
          * the next call connected again (measured: 1,237 connects for 640 video infos of 16
-         * threads). The limit is the whole process's calls in flight instead. */
+         * threads). The limit is the whole process's calls in flight instead, and the spare. */
         pthread_mutex_lock(&g.lock);
-        long conn_max = g.conn_max;
+        long conn_max = (long)g.idle_max + HTTP_CONN_SPARE;
         pthread_mutex_unlock(&g.lock);
         if (t->m)
             curl_multi_setopt(t->m, CURLMOPT_MAXCONNECTS, conn_max);
